@@ -1,0 +1,42 @@
+# `make serve` and `make test` each create .venv when missing and install the project into it.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: serve test lint format bench chromium clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[test]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/lossboard serve
+
+# The browser tests drive Debian's Chromium; CI runs as root, so install it when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint Dockerfile
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: $(STAMP) chromium lint
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(PY) bench/engine.py
+	$(PY) bench/stream.py
+	$(PY) bench/playground.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""`python -m server serve ...` is the same as `lossboard serve ...`."""
+
+from server.cli import main
+
+raise SystemExit(main())

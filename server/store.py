@@ -1,0 +1,244 @@
+"""SQLite persistence of runs and every loss: WAL mode, all writes batched on one writer thread."""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    variant TEXT NOT NULL,
+    name TEXT,
+    config TEXT NOT NULL,
+    device TEXT NOT NULL,
+    status TEXT NOT NULL,
+    iteration INTEGER NOT NULL DEFAULT 0,
+    last_loss REAL,
+    best_loss REAL,
+    iterations_per_second REAL,
+    error TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+-- Losses are kept as float64 blobs, one row per batch the writer received: a million steps
+-- read back in a few milliseconds, bit for bit.
+CREATE TABLE IF NOT EXISTS losses (
+    run_id INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    loss BLOB NOT NULL,
+    time BLOB NOT NULL,
+    PRIMARY KEY (run_id, start)
+) WITHOUT ROWID;
+"""
+RUN_COLUMNS = [
+    "variant",
+    "name",
+    "config",
+    "device",
+    "status",
+    "iteration",
+    "last_loss",
+    "best_loss",
+    "iterations_per_second",
+    "error",
+    "created_at",
+    "started_at",
+    "finished_at",
+]
+LIVE_STATUSES = ("queued", "running")
+Op = Callable[[sqlite3.Connection], object]
+
+
+class Store:
+    """Runs and losses in `<data_dir>/lossboard.sqlite3`; reads from any thread."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.path = Path(data_dir) / "lossboard.sqlite3"
+        self._ops: queue.Queue[tuple[Op, Future] | None] = queue.Queue()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+
+    def open(self) -> None:
+        """Create the schema, mark runs a previous server left unfinished, start the writer."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self._connect()
+        with conn:
+            conn.executescript(SCHEMA)
+            mark_interrupted(conn)
+        self._writer = threading.Thread(
+            target=self._write_loop, args=(conn,), name="lossboard-store-writer", daemon=True
+        )
+        self._writer.start()
+
+    def close(self) -> None:
+        """Write everything queued, then stop the writer and close every connection."""
+        if self._writer is not None:
+            self._ops.put(None)
+            self._writer.join()
+            self._writer = None
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    # writes: queued for the writer thread, in order
+
+    def submit(self, op: Op) -> Future:
+        """Queue a write; the future holds its result once committed."""
+        future: Future = Future()
+        self._ops.put((op, future))
+        return future
+
+    def create_run(self, row: dict) -> int:
+        """Insert a run and wait for its id."""
+        cols = [c for c in RUN_COLUMNS if c in row]
+        values = [json.dumps(row[c]) if c == "config" else row[c] for c in cols]
+        sql = f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        return self.submit(lambda conn: conn.execute(sql, values).lastrowid).result()
+
+    def update_run(self, run_id: int, fields: dict) -> Future:
+        """Queue an update of some of a run's columns."""
+        assignments = ", ".join(f"{c} = ?" for c in fields)
+        sql = f"UPDATE runs SET {assignments} WHERE id = ?"
+        params = [*fields.values(), run_id]
+        return self.submit(lambda conn: conn.execute(sql, params).rowcount)
+
+    def append_losses(self, run_id: int, start: int, loss: bytes, times: bytes) -> Future:
+        """Queue losses for steps start, start+1, ... (float64 bytes, as array('d') gives)."""
+        count = len(loss) // 8
+        sql = "INSERT INTO losses (run_id, start, count, loss, time) VALUES (?, ?, ?, ?, ?)"
+        params = (run_id, start, count, loss, times)
+        return self.submit(lambda conn: conn.execute(sql, params).rowcount)
+
+    def delete_run(self, run_id: int) -> bool:
+        """Delete a run and its losses; False when there was no such run."""
+
+        def delete(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM losses WHERE run_id = ?", (run_id,))
+            return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
+
+        return self.submit(delete).result()
+
+    def flush(self) -> None:
+        """Wait until every write queued so far is committed."""
+        self.submit(lambda conn: None).result()
+
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
+        """Take every queued write, commit them as one transaction, resolve their futures."""
+        while True:
+            batch = [self._ops.get()]
+            while batch[-1] is not None and not self._ops.empty():
+                batch.append(self._ops.get_nowait())
+            ops = [item for item in batch if item is not None]
+            results = []
+            with conn:
+                for op, future in ops:
+                    results.append((future, *run_op(op, conn)))
+            for future, result, error in results:
+                if error is None:
+                    future.set_result(result)
+                else:
+                    future.set_exception(error)
+            if batch[-1] is None:
+                conn.close()
+                return
+
+    # reads: one connection per reading thread; WAL lets them run beside the writer
+
+    def get_run(self, run_id: int) -> dict | None:
+        """One run's row as a dict, or None."""
+        cur = self._reader().execute("SELECT * FROM runs WHERE id = ?", (run_id,))
+        row = cur.fetchone()
+        return row_dict(row) if row else None
+
+    def list_runs(
+        self,
+        status: str | None = None,
+        variant: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict], int]:
+        """Runs newest first, filtered, one page of them, and how many match in all."""
+        where, params = [], []
+        for col, value in (("status", status), ("variant", variant)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        conn = self._reader()
+        total = conn.execute(f"SELECT COUNT(*) FROM runs {clause}", params).fetchone()[0]
+        sql = f"SELECT * FROM runs {clause} ORDER BY id DESC LIMIT ? OFFSET ?"
+        rows = conn.execute(sql, [*params, limit, offset]).fetchall()
+        return [row_dict(r) for r in rows], total
+
+    def read_losses(self, run_id: int, after: int = -1) -> tuple[np.ndarray, np.ndarray]:
+        """Losses and times (seconds since start) of steps after+1, after+2, ..."""
+        sql = (
+            "SELECT start, loss, time FROM losses WHERE run_id = ? AND start + count > ? "
+            "ORDER BY start"
+        )
+        rows = self._reader().execute(sql, (run_id, after + 1)).fetchall()
+        if not rows:
+            return np.empty(0), np.empty(0)
+        skip = after + 1 - rows[0][0]
+        loss = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float64)[max(skip, 0) :]
+        times = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)[max(skip, 0) :]
+        return loss, times
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level="DEFERRED")
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return conn
+
+
+def run_op(op: Op, conn: sqlite3.Connection) -> tuple[object, BaseException | None]:
+    """Run one queued write; its failure goes to its own future, not the whole batch."""
+    try:
+        return op(conn), None
+    except Exception as exc:  # handed to the caller through the future
+        return None, exc
+
+
+def mark_interrupted(conn: sqlite3.Connection) -> int:
+    """Runs left queued or running by a server that stopped become `interrupted`."""
+    sql = """
+        UPDATE runs SET
+            status = 'interrupted',
+            error = COALESCE(error, 'the server stopped while the run was ' || status),
+            finished_at = COALESCE(finished_at, ?),
+            iteration = (SELECT COALESCE(SUM(count), 0) FROM losses WHERE run_id = runs.id)
+        WHERE status IN ('queued', 'running')
+    """
+    return conn.execute(sql, (time.time(),)).rowcount
+
+
+def row_dict(row: sqlite3.Row) -> dict:
+    """A runs row as a dict with its config decoded."""
+    out = dict(row)
+    out["config"] = json.loads(out["config"])
+    return out

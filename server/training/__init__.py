@@ -1,0 +1,1 @@
+"""The training engine: the tutorial's loops, the devices they run on, and the run manager."""

@@ -1,0 +1,304 @@
+"""RunManager: a FIFO queue and named worker threads per device, running variants as runs."""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from server.store import Store
+from server.training.config import ConfigError, RunSpec, TrainConfig, estimate_bytes, resolve
+from server.training.devices import Device, list_devices, resolve_device
+from server.training.variants import VARIANTS
+
+TICK_S = 0.05  # how often a running run hands its new losses to the store and listeners
+FINISHED_STATUSES = ("completed", "cancelled", "failed", "diverged", "interrupted")
+Listener = Callable[["Run", str], None]
+STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
+
+
+@dataclass(eq=False)
+class Run:
+    """A queued or running run: its config, state, and every loss so far (in memory)."""
+
+    id: int
+    config: TrainConfig
+    name: str | None
+    status: str = "queued"
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    best_loss: float | None = None
+    losses: array = field(default_factory=lambda: array("d"))
+    times: array = field(default_factory=lambda: array("d"))
+    stop: str | None = None  # "cancelled" or "interrupted", set from another thread
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    def iterations_per_second(self) -> float | None:
+        """Iterations done per second of training so far."""
+        if self.started_at is None or not self.losses:
+            return None
+        elapsed = (self.finished_at or time.time()) - self.started_at
+        return len(self.losses) / elapsed if elapsed > 0 else None
+
+    def public(self) -> dict:
+        """The run as the API shows it (RunPublic's fields)."""
+        return {
+            "id": self.id,
+            "variant": self.config.variant,
+            "name": self.name,
+            "config": self.config.as_dict(),
+            "device": self.config.device,
+            "status": self.status,
+            "iteration": len(self.losses),
+            "last_loss": self.losses[-1] if self.losses else None,
+            "best_loss": self.best_loss,
+            "iterations_per_second": self.iterations_per_second(),
+            "error": self.error,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+
+    def row(self) -> dict:
+        """The columns the store keeps for this run."""
+        out = self.public()
+        del out["id"]
+        return out
+
+
+class RunManager:
+    """Queues runs per device and trains them on worker threads; every loss goes to the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        workers_per_device: int = 1,
+        max_run_bytes: int = 2**30,
+        devices: list[Device] | None = None,
+    ) -> None:
+        self.store = store
+        self.workers_per_device = workers_per_device
+        self.max_run_bytes = max_run_bytes
+        self.devices = devices if devices is not None else list_devices()
+        self._live: dict[int, Run] = {}
+        self._lock = threading.Lock()
+        self._queues: dict[str, queue.Queue[Run | None]] = {}
+        self._threads: list[threading.Thread] = []
+        self._listeners: list[Listener] = []
+        self._closed = False
+
+    def start(self) -> None:
+        """Start the worker threads, `workers_per_device` for each device."""
+        for device in self.devices:
+            q: queue.Queue[Run | None] = queue.Queue()
+            self._queues[device.id] = q
+            for i in range(self.workers_per_device):
+                name = f"lossboard-run-{device.id}-{i}"
+                thread = threading.Thread(target=self._work, args=(q,), name=name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop: queued and running runs end `interrupted`; wait for the workers."""
+        with self._lock:
+            self._closed = True
+            live = list(self._live.values())
+        for run in live:
+            self._stop(run, "interrupted")
+        for q in self._queues.values():
+            for _ in range(self.workers_per_device):
+                q.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self.store.flush()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(run, event)` from worker threads: event is "status" or "points"."""
+        self._listeners.append(listener)
+
+    # the API's verbs
+
+    def submit(self, spec: RunSpec) -> Run:
+        """Validate a request against this machine, record it, and queue it on its device."""
+        device = resolve_device(spec.device, spec.variant, self.devices)
+        self.check_size(spec)
+        config = resolve(spec, device)
+        run = Run(id=0, config=config, name=spec.name)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the run manager is closed")
+            run.id = self.store.create_run(run.row())
+            self._live[run.id] = run
+        self._queues[device].put(run)
+        self._notify(run, "status")
+        return run
+
+    def check_size(self, spec: RunSpec) -> None:
+        """Refuse, before allocating anything, a run whose tensors would pass the size cap."""
+        need = estimate_bytes(spec)
+        if need <= self.max_run_bytes:
+            return
+        sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
+        largest = max(sizes, key=sizes.get)
+        shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        raise ConfigError(
+            largest,
+            f"the run's tensors would take about {format_bytes(need)} ({shown}), "
+            f"over the cap of {format_bytes(self.max_run_bytes)}",
+        )
+
+    def cancel(self, run_id: int) -> dict | None:
+        """Cancel a run: a queued one never starts, a running one stops within one iteration."""
+        run = self._live.get(run_id)
+        if run is None:
+            return self.store.get_run(run_id)
+        self._stop(run, "cancelled")
+        return run.public()
+
+    def get(self, run_id: int) -> dict | None:
+        """A run as the API shows it, live or from the store."""
+        run = self._live.get(run_id)
+        return run.public() if run else self.store.get_run(run_id)
+
+    def live_run(self, run_id: int) -> Run | None:
+        """The in-memory run while it is queued or running (or just finished, not yet stored)."""
+        return self._live.get(run_id)
+
+    def live_runs(self) -> list[Run]:
+        """Every run queued or running now."""
+        return list(self._live.values())
+
+    def losses(self, run_id: int, after: int = -1) -> tuple[np.ndarray, np.ndarray] | None:
+        """Losses and times of the steps after `after`, or None for an unknown run."""
+        run = self._live.get(run_id)
+        if run is not None:
+            start = max(after + 1, 0)
+            return np.array(run.losses[start:]), np.array(run.times[start:])
+        if self.store.get_run(run_id) is None:
+            return None
+        return self.store.read_losses(run_id, after)
+
+    # the worker side
+
+    def _stop(self, run: Run, status: str) -> None:
+        with self._lock:
+            if run.finished or run.stop:
+                return
+            run.stop = status
+            if run.status == "queued":  # never started: its worker will skip it
+                self._finish(run, status, stop_error(run))
+
+    def _work(self, q: queue.Queue[Run | None]) -> None:
+        while (run := q.get()) is not None:
+            with self._lock:
+                if run.stop:
+                    continue
+                run.status, run.started_at = "running", time.time()
+            self.store.update_run(run.id, {"status": "running", "started_at": run.started_at})
+            self._notify(run, "status")
+            status, error = self._train(run)
+            with self._lock:
+                self._finish(run, status, error)
+
+    def _train(self, run: Run) -> tuple[str, str | None]:
+        """Drive the variant's loop; return how it ended. Cheap per iteration, by design."""
+        losses, times, flushed = run.losses, run.times, 0
+        t0 = next_tick = time.perf_counter()
+        gen = VARIANTS[run.config.variant](run.config)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
+                for loss in gen:
+                    now = time.perf_counter()
+                    loss = float(loss)
+                    if not math.isfinite(loss):
+                        return "diverged", f"the loss became {loss} at iteration {len(losses)}"
+                    losses.append(loss)
+                    times.append(now - t0)
+                    if run.best_loss is None or loss < run.best_loss:
+                        run.best_loss = loss
+                    if run.stop:
+                        return run.stop, stop_error(run)
+                    if now >= next_tick:
+                        flushed, next_tick = self._tick(run, flushed), now + TICK_S
+            return "completed", None
+        except torch.OutOfMemoryError as exc:
+            return "failed", f"out of memory on {run.config.device}: {first_line(exc)}"
+        except Exception as exc:  # any failure of the loop ends this run, not the worker
+            return "failed", f"{type(exc).__name__}: {first_line(exc)}"
+        finally:
+            gen.close()
+            self._flush_losses(run, flushed)
+
+    def _tick(self, run: Run, flushed: int) -> int:
+        """Hand the losses since the last tick to the store and wake the listeners."""
+        flushed = self._flush_losses(run, flushed)
+        self.store.update_run(run.id, progress(run))
+        self._notify(run, "points")
+        return flushed
+
+    def _flush_losses(self, run: Run, flushed: int) -> int:
+        end = len(run.losses)
+        if end > flushed:
+            loss, times = run.losses[flushed:end].tobytes(), run.times[flushed:end].tobytes()
+            self.store.append_losses(run.id, flushed, loss, times)
+        return end
+
+    def _finish(self, run: Run, status: str, error: str | None) -> None:
+        """Record the end of a run (called with the lock held); forget it once stored."""
+        run.status, run.error, run.finished_at = status, error, time.time()
+        done = self.store.update_run(run.id, {**progress(run), "status": status, "error": error})
+        done.add_done_callback(lambda _: self._live.pop(run.id, None))
+        release_device_memory(run.config.device)
+        self._notify(run, "status")
+
+    def _notify(self, run: Run, event: str) -> None:
+        for listener in self._listeners:
+            listener(run, event)
+
+
+def progress(run: Run) -> dict:
+    """The columns that change while a run trains."""
+    public = run.public()
+    keys = ("iteration", "last_loss", "best_loss", "iterations_per_second", "finished_at")
+    return {k: public[k] for k in keys}
+
+
+def stop_error(run: Run) -> str | None:
+    """Why a run stopped early, when it was not the user's own cancel."""
+    template = STOP_ERRORS[run.stop]
+    return template.format(status=run.status) if template else None
+
+
+def release_device_memory(device: str) -> None:
+    """Give a finished GPU run's cached memory back, so the next run on it can use it."""
+    if device.startswith("cuda") and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (CUDA errors run on for many lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def format_bytes(n: int) -> str:
+    """1536 -> '1.5 KiB'."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}"
+        value /= 1024
+    return f"{n} B"

@@ -1,0 +1,299 @@
+"""The tutorial's six training loops, one generator each, yielding the loss where it prints it.
+
+Each variant draws its data and weights from its own seeded generators on the CPU, then moves
+them to the run's device, so a CPU run reproduces the tutorial's code run after
+`torch.manual_seed(seed); np.random.seed(seed)` exactly, and runs never disturb each other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from server.training.config import TrainConfig
+
+Variant = Callable[[TrainConfig], Iterator[float]]
+
+
+def numpy(cfg: TrainConfig) -> Iterator[float]:
+    """热身: 用numpy实现两层神经网络 — forward, loss and backward by hand in NumPy."""
+    N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
+    random = numpy_random_state(cfg.seed)
+    dtype = np.dtype(cfg.dtype)
+
+    # 随机创建一些训练数据
+    x = random.randn(N, D_in).astype(dtype, copy=False)
+    y = random.randn(N, D_out).astype(dtype, copy=False)
+
+    w1 = random.randn(D_in, H).astype(dtype, copy=False)
+    w2 = random.randn(H, D_out).astype(dtype, copy=False)
+
+    learning_rate = cfg.learning_rate
+    for it in range(cfg.iterations):  # noqa: B007 - `it` is the step the tutorial prints
+        # Forward pass
+        h = x.dot(w1)  # N * H
+        h_relu = np.maximum(h, 0)  # N * H
+        y_pred = h_relu.dot(w2)  # N * D_out
+
+        # compute loss
+        loss = np.square(y_pred - y).sum()
+        yield loss
+
+        # Backward pass
+        # compute the gradient
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_w2 = h_relu.T.dot(grad_y_pred)
+        grad_h_relu = grad_y_pred.dot(w2.T)
+        grad_h = grad_h_relu.copy()
+        grad_h[h < 0] = 0
+        grad_w1 = x.T.dot(grad_h)
+
+        # update weights of w1 and w2
+        w1 -= learning_rate * grad_w1
+        w2 -= learning_rate * grad_w2
+
+
+def tensors(cfg: TrainConfig) -> Iterator[float]:
+    """PyTorch: Tensors — the same network by hand, on tensors that can live on a GPU."""
+    N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
+    g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
+
+    # 随机创建一些训练数据
+    x = torch.randn(N, D_in, generator=g).to(device, dtype)
+    y = torch.randn(N, D_out, generator=g).to(device, dtype)
+
+    w1 = torch.randn(D_in, H, generator=g).to(device, dtype)
+    w2 = torch.randn(H, D_out, generator=g).to(device, dtype)
+
+    learning_rate = cfg.learning_rate
+    for it in range(cfg.iterations):  # noqa: B007
+        # Forward pass
+        h = x.mm(w1)  # N * H
+        h_relu = h.clamp(min=0)  # N * H
+        y_pred = h_relu.mm(w2)  # N * D_out
+
+        # compute loss
+        loss = (y_pred - y).pow(2).sum().item()
+        yield loss
+
+        # Backward pass
+        # compute the gradient
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_w2 = h_relu.t().mm(grad_y_pred)
+        grad_h_relu = grad_y_pred.mm(w2.t())
+        grad_h = grad_h_relu.clone()
+        grad_h[h < 0] = 0
+        grad_w1 = x.t().mm(grad_h)
+
+        # update weights of w1 and w2
+        w1 -= learning_rate * grad_w1
+        w2 -= learning_rate * grad_w2
+
+
+def autograd(cfg: TrainConfig) -> Iterator[float]:
+    """PyTorch: Tensor和autograd — autograd computes the backward pass."""
+    N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
+    g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
+
+    # 随机创建一些训练数据
+    x = torch.randn(N, D_in, generator=g).to(device, dtype)
+    y = torch.randn(N, D_out, generator=g).to(device, dtype)
+
+    w1 = torch.randn(D_in, H, generator=g).to(device, dtype).requires_grad_()
+    w2 = torch.randn(H, D_out, generator=g).to(device, dtype).requires_grad_()
+
+    learning_rate = cfg.learning_rate
+    for it in range(cfg.iterations):  # noqa: B007
+        # Forward pass
+        y_pred = x.mm(w1).clamp(min=0).mm(w2)
+
+        # compute loss
+        loss = (y_pred - y).pow(2).sum()  # computation graph
+        yield loss.item()
+
+        # Backward pass
+        loss.backward()
+
+        # update weights of w1 and w2
+        with torch.no_grad():
+            w1 -= learning_rate * w1.grad
+            w2 -= learning_rate * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+
+
+def nn_(cfg: TrainConfig) -> Iterator[float]:
+    """PyTorch: nn — the network as torch.nn.Sequential, updated by hand."""
+    N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
+    g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
+
+    # 随机创建一些训练数据
+    x = torch.randn(N, D_in, generator=g).to(device, dtype)
+    y = torch.randn(N, D_out, generator=g).to(device, dtype)
+
+    with torch.device("meta"):  # built empty: the weights are drawn from g below
+        model = torch.nn.Sequential(
+            torch.nn.Linear(D_in, H, bias=False),  # w_1 * x + b_1
+            torch.nn.ReLU(),
+            torch.nn.Linear(H, D_out, bias=False),
+        )
+    model = materialize(model, g)
+
+    torch.nn.init.normal_(model[0].weight, generator=g)
+    torch.nn.init.normal_(model[2].weight, generator=g)
+
+    model = model.to(device, dtype)
+
+    loss_fn = nn.MSELoss(reduction="sum")
+
+    learning_rate = cfg.learning_rate
+    for it in range(cfg.iterations):  # noqa: B007
+        # Forward pass
+        y_pred = model(x)  # model.forward()
+
+        # compute loss
+        loss = loss_fn(y_pred, y)  # computation graph
+        yield loss.item()
+
+        # Backward pass
+        loss.backward()
+
+        # update weights of w1 and w2
+        with torch.no_grad():
+            for param in model.parameters():  # param (tensor, grad)
+                param -= learning_rate * param.grad
+
+        model.zero_grad()
+
+
+def optim(cfg: TrainConfig) -> Iterator[float]:
+    """PyTorch: optim — torch.optim updates the weights (SGD, or Adam when asked)."""
+    N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
+    g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
+
+    # 随机创建一些训练数据
+    x = torch.randn(N, D_in, generator=g).to(device, dtype)
+    y = torch.randn(N, D_out, generator=g).to(device, dtype)
+
+    with torch.device("meta"):  # built empty: the weights are drawn from g below
+        model = torch.nn.Sequential(
+            torch.nn.Linear(D_in, H, bias=False),  # w_1 * x + b_1
+            torch.nn.ReLU(),
+            torch.nn.Linear(H, D_out, bias=False),
+        )
+    model = materialize(model, g)
+
+    torch.nn.init.normal_(model[0].weight, generator=g)
+    torch.nn.init.normal_(model[2].weight, generator=g)
+
+    model = model.to(device, dtype)
+
+    loss_fn = nn.MSELoss(reduction="sum")
+
+    learning_rate = cfg.learning_rate
+    optimizer = make_optimizer(cfg.optimizer, model.parameters(), lr=learning_rate)
+
+    for it in range(cfg.iterations):  # noqa: B007
+        # Forward pass
+        y_pred = model(x)  # model.forward()
+
+        # compute loss
+        loss = loss_fn(y_pred, y)  # computation graph
+        yield loss.item()
+
+        optimizer.zero_grad()
+        # Backward pass
+        loss.backward()
+
+        # update model parameters
+        optimizer.step()
+
+
+class TwoLayerNet(torch.nn.Module):
+    def __init__(self, D_in, H, D_out):
+        super(TwoLayerNet, self).__init__()  # noqa: UP008 - as the tutorial writes it
+        # define the model architecture
+        self.linear1 = torch.nn.Linear(D_in, H, bias=False)
+        self.linear2 = torch.nn.Linear(H, D_out, bias=False)
+
+    def forward(self, x):
+        y_pred = self.linear2(self.linear1(x).clamp(min=0))
+        return y_pred
+
+
+def custom_module(cfg: TrainConfig) -> Iterator[float]:
+    """PyTorch: 自定义 nn Modules — the tutorial's TwoLayerNet, trained with Adam."""
+    N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
+    g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
+
+    # 随机创建一些训练数据
+    x = torch.randn(N, D_in, generator=g).to(device, dtype)
+    y = torch.randn(N, D_out, generator=g).to(device, dtype)
+
+    with torch.device("meta"):  # built empty: the weights are drawn from g below
+        model = TwoLayerNet(D_in, H, D_out)
+    model = materialize(model, g).to(device, dtype)
+    loss_fn = nn.MSELoss(reduction="sum")
+    learning_rate = cfg.learning_rate
+    optimizer = make_optimizer(cfg.optimizer, model.parameters(), lr=learning_rate)
+
+    for it in range(cfg.iterations):  # noqa: B007
+        # Forward pass
+        y_pred = model(x)  # model.forward()
+
+        # compute loss
+        loss = loss_fn(y_pred, y)  # computation graph
+        yield loss.item()
+
+        optimizer.zero_grad()
+        # Backward pass
+        loss.backward()
+
+        # update model parameters
+        optimizer.step()
+
+
+def numpy_random_state(seed: int) -> np.random.RandomState:
+    """The generator `np.random.seed(seed)` would set up; seeds past 32 bits as two words."""
+    if seed < 2**32:
+        return np.random.RandomState(seed)
+    return np.random.RandomState([seed & 0xFFFFFFFF, seed >> 32])
+
+
+def torch_generator(seed: int) -> torch.Generator:
+    """A CPU generator in the state `torch.manual_seed(seed)` puts the global one in."""
+    return torch.Generator().manual_seed(seed)
+
+
+def materialize(model: nn.Module, g: torch.Generator) -> nn.Module:
+    """Allocate a meta-built model on the CPU and give each Linear its default init from g."""
+    model = model.to_empty(device="cpu")
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            # what nn.Linear.reset_parameters draws, in construction order
+            torch.nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=g)
+            if layer.bias is not None:
+                bound = 1 / math.sqrt(layer.in_features)
+                torch.nn.init.uniform_(layer.bias, -bound, bound, generator=g)
+    return model
+
+
+def make_optimizer(name: str | None, params, lr: float) -> torch.optim.Optimizer:
+    """torch.optim.SGD or torch.optim.Adam, as the tutorial builds them."""
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    return torch.optim.SGD(params, lr=lr)
+
+
+VARIANTS: dict[str, Variant] = {
+    "numpy": numpy,
+    "tensors": tensors,
+    "autograd": autograd,
+    "nn": nn_,
+    "optim": optim,
+    "custom_module": custom_module,
+}

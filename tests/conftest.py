@@ -1,0 +1,64 @@
+"""Shared fixtures: a real SQLite store in a temporary directory and a run manager on it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from server.store import Store
+from server.training.runner import RunManager
+
+# Tiny sizes: fast runs for tests that are about the engine, not the numbers.
+TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[Store]:
+    store = Store(tmp_path)
+    store.open()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def make_manager(store) -> Iterator[Callable[..., RunManager]]:
+    managers: list[RunManager] = []
+
+    def make(**kwargs) -> RunManager:
+        manager = RunManager(store, **kwargs)
+        manager.start()
+        managers.append(manager)
+        return manager
+
+    yield make
+    for manager in managers:
+        manager.close()
+
+
+@pytest.fixture
+def manager(make_manager) -> RunManager:
+    return make_manager()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> object:
+    """Poll until predicate() is truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.005)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+def wait_finished(manager: RunManager, run_id: int, timeout: float = 60.0) -> dict:
+    """Wait until the run has ended and its final state is stored; return it."""
+    finished = ("completed", "cancelled", "failed", "diverged", "interrupted")
+
+    def done() -> dict | None:
+        run = manager.get(run_id)
+        return run if run["status"] in finished and manager.live_run(run_id) is None else None
+
+    return wait_for(done, timeout)

@@ -1,0 +1,42 @@
+"""On a CUDA machine: each torch variant runs on the GPU and follows the CPU run's curve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from server.training.config import RunSpec
+from tests.conftest import wait_finished
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
+TORCH_VARIANTS = ["tensors", "autograd", "nn", "optim", "custom_module"]
+
+
+@pytest.mark.parametrize("variant", TORCH_VARIANTS)
+def test_cuda_run_matches_cpu_curve(make_manager, store, variant):
+    manager = make_manager()
+    cpu = manager.submit(RunSpec(variant=variant, device="cpu", seed=3))
+    gpu = manager.submit(RunSpec(variant=variant, device="cuda", seed=3))
+    assert wait_finished(manager, cpu.id)["status"] == "completed"
+    final = wait_finished(manager, gpu.id)
+    assert final["status"] == "completed" and final["device"] == "cuda:0"
+    cpu_loss, gpu_loss = store.read_losses(cpu.id)[0], store.read_losses(gpu.id)[0]
+    assert len(gpu_loss) == 500
+    # same start exactly (same data and weights); the curve within float32 tolerance
+    assert gpu_loss[0] == pytest.approx(cpu_loss[0], rel=1e-4)
+    np.testing.assert_allclose(gpu_loss, cpu_loss, rtol=2e-2)
+
+
+def test_cuda_out_of_memory_fails_the_run_only(make_manager):
+    manager = make_manager(max_run_bytes=2**50)
+    free, _ = torch.cuda.mem_get_info()
+    side = int((free / 4) ** 0.5) + 4096  # x alone is bigger than the free memory
+    run = manager.submit(RunSpec(variant="tensors", device="cuda", N=side, D_in=side, H=1))
+    final = wait_finished(manager, run.id, timeout=300)
+    assert final["status"] == "failed" and "out of memory" in final["error"].lower()
+    after = manager.submit(RunSpec(variant="tensors", device="cuda", iterations=5))
+    assert wait_finished(manager, after.id)["status"] == "completed"

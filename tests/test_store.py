@@ -1,0 +1,91 @@
+"""The SQLite store: bit-identical losses across a reopen, and runs cut by a stop."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from server.store import Store
+from server.training.config import RunSpec
+from server.training.runner import RunManager
+from tests.conftest import TINY, wait_finished
+
+
+def test_reopened_store_returns_the_same_losses(tmp_path):
+    store = Store(tmp_path)
+    store.open()
+    manager = RunManager(store)
+    manager.start()
+    run = manager.submit(RunSpec(variant="nn", iterations=400, seed=4, **TINY))
+    wait_finished(manager, run.id)
+    live_losses = np.array(run.losses)
+    manager.close()
+    store.close()
+
+    reopened = Store(tmp_path)
+    reopened.open()
+    loss, times = reopened.read_losses(run.id)
+    row = reopened.get_run(run.id)
+    reopened.close()
+    assert row["status"] == "completed" and row["iteration"] == 400
+    assert loss.tobytes() == live_losses.tobytes()  # bit for bit
+    assert len(times) == 400
+
+
+def test_run_left_running_by_a_crash_comes_back_interrupted(tmp_path):
+    store = Store(tmp_path)
+    store.open()
+    now = 1.0
+    common = {"variant": "tensors", "config": {}, "device": "cpu", "created_at": now}
+    running = store.create_run({**common, "status": "running", "started_at": now})
+    queued = store.create_run({**common, "status": "queued"})
+    done = store.create_run({**common, "status": "completed"})
+    store.append_losses(running, 0, np.ones(3).tobytes(), np.arange(3.0).tobytes())
+    store.close()  # no manager shutdown: as if the process died
+
+    store = Store(tmp_path)
+    store.open()
+    assert store.get_run(running)["status"] == "interrupted"
+    assert store.get_run(running)["iteration"] == 3
+    assert store.get_run(queued)["status"] == "interrupted"
+    assert store.get_run(done)["status"] == "completed"
+    store.close()
+
+
+def test_read_losses_after_returns_exactly_the_rest(store):
+    run_id = store.create_run(
+        {"variant": "numpy", "config": {}, "device": "cpu", "status": "completed", "created_at": 0}
+    )
+    values = np.arange(10.0)
+    for start in (0, 4, 7):  # three uneven batches
+        end = {0: 4, 4: 7, 7: 10}[start]
+        chunk = values[start:end]
+        store.append_losses(run_id, start, chunk.tobytes(), chunk.tobytes())
+    store.flush()
+    for after in (-1, 0, 3, 4, 6, 8, 9, 20):
+        loss, _ = store.read_losses(run_id, after)
+        assert list(loss) == list(values[after + 1 :])
+
+
+def test_list_runs_filters_and_pages_newest_first(store):
+    ids = [
+        store.create_run(
+            {"variant": v, "config": {}, "device": "cpu", "status": s, "created_at": 0}
+        )
+        for v, s in [("numpy", "completed"), ("nn", "failed"), ("nn", "completed")]
+    ]
+    runs, total = store.list_runs()
+    assert [r["id"] for r in runs] == ids[::-1] and total == 3
+    runs, total = store.list_runs(variant="nn", limit=1)
+    assert [r["id"] for r in runs] == [ids[2]] and total == 2
+    runs, total = store.list_runs(status="completed", offset=1)
+    assert [r["id"] for r in runs] == [ids[0]] and total == 2
+
+
+def test_delete_run_removes_its_losses(store):
+    run_id = store.create_run(
+        {"variant": "numpy", "config": {}, "device": "cpu", "status": "completed", "created_at": 0}
+    )
+    store.append_losses(run_id, 0, np.ones(2).tobytes(), np.ones(2).tobytes())
+    assert store.delete_run(run_id) is True
+    assert store.get_run(run_id) is None and len(store.read_losses(run_id)[0]) == 0
+    assert store.delete_run(run_id) is False

@@ -6,11 +6,12 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 VariantId = Literal["numpy", "tensors", "autograd", "nn", "optim", "custom_module"]
 VARIANT_IDS: tuple[str, ...] = VariantId.__args__
 OPTIMIZER_VARIANTS = ("optim", "custom_module")
+OPTIMIZERS = ("sgd", "adam")
 MAX_SEED = 2**63 - 1
 
 
@@ -46,14 +47,15 @@ class RunSpec(BaseModel):
     def _device_lowercase(cls, value: str) -> str:
         return value.strip().lower()
 
-    @model_validator(mode="after")
-    def _optimizer_only_where_it_applies(self) -> RunSpec:
-        if self.optimizer is not None and self.variant not in OPTIMIZER_VARIANTS:
+    @field_validator("optimizer")
+    @classmethod
+    def _optimizer_only_where_it_applies(cls, value: str | None, info: ValidationInfo):
+        variant = info.data.get("variant")
+        if value is not None and variant is not None and variant not in OPTIMIZER_VARIANTS:
             raise ValueError(
-                f"optimizer applies only to the optim and custom_module variants, "
-                f"not {self.variant}"
+                f"optimizer applies only to the optim and custom_module variants, not {variant}"
             )
-        return self
+        return value
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,8 @@ def default_optimizer(variant: str) -> str | None:
 
 
 def default_learning_rate(variant: str, optimizer: str | None) -> float:
-    """The tutorial's learning rate: 1e-6, or 1e-4 where it uses Adam."""
-    return 1e-4 if optimizer == "adam" else 1e-6
+    """The tutorial's learning rate: 1e-6, or 1e-4 for its custom module and wherever Adam runs."""
+    return 1e-4 if variant == "custom_module" or optimizer == "adam" else 1e-6
 
 
 def default_dtype(variant: str) -> str:

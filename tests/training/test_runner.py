@@ -206,3 +206,9 @@ def test_defaults_follow_the_tutorial(manager):
     assert 0 <= runs["numpy"].config.seed < 2**32
     for run in [*runs.values(), adam]:
         wait_finished(manager, run.id)
+
+
+def test_optimizer_refusal_is_located_on_the_optimizer_field():
+    with pytest.raises(ValidationError) as info:
+        RunSpec(variant="autograd", optimizer="sgd")
+    assert info.value.errors()[0]["loc"] == ("optimizer",)

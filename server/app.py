@@ -1,0 +1,50 @@
+"""create_app(settings): the FastAPI app; its lifespan opens and closes everything long-lived."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server import __version__
+from server.config import Settings
+from server.routes import runs, system
+from server.store import Store
+from server.stream import StreamHub
+from server.training.runner import RunManager
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; nothing starts until its lifespan runs."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.data_dir)
+        store.open()
+        manager = RunManager(
+            store,
+            workers_per_device=settings.workers_per_device,
+            max_run_bytes=settings.max_run_bytes,
+        )
+        app.state.store, app.state.manager = store, manager
+        app.state.hub = StreamHub(manager, asyncio.get_running_loop())
+        manager.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(manager.close)
+            store.close()
+
+    app = FastAPI(
+        title="lossboard",
+        version=__version__,
+        summary="The PyTorch two-layer-network tutorial as live training jobs.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(system.router, tags=["system"])
+    app.include_router(runs.router, tags=["runs"])
+    return app

@@ -1,0 +1,52 @@
+"""Settings: command-line flags, then LOSSBOARD_* environment variables, then defaults."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the server is configured by; build one per app, never at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="LOSSBOARD_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    data_dir: Path = Path("data")
+    token: str | None = Field(None, description="needed by mutating requests and websockets")
+    insecure: bool = False
+    workers_per_device: int = Field(1, ge=1, le=64)
+    max_run_bytes: int = Field(2**30, ge=1, description="cap on the memory of one run's tensors")
+    playground_workers: int = Field(2, ge=1, le=32)
+    playground_timeout_s: float = Field(5.0, gt=0, le=120)
+    playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)
+    log_level: str = "info"
+
+    @field_validator("token")
+    @classmethod
+    def _empty_token_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    def exposure_problem(self) -> str | None:
+        """Why serving with these settings would be unsafe, or None."""
+        if is_loopback(self.host) or self.token or self.insecure:
+            return None
+        return (
+            f"refusing to serve on {self.host} without a token: anyone who can reach the port "
+            "could start jobs on this machine (as with Ray's dashboard, CVE-2023-48022). "
+            "Pass --token T (or set LOSSBOARD_TOKEN), or --insecure if you really mean it."
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and 127.0.0.0/8 or ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,60 @@
+"""Dependency aliases: everything a route needs, read from app.state."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+from starlette.requests import HTTPConnection
+
+from server.config import Settings
+from server.store import Store
+from server.stream import StreamHub
+from server.training.runner import RunManager
+
+
+def get_settings(conn: HTTPConnection) -> Settings:
+    return conn.app.state.settings
+
+
+def get_manager(conn: HTTPConnection) -> RunManager:
+    return conn.app.state.manager
+
+
+def get_store(conn: HTTPConnection) -> Store:
+    return conn.app.state.store
+
+
+def get_hub(conn: HTTPConnection) -> StreamHub:
+    return conn.app.state.hub
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ManagerDep = Annotated[RunManager, Depends(get_manager)]
+StoreDep = Annotated[Store, Depends(get_store)]
+HubDep = Annotated[StreamHub, Depends(get_hub)]
+
+
+def token_ok(conn: HTTPConnection, settings: Settings) -> bool:
+    """True when no token is configured, or the request carries it (header or ?token=)."""
+    if not settings.token:
+        return True
+    header = conn.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        given = conn.query_params.get("token", "")
+    return secrets.compare_digest(given.strip().encode(), settings.token.encode())
+
+
+def require_token(conn: HTTPConnection, settings: SettingsDep) -> None:
+    """401 unless the request carries the configured token."""
+    if not token_ok(conn, settings):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid token is required: send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+RequireToken = Depends(require_token)

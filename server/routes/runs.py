@@ -1,0 +1,202 @@
+"""Runs: create, read, follow live, cancel, delete, export."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocketDisconnect
+
+from server.config import Settings
+from server.deps import HubDep, ManagerDep, RequireToken, SettingsDep, token_ok
+from server.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic, RunStatus, run_public
+from server.series import MIN_POINTS, decimate
+from server.stream import Send
+from server.training.config import ConfigError, VariantId
+
+router = APIRouter()
+RunId = Annotated[int, "the run's id"]
+CLOSE_UNKNOWN_RUN, CLOSE_UNAUTHORIZED = 4404, 4401
+
+
+def not_found(run_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} does not exist")
+
+
+@router.post(
+    "/api/runs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunPublic,
+    dependencies=[RequireToken],
+)
+def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
+    try:
+        run = manager.submit(spec)
+    except ConfigError as exc:
+        loc = ("body", exc.field)
+        error = {"type": "value_error", "loc": loc, "msg": exc.message}
+        raise RequestValidationError([error]) from None
+    return run.public()
+
+
+@router.get("/api/runs", response_model=RunsPublic)
+def read_runs(
+    manager: ManagerDep,
+    status: RunStatus | None = None,
+    variant: VariantId | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict:
+    rows, total = manager.store.list_runs(status, variant, limit, offset)
+    return {"runs": [manager.get(r["id"]) or r for r in rows], "total": total}
+
+
+@router.get("/api/runs/{run_id}", response_model=RunPublic)
+def read_run(run_id: RunId, manager: ManagerDep) -> dict:
+    run = manager.get(run_id)
+    if run is None:
+        raise not_found(run_id)
+    return run
+
+
+@router.get("/api/runs/{run_id}/losses", response_model=LossesPublic)
+def read_losses(
+    run_id: RunId,
+    manager: ManagerDep,
+    after: Annotated[int, Query(ge=-1)] = -1,
+    max_points: Annotated[int | None, Query(ge=MIN_POINTS, le=1_000_000)] = None,
+) -> Response:
+    series = manager.losses(run_id, after)
+    if series is None:
+        raise not_found(run_id)
+    loss, times = series
+    steps = np.arange(after + 1, after + 1 + len(loss))
+    keep = decimate(loss, max_points) if max_points else None
+    if keep is not None:
+        steps, loss, times = steps[keep], loss[keep], times[keep]
+    body = {
+        "run_id": run_id,
+        "step": steps.tolist(),
+        "loss": loss.tolist(),
+        "time": times.tolist(),
+        "decimated": keep is not None,
+    }
+    return JSONResponse(body)  # built here: validating a million floats would be slow
+
+
+@router.post(
+    "/api/runs/{run_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunPublic,
+    dependencies=[RequireToken],
+)
+def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
+    run = manager.cancel(run_id)
+    if run is None:
+        raise not_found(run_id)
+    return run
+
+
+@router.delete(
+    "/api/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireToken]
+)
+def delete_run(run_id: RunId, manager: ManagerDep) -> Response:
+    if (live := manager.live_run(run_id)) is not None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"run {run_id} is {live.status}: cancel it first"
+        )
+    if not manager.store.delete_run(run_id):
+        raise not_found(run_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api/runs/{run_id}/export")
+def export_run(
+    run_id: RunId, manager: ManagerDep, format: Literal["csv", "json"] = "csv"
+) -> Response:
+    run = manager.get(run_id)
+    series = manager.losses(run_id)
+    if run is None or series is None:
+        raise not_found(run_id)
+    loss, times = series
+    filename = f"lossboard-run-{run_id}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if format == "json":
+        rows = [
+            {"step": i, "loss": v, "time": t}
+            for i, (v, t) in enumerate(zip(loss.tolist(), times.tolist(), strict=True))
+        ]
+        body = json.dumps({"run": run_public(run), "rows": rows})
+        return Response(body, media_type="application/json", headers=headers)
+    return Response(to_csv(loss, times), media_type="text/csv", headers=headers)
+
+
+def to_csv(loss: np.ndarray, times: np.ndarray) -> str:
+    """step,loss,time rows; repr keeps every digit of each float."""
+    out = io.StringIO()
+    out.write("step,loss,time\n")
+    for i, (v, t) in enumerate(zip(loss.tolist(), times.tolist(), strict=True)):
+        out.write(f"{i},{v!r},{t!r}\n")
+    return out.getvalue()
+
+
+@router.websocket("/ws/runs/{run_id}")
+async def follow_run(
+    websocket: WebSocket,
+    run_id: int,
+    hub: HubDep,
+    settings: SettingsDep,
+    after: Annotated[int, Query(ge=-1)] = -1,
+) -> None:
+    async def work(send: Send) -> int:
+        found = await hub.follow_run(run_id, after, send)
+        return 1000 if found else CLOSE_UNKNOWN_RUN
+
+    await serve_socket(websocket, settings, work)
+
+
+@router.websocket("/ws/runs")
+async def follow_runs(websocket: WebSocket, hub: HubDep, settings: SettingsDep) -> None:
+    async def work(send: Send) -> int:
+        await hub.follow_all(send)
+        return 1000
+
+    await serve_socket(websocket, settings, work)
+
+
+async def serve_socket(
+    websocket: WebSocket, settings: Settings, work: Callable[[Send], Awaitable[int]]
+) -> None:
+    """Accept, check the token, run `work` until it ends or the client leaves, then close."""
+    await websocket.accept()
+    if not token_ok(websocket, settings):
+        await websocket.close(CLOSE_UNAUTHORIZED, "a valid token is required")
+        return
+
+    async def send(message: dict) -> None:
+        await websocket.send_text(json.dumps(message))
+
+    worker = asyncio.create_task(work(send))
+    listener = asyncio.create_task(wait_disconnect(websocket))
+    done, _ = await asyncio.wait({worker, listener}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (worker, listener):
+        task.cancel()
+    if worker in done and worker.exception() is None:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(worker.result())
+
+
+async def wait_disconnect(websocket: WebSocket) -> None:
+    """Return when the client goes away; anything it sends is ignored."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return

@@ -1,0 +1,41 @@
+"""Health, the machine's devices and versions, and the variants on offer."""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+import torch
+from fastapi import APIRouter
+
+from server import __version__
+from server.deps import ManagerDep, SettingsDep
+from server.schemas import SystemPublic, VariantPublic
+from server.training.catalog import variant_catalog
+from server.training.devices import default_device
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+def read_health() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/api/system", response_model=SystemPublic)
+def read_system(manager: ManagerDep, settings: SettingsDep) -> dict:
+    return {
+        "version": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "cuda_available": torch.cuda.is_available(),
+        "devices": [d.as_dict() for d in manager.devices],
+        "default_device": default_device(manager.devices),
+        "auth_required": bool(settings.token),
+    }
+
+
+@router.get("/api/variants", response_model=list[VariantPublic])
+def read_variants() -> list[dict]:
+    return variant_catalog()

@@ -1,0 +1,86 @@
+"""Request and response models of the HTTP API (field names are API.md's contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from server.training.config import RunSpec
+
+RunStatus = Literal[
+    "queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted"
+]
+
+
+class RunCreate(RunSpec):
+    """POST /api/runs: a variant and, optionally, anything the tutorial fixes."""
+
+
+class RunPublic(BaseModel):
+    """A run as every reader sees it."""
+
+    id: int
+    variant: str
+    name: str | None
+    config: dict
+    device: str
+    status: RunStatus
+    iteration: int
+    last_loss: float | None
+    best_loss: float | None
+    iterations_per_second: float | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunsPublic(BaseModel):
+    """One page of runs, newest first, and how many match in all."""
+
+    runs: list[RunPublic]
+    total: int
+
+
+class LossesPublic(BaseModel):
+    """Every loss after a step, as parallel arrays (maybe thinned to max_points)."""
+
+    run_id: int
+    step: list[int]
+    loss: list[float]
+    time: list[float]
+    decimated: bool
+
+
+class DevicePublic(BaseModel):
+    id: str
+    kind: str
+    name: str
+    memory_total: int | None = None
+
+
+class SystemPublic(BaseModel):
+    version: str
+    python: str
+    torch: str
+    numpy: str
+    cuda_available: bool
+    devices: list[DevicePublic]
+    default_device: str
+    auth_required: bool
+
+
+class VariantPublic(BaseModel):
+    id: str
+    title: str
+    section: str
+    devices: list[str]
+    defaults: dict
+    source: str
+
+
+def run_public(run: dict) -> dict:
+    """A run dict (from the manager or the store) as RunPublic's JSON."""
+    return RunPublic.model_validate(run).model_dump(mode="json")

@@ -1,0 +1,150 @@
+"""Hand-off from worker threads to websocket subscribers: each subscriber is a cursor.
+
+Worker threads only append to a run's series and call the manager's listeners; the hub turns
+those calls into `loop.call_soon_threadsafe` wake-ups. A woken subscriber sends everything
+after its cursor in one message, so nothing is dropped, a slow client blocks only itself,
+and nothing is queued per subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from server.schemas import run_public
+from server.training.runner import Run, RunManager
+
+SEND_INTERVAL_S = 0.05  # at most ~20 messages a second per subscriber
+PROGRESS_INTERVAL_S = 1.0  # /ws/runs: at most one progress message a second per running run
+HISTORY_BATCH = 50_000  # points per message when replaying a stored run
+Send = Callable[[dict], Awaitable[None]]
+
+
+class Subscriber:
+    """One websocket's wake-up flag, plus (for /ws/runs) the ids of runs it should hear of."""
+
+    def __init__(self) -> None:
+        self.wake = asyncio.Event()
+        self.dirty: set[int] = set()
+
+
+class StreamHub:
+    """Wakes subscribers on the event loop when runs change; never blocks a worker thread."""
+
+    def __init__(self, manager: RunManager, loop: asyncio.AbstractEventLoop) -> None:
+        self.manager = manager
+        self.loop = loop
+        self._by_run: dict[int, set[Subscriber]] = {}
+        self._all: set[Subscriber] = set()
+        self._progress_sent: dict[int, float] = {}
+        manager.add_listener(self._on_event)
+
+    def _on_event(self, run: Run, event: str) -> None:
+        """Called on a worker thread (or a request thread): hop to the loop."""
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._wake, run.id, event)
+
+    def _wake(self, run_id: int, event: str) -> None:
+        for sub in self._by_run.get(run_id, ()):
+            sub.wake.set()
+        now = time.monotonic()
+        if event == "points" and now - self._progress_sent.get(run_id, 0.0) < PROGRESS_INTERVAL_S:
+            return
+        self._progress_sent[run_id] = now
+        for sub in self._all:
+            sub.dirty.add(run_id)
+            sub.wake.set()
+
+    def subscribe(self, run_id: int | None) -> Subscriber:
+        """A new subscriber to one run, or to every run when run_id is None."""
+        sub = Subscriber()
+        if run_id is None:
+            self._all.add(sub)
+        else:
+            self._by_run.setdefault(run_id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber, run_id: int | None) -> None:
+        if run_id is None:
+            self._all.discard(sub)
+            return
+        subs = self._by_run.get(run_id, set())
+        subs.discard(sub)
+        if not subs:
+            self._by_run.pop(run_id, None)
+
+    async def follow_run(self, run_id: int, after: int, send: Send) -> bool:
+        """Send a run and every point after `after`, live until it ends; False if unknown."""
+        sub = self.subscribe(run_id)  # before reading state, so no wake-up is missed
+        try:
+            run = self.manager.live_run(run_id)
+            if run is None:
+                return await self._replay_stored(run_id, after, send)
+            await self._follow_live(run, after + 1, sub, send)
+            return True
+        finally:
+            self.unsubscribe(sub, run_id)
+
+    async def _follow_live(self, run: Run, cursor: int, sub: Subscriber, send: Send) -> None:
+        sent_status = run.status
+        await send({"type": "run", "run": run_public(run.public())})
+        sub.wake.set()  # send what is already there at once
+        while True:
+            await sub.wake.wait()
+            sub.wake.clear()
+            status, end = run.status, len(run.losses)  # status first: points then are complete
+            if end > cursor:
+                await send(points_message(run, cursor, end))
+                cursor = end
+            if status != sent_status or run.finished:
+                sent_status = status
+                await send({"type": "run", "run": run_public(run.public())})
+            if run.finished and cursor >= len(run.losses):
+                return
+            await asyncio.sleep(SEND_INTERVAL_S)
+
+    async def _replay_stored(self, run_id: int, after: int, send: Send) -> bool:
+        row = await asyncio.to_thread(self.manager.store.get_run, run_id)
+        if row is None:
+            return False
+        message = {"type": "run", "run": run_public(row)}
+        await send(message)
+        loss, times = await asyncio.to_thread(self.manager.store.read_losses, run_id, after)
+        for i in range(0, len(loss), HISTORY_BATCH):
+            chunk = slice(i, i + HISTORY_BATCH)
+            start = max(after + 1, 0) + i
+            await send(
+                {"type": "points", "start": start, "loss": loss[chunk].tolist(),
+                 "time": times[chunk].tolist()}
+            )  # fmt: skip
+        await send(message)
+        return True
+
+    async def follow_all(self, send: Send) -> None:
+        """Send every live run now, then each run that is created or changes (coalesced)."""
+        sub = self.subscribe(None)
+        try:
+            sub.dirty.update(run.id for run in self.manager.live_runs())
+            sub.wake.set()
+            while True:
+                await sub.wake.wait()
+                sub.wake.clear()
+                dirty, sub.dirty = sub.dirty, set()
+                for run_id in sorted(dirty):
+                    run = self.manager.get(run_id)
+                    if run is not None:
+                        await send({"type": "run", "run": run_public(run)})
+                await asyncio.sleep(SEND_INTERVAL_S)
+        finally:
+            self.unsubscribe(sub, None)
+
+
+def points_message(run: Run, start: int, end: int) -> dict:
+    """Steps start..end-1 of a live run as one message."""
+    return {
+        "type": "points",
+        "start": start,
+        "loss": run.losses[start:end].tolist(),
+        "time": run.times[start:end].tolist(),
+    }

@@ -94,6 +94,11 @@ class StreamHub:
             await sub.wake.wait()
             sub.wake.clear()
             status, end = run.status, len(run.losses)  # status first: points then are complete
+            if sent_status == "queued" and status != "queued" and run.started_at is not None:
+                # it started and maybe ended between two wake-ups: still announce the start
+                sent_status = "running"
+                started = {**run.public(), "status": "running", "finished_at": None}
+                await send({"type": "run", "run": run_public(started)})
             if end > cursor:
                 await send(points_message(run, cursor, end))
                 cursor = end

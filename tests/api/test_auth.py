@@ -1,0 +1,56 @@
+"""With a token set: mutating routes and every websocket need it; reads and /healthz don't."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.api.conftest import TOKEN, wait_status
+from tests.conftest import TINY
+
+GOOD = {"Authorization": f"Bearer {TOKEN}"}
+BAD_HEADERS = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},
+               {"Authorization": f"Basic {TOKEN}"}]  # fmt: skip
+RUN = {"variant": "numpy", "iterations": 5, **TINY}
+
+
+@pytest.mark.parametrize("headers", BAD_HEADERS)
+def test_mutating_routes_refuse_missing_or_wrong_token(token_client, headers):
+    assert token_client.post("/api/runs", json=RUN, headers=headers).status_code == 401
+    run = token_client.post("/api/runs", json=RUN, headers=GOOD).json()
+    for method, path in (("post", f"/api/runs/{run['id']}/cancel"),
+                         ("delete", f"/api/runs/{run['id']}")):  # fmt: skip
+        response = token_client.request(method, path, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert token_client.get("/api/runs").json()["total"] == 1  # nothing else was written
+
+
+def test_right_token_is_accepted_everywhere(token_client):
+    run = token_client.post("/api/runs", json=RUN, headers=GOOD)
+    assert run.status_code == 201
+    run_id = run.json()["id"]
+    assert token_client.post(f"/api/runs/{run_id}/cancel", headers=GOOD).status_code == 202
+    wait_status(token_client, run_id, ("completed", "cancelled"))
+    assert token_client.delete(f"/api/runs/{run_id}", headers=GOOD).status_code == 204
+
+
+def test_healthz_and_reads_need_no_token(token_client):
+    assert token_client.get("/healthz").status_code == 200
+    assert token_client.get("/api/system").json()["auth_required"] is True
+    assert token_client.get("/api/runs").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/ws/runs", "/ws/runs/1", "/ws/runs/1?token=wrong"])
+def test_websockets_refuse_missing_or_wrong_token_with_4401(token_client, path):
+    with token_client.websocket_connect(path) as ws, pytest.raises(WebSocketDisconnect) as e:
+        ws.receive_json()
+    assert e.value.code == 4401
+
+
+def test_websocket_accepts_token_in_query_or_header(token_client):
+    run = token_client.post("/api/runs", json=RUN, headers=GOOD).json()
+    with token_client.websocket_connect(f"/ws/runs/{run['id']}?token={TOKEN}") as ws:
+        assert ws.receive_json()["type"] == "run"
+    with token_client.websocket_connect(f"/ws/runs/{run['id']}", headers=GOOD) as ws:
+        assert ws.receive_json()["type"] == "run"

@@ -1,0 +1,96 @@
+"""The Live stream section of API.md, in process."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.api.conftest import FINISHED, wait_status
+from tests.conftest import TINY
+
+STREAMED = {"variant": "tensors", "iterations": 20_000, **TINY}
+
+
+def collect(ws, stop_after: int | None = None) -> tuple[list[int], list[dict], int | None]:
+    """Read messages until close (or until step stop_after is reached): steps, runs, close code."""
+    steps, runs = [], []
+    while True:
+        try:
+            message = ws.receive_json()
+        except WebSocketDisconnect as closed:
+            return steps, runs, closed.code
+        if message["type"] == "points":
+            assert len(message["loss"]) == len(message["time"])
+            steps.extend(range(message["start"], message["start"] + len(message["loss"])))
+        else:
+            runs.append(message["run"])
+        if stop_after is not None and steps and steps[-1] >= stop_after:
+            return steps, runs, None
+
+
+def test_subscriber_gets_every_step_once_in_order_then_final_run_and_1000(client):
+    run = client.post("/api/runs", json=STREAMED).json()
+    with client.websocket_connect(f"/ws/runs/{run['id']}") as ws:
+        steps, runs, code = collect(ws)
+    assert steps == list(range(20_000))
+    assert runs[0]["id"] == run["id"]
+    assert runs[-1]["status"] == "completed" and runs[-1]["iteration"] == 20_000
+    assert code == 1000
+
+
+def test_reconnect_with_after_gets_exactly_the_rest(client):
+    run = client.post("/api/runs", json=STREAMED).json()
+    with client.websocket_connect(f"/ws/runs/{run['id']}") as ws:
+        first, _, _ = collect(ws, stop_after=5_000)
+    k = first[-1]
+    with client.websocket_connect(f"/ws/runs/{run['id']}?after={k}") as ws:
+        rest, runs, code = collect(ws)
+    assert first + rest == list(range(20_000))
+    assert runs[-1]["status"] == "completed" and code == 1000
+
+
+def test_finished_run_replays_from_the_store(client):
+    run = client.post("/api/runs", json={**STREAMED, "iterations": 300}).json()
+    wait_status(client, run["id"], FINISHED)
+    with client.websocket_connect(f"/ws/runs/{run['id']}?after=99") as ws:
+        steps, runs, code = collect(ws)
+    assert steps == list(range(100, 300)) and code == 1000
+    assert [r["status"] for r in runs] == ["completed", "completed"]
+
+
+def test_status_changes_go_out_on_the_socket(client):
+    long_run = client.post("/api/runs", json={**STREAMED, "iterations": 1_000_000}).json()
+    queued = client.post("/api/runs", json={**STREAMED, "iterations": 50}).json()
+    with client.websocket_connect(f"/ws/runs/{queued['id']}") as ws:
+        assert ws.receive_json()["run"]["status"] == "queued"
+        client.post(f"/api/runs/{long_run['id']}/cancel")
+        steps, runs, code = collect(ws)
+    assert "running" in [r["status"] for r in runs] and runs[-1]["status"] == "completed"
+    assert steps == list(range(50)) and code == 1000
+
+
+def test_unknown_run_socket_closes_4404(client):
+    with client.websocket_connect("/ws/runs/12345") as ws, pytest.raises(WebSocketDisconnect) as e:
+        ws.receive_json()
+    assert e.value.code == 4404
+
+
+def test_all_runs_socket_announces_creation_and_status(client):
+    with client.websocket_connect("/ws/runs") as ws:
+        run = client.post("/api/runs", json={**STREAMED, "iterations": 200}).json()
+        seen = []
+        while not seen or seen[-1] != "completed":
+            message = ws.receive_json()
+            assert message["type"] == "run" and message["run"]["id"] == run["id"]
+            seen.append(message["run"]["status"])
+    assert seen[-1] == "completed"
+
+
+def test_all_runs_socket_sends_progress_at_most_once_a_second(client):
+    run = client.post("/api/runs", json={**STREAMED, "iterations": 1_000_000}).json()
+    with client.websocket_connect("/ws/runs") as ws:
+        iterations = [ws.receive_json()["run"]["iteration"] for _ in range(3)]
+    client.post(f"/api/runs/{run['id']}/cancel")
+    assert iterations == sorted(iterations) and iterations[-1] > iterations[0]
+    # three progress messages take two throttle intervals at least: the run got far
+    assert iterations[-1] - iterations[0] > 1_000

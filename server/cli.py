@@ -53,6 +53,9 @@ def serve_command(args: argparse.Namespace) -> int:
         workers=1,
         log_level=settings.log_level,
         ws_ping_interval=20,
+        # Loss points are sent once per subscriber; compressing each copy costs more CPU than
+        # the bytes it saves on the loopback and LAN links lossboard runs on.
+        ws_per_message_deflate=False,
     )
     return 0
 

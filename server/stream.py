@@ -9,6 +9,7 @@ and nothing is queued per subscriber.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 
@@ -18,7 +19,7 @@ from server.training.runner import Run, RunManager
 SEND_INTERVAL_S = 0.05  # at most ~20 messages a second per subscriber
 PROGRESS_INTERVAL_S = 1.0  # /ws/runs: at most one progress message a second per running run
 HISTORY_BATCH = 50_000  # points per message when replaying a stored run
-Send = Callable[[dict], Awaitable[None]]
+Send = Callable[[str], Awaitable[None]]  # sends one text frame
 
 
 class Subscriber:
@@ -38,22 +39,28 @@ class StreamHub:
         self._by_run: dict[int, set[Subscriber]] = {}
         self._all: set[Subscriber] = set()
         self._progress_sent: dict[int, float] = {}
+        # Subscribers woken together send up to the same mark, so one encoding serves them all.
+        self._marks: dict[int, int] = {}
+        self._encoded: dict[int, tuple[int, int, str]] = {}
         manager.add_listener(self._on_event)
 
     def _on_event(self, run: Run, event: str) -> None:
         """Called on a worker thread (or a request thread): hop to the loop."""
         if not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self._wake, run.id, event)
+            self.loop.call_soon_threadsafe(self._wake, run, event, len(run.losses))
 
-    def _wake(self, run_id: int, event: str) -> None:
-        for sub in self._by_run.get(run_id, ()):
+    def _wake(self, run: Run, event: str, mark: int) -> None:
+        self._marks[run.id] = max(mark, self._marks.get(run.id, 0))
+        for sub in self._by_run.get(run.id, ()):
             sub.wake.set()
         now = time.monotonic()
-        if event == "points" and now - self._progress_sent.get(run_id, 0.0) < PROGRESS_INTERVAL_S:
+        if event == "points" and now - self._progress_sent.get(run.id, 0.0) < PROGRESS_INTERVAL_S:
             return
-        self._progress_sent[run_id] = now
+        self._progress_sent[run.id] = now
+        if run.finished:
+            self._progress_sent.pop(run.id, None)
         for sub in self._all:
-            sub.dirty.add(run_id)
+            sub.dirty.add(run.id)
             sub.wake.set()
 
     def subscribe(self, run_id: int | None) -> Subscriber:
@@ -73,6 +80,18 @@ class StreamHub:
         subs.discard(sub)
         if not subs:
             self._by_run.pop(run_id, None)
+            self._encoded.pop(run_id, None)
+            if self.manager.live_run(run_id) is None:
+                self._marks.pop(run_id, None)
+
+    def points_text(self, run: Run, start: int, end: int) -> str:
+        """Steps start..end-1 of a live run as one encoded message, shared by equal requests."""
+        cached = self._encoded.get(run.id)
+        if cached is not None and cached[:2] == (start, end):
+            return cached[2]
+        text = encode(points_message(run, start, end))
+        self._encoded[run.id] = (start, end, text)
+        return text
 
     async def follow_run(self, run_id: int, after: int, send: Send) -> bool:
         """Send a run and every point after `after`, live until it ends; False if unknown."""
@@ -88,23 +107,23 @@ class StreamHub:
 
     async def _follow_live(self, run: Run, cursor: int, sub: Subscriber, send: Send) -> None:
         sent_status = run.status
-        await send({"type": "run", "run": run_public(run.public())})
+        await send(run_text(run.public()))
         sub.wake.set()  # send what is already there at once
         while True:
             await sub.wake.wait()
             sub.wake.clear()
-            status, end = run.status, len(run.losses)  # status first: points then are complete
+            status = run.status  # status first: then the mark below covers all its points
+            end = len(run.losses) if run.finished else self._marks.get(run.id, 0)
             if sent_status == "queued" and status != "queued" and run.started_at is not None:
                 # it started and maybe ended between two wake-ups: still announce the start
                 sent_status = "running"
-                started = {**run.public(), "status": "running", "finished_at": None}
-                await send({"type": "run", "run": run_public(started)})
+                await send(run_text({**run.public(), "status": "running", "finished_at": None}))
             if end > cursor:
-                await send(points_message(run, cursor, end))
+                await send(self.points_text(run, cursor, end))
                 cursor = end
             if status != sent_status or run.finished:
                 sent_status = status
-                await send({"type": "run", "run": run_public(run.public())})
+                await send(run_text(run.public()))
             if run.finished and cursor >= len(run.losses):
                 return
             await asyncio.sleep(SEND_INTERVAL_S)
@@ -113,15 +132,15 @@ class StreamHub:
         row = await asyncio.to_thread(self.manager.store.get_run, run_id)
         if row is None:
             return False
-        message = {"type": "run", "run": run_public(row)}
+        message = run_text(row)
         await send(message)
         loss, times = await asyncio.to_thread(self.manager.store.read_losses, run_id, after)
         for i in range(0, len(loss), HISTORY_BATCH):
             chunk = slice(i, i + HISTORY_BATCH)
             start = max(after + 1, 0) + i
             await send(
-                {"type": "points", "start": start, "loss": loss[chunk].tolist(),
-                 "time": times[chunk].tolist()}
+                encode({"type": "points", "start": start, "loss": loss[chunk].tolist(),
+                        "time": times[chunk].tolist()})
             )  # fmt: skip
         await send(message)
         return True
@@ -139,10 +158,19 @@ class StreamHub:
                 for run_id in sorted(dirty):
                     run = self.manager.get(run_id)
                     if run is not None:
-                        await send({"type": "run", "run": run_public(run)})
+                        await send(run_text(run))
                 await asyncio.sleep(SEND_INTERVAL_S)
         finally:
             self.unsubscribe(sub, None)
+
+
+def encode(message: dict) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+def run_text(run: dict) -> str:
+    """A `run` message for a run dict (from the manager or the store)."""
+    return encode({"type": "run", "run": run_public(run)})
 
 
 def points_message(run: Run, start: int, end: int) -> dict:

@@ -181,10 +181,7 @@ async def serve_socket(
         await websocket.close(CLOSE_UNAUTHORIZED, "a valid token is required")
         return
 
-    async def send(message: dict) -> None:
-        await websocket.send_text(json.dumps(message))
-
-    worker = asyncio.create_task(work(send))
+    worker = asyncio.create_task(work(websocket.send_text))
     listener = asyncio.create_task(wait_disconnect(websocket))
     done, _ = await asyncio.wait({worker, listener}, return_when=asyncio.FIRST_COMPLETED)
     for task in (worker, listener):

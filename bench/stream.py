@@ -1,0 +1,93 @@
+"""Streaming cost: a 200,000-iteration `tensors` run with 0 and with 50 websocket subscribers.
+
+Against a real `lossboard serve` on loopback. Prints the run's wall time in both cases and
+their ratio (target <= 1.10), and the p50/p95 delay from a loss being recorded to its arrival
+at a subscriber (target p95 <= 100 ms). Every subscriber must get every point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.server_process import ServerProcess
+
+ITERATIONS, SUBSCRIBERS = 200_000, 50
+TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
+FINISHED = ("completed", "cancelled", "failed", "diverged", "interrupted")
+
+
+async def subscriber(ws_url: str, run_id: int, ready: asyncio.Event, delays: list) -> int:
+    """Follow one run to its end; collect each point's delay; return how many points came."""
+    received, started = 0, None
+    async with connect(f"{ws_url}/ws/runs/{run_id}", max_size=None) as ws:
+        async for raw in ws:
+            arrived = time.time()
+            message = json.loads(raw)
+            if message["type"] == "run":
+                ready.set()
+                if message["run"]["started_at"]:
+                    started = datetime.fromisoformat(message["run"]["started_at"]).timestamp()
+                continue
+            assert message["start"] == received, "a point was skipped or repeated"
+            received += len(message["loss"])
+            if started is not None:
+                delays.append(arrived - (started + np.asarray(message["time"])))
+    return received
+
+
+async def measured_run(server: ServerProcess, subscribers: int) -> tuple[float, np.ndarray]:
+    """Queue the run behind a short one, attach the subscribers, and time the run itself."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        body = {"variant": "tensors", **TINY}
+        await http.post("/api/runs", json={**body, "iterations": 30_000})  # holds the queue
+        run = (await http.post("/api/runs", json={**body, "iterations": ITERATIONS})).json()
+        delays: list[np.ndarray] = []
+        readies = [asyncio.Event() for _ in range(subscribers)]
+        tasks = [
+            asyncio.create_task(subscriber(server.ws_url, run["id"], ready, delays))
+            for ready in readies
+        ]
+        for ready in readies:
+            await ready.wait()
+        assert (await http.get(f"/api/runs/{run['id']}")).json()["status"] == "queued"
+        while (final := (await http.get(f"/api/runs/{run['id']}")).json())[
+            "status"
+        ] not in FINISHED:
+            await asyncio.sleep(0.2)
+        counts = await asyncio.gather(*tasks)
+    assert final["status"] == "completed"
+    assert all(c == ITERATIONS for c in counts), counts
+    started, finished = (datetime.fromisoformat(final[k]) for k in ("started_at", "finished_at"))
+    wall = (finished - started).total_seconds()
+    return wall, np.concatenate(delays) if delays else np.empty(0)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp)) as server:
+        await measured_run(server, 0)  # warm-up
+        alone, _ = await measured_run(server, 0)
+        watched, delays = await measured_run(server, SUBSCRIBERS)
+    ms = delays * 1000
+    print(f"run of {ITERATIONS} iterations, tensors, N=8 D_in=16 H=16 D_out=1")
+    print(f"wall time with 0 subscribers:  {alone:.3f} s")
+    print(f"wall time with {SUBSCRIBERS} subscribers: {watched:.3f} s")
+    print(f"ratio: {watched / alone:.3f} (target <= 1.10)")
+    print(f"points delivered: {SUBSCRIBERS} x {ITERATIONS}, each exactly once, in order")
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    print(f"delay recorded -> arrived: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
+    print("(target p95 <= 100 ms)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

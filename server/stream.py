@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from server.schemas import run_public
 from server.training.runner import Run, RunManager
 
-SEND_INTERVAL_S = 0.05  # at most ~20 messages a second per subscriber
+# A run's worker wakes its subscribers at most every runner.TICK_S (20 times a second), so a
+# run subscriber needs no pacing of its own; the all-runs socket coalesces over this interval.
+SEND_INTERVAL_S = 0.05
 PROGRESS_INTERVAL_S = 1.0  # /ws/runs: at most one progress message a second per running run
 HISTORY_BATCH = 50_000  # points per message when replaying a stored run
 Send = Callable[[str], Awaitable[None]]  # sends one text frame
@@ -126,7 +128,6 @@ class StreamHub:
                 await send(run_text(run.public()))
             if run.finished and cursor >= len(run.losses):
                 return
-            await asyncio.sleep(SEND_INTERVAL_S)
 
     async def _replay_stored(self, run_id: int, after: int, send: Send) -> bool:
         row = await asyncio.to_thread(self.manager.store.get_run, run_id)

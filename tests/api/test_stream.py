@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
@@ -11,40 +14,52 @@ from tests.conftest import TINY
 STREAMED = {"variant": "tensors", "iterations": 20_000, **TINY}
 
 
-def collect(ws, stop_after: int | None = None) -> tuple[list[int], list[dict], int | None]:
-    """Read messages until close (or until step stop_after is reached): steps, runs, close code."""
-    steps, runs = [], []
+class Received(NamedTuple):
+    steps: list[int]
+    runs: list[dict]
+    code: int | None
+    messages: int
+
+
+def collect(ws, stop_after: int | None = None) -> Received:
+    """Read messages until close (or until step stop_after is reached)."""
+    steps, runs, messages = [], [], 0
     while True:
         try:
             message = ws.receive_json()
         except WebSocketDisconnect as closed:
-            return steps, runs, closed.code
+            return Received(steps, runs, closed.code, messages)
+        messages += 1
         if message["type"] == "points":
             assert len(message["loss"]) == len(message["time"])
             steps.extend(range(message["start"], message["start"] + len(message["loss"])))
         else:
             runs.append(message["run"])
         if stop_after is not None and steps and steps[-1] >= stop_after:
-            return steps, runs, None
+            return Received(steps, runs, None, messages)
 
 
 def test_subscriber_gets_every_step_once_in_order_then_final_run_and_1000(client):
     run = client.post("/api/runs", json=STREAMED).json()
     with client.websocket_connect(f"/ws/runs/{run['id']}") as ws:
-        steps, runs, code = collect(ws)
+        steps, runs, code, messages = collect(ws)
     assert steps == list(range(20_000))
     assert runs[0]["id"] == run["id"]
     assert runs[-1]["status"] == "completed" and runs[-1]["iteration"] == 20_000
     assert code == 1000
+    final = runs[-1]
+    seconds = (datetime.fromisoformat(final["finished_at"])
+               - datetime.fromisoformat(final["created_at"])).total_seconds()  # fmt: skip
+    assert messages <= 20 * seconds + 5  # batched: about 20 messages a second at most
 
 
 def test_reconnect_with_after_gets_exactly_the_rest(client):
     run = client.post("/api/runs", json=STREAMED).json()
     with client.websocket_connect(f"/ws/runs/{run['id']}") as ws:
-        first, _, _ = collect(ws, stop_after=5_000)
+        first = collect(ws, stop_after=5_000).steps
     k = first[-1]
     with client.websocket_connect(f"/ws/runs/{run['id']}?after={k}") as ws:
-        rest, runs, code = collect(ws)
+        rest, runs, code, _ = collect(ws)
     assert first + rest == list(range(20_000))
     assert runs[-1]["status"] == "completed" and code == 1000
 
@@ -53,7 +68,7 @@ def test_finished_run_replays_from_the_store(client):
     run = client.post("/api/runs", json={**STREAMED, "iterations": 300}).json()
     wait_status(client, run["id"], FINISHED)
     with client.websocket_connect(f"/ws/runs/{run['id']}?after=99") as ws:
-        steps, runs, code = collect(ws)
+        steps, runs, code, _ = collect(ws)
     assert steps == list(range(100, 300)) and code == 1000
     assert [r["status"] for r in runs] == ["completed", "completed"]
 
@@ -64,7 +79,7 @@ def test_status_changes_go_out_on_the_socket(client):
     with client.websocket_connect(f"/ws/runs/{queued['id']}") as ws:
         assert ws.receive_json()["run"]["status"] == "queued"
         client.post(f"/api/runs/{long_run['id']}/cancel")
-        steps, runs, code = collect(ws)
+        steps, runs, code, _ = collect(ws)
     assert "running" in [r["status"] for r in runs] and runs[-1]["status"] == "completed"
     assert steps == list(range(50)) and code == 1000
 

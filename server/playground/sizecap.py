@@ -251,9 +251,12 @@ def _check_repeat(seq: Any, times: Any) -> None:
 
 def _check_int_growth(name: str, left: Any, right: Any) -> None:
     """Refuse integers with more than MAX_INT_BITS bits, such as 2 ** 10**9 or 1 << 10**10."""
-    if not (isinstance(left, int) and isinstance(right, int)) or right <= 0 or -1 <= left <= 1:
+    if not (isinstance(left, int) and isinstance(right, int)) or right <= 0 or left == 0:
         return
-    bits = right * math.log2(abs(left)) if name == "Pow" else right
+    if name == "Pow":
+        bits = 0.0 if left in (1, -1) else right * math.log2(abs(left))
+    else:
+        bits = right + left.bit_length()
     if bits > MAX_INT_BITS:
         raise Refusal(422, f"number over the size cap: about {int(bits):,} bits")
 

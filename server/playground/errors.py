@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_MESSAGE = 2_000
+
 
 class PlaygroundError(Exception):
     """A snippet the playground answers with an HTTP status and a detail instead of outputs."""
@@ -32,3 +34,14 @@ class Refusal(Exception):
             where = f"line {self.line}: " if self.line else ""
             detail = where + self.message
         return {"status": self.status, "detail": detail}
+
+
+def classify(error: Exception) -> tuple[int, str]:
+    """Map an exception from a snippet to a status and a message a person can act on."""
+    text = str(error)
+    if isinstance(error, MemoryError) or "can't allocate memory" in text:
+        return 422, "out of memory: the snippet needs more than the playground's memory limit"
+    if isinstance(error, RecursionError):
+        return 400, "the snippet is nested too deeply"
+    message = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return 400, message[:MAX_MESSAGE]

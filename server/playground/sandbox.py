@@ -116,7 +116,8 @@ class SandboxPool:
         self.limits = {"memory_bytes": memory_bytes, "cpu_seconds": cpu_seconds, "spares": workers}
         self._slots = threading.BoundedSemaphore(workers)
         self._busy = 0
-        self._lock = threading.Lock()
+        self._busy_lock = threading.Lock()
+        self._lock = threading.Lock()  # guards starting, restarting and closing the zygote
         self._ids = itertools.count(1)
         self._zygote: Zygote | None = None
         self._workdir: Path | None = None
@@ -175,11 +176,11 @@ class SandboxPool:
         if not self._slots.acquire(blocking=False):
             raise PlaygroundError(429, f"all {self.workers} playground evaluators are busy")
         try:
-            with self._lock:
+            with self._busy_lock:
                 self._busy += 1
             answer = self._run(body)
         finally:
-            with self._lock:
+            with self._busy_lock:
                 self._busy -= 1
             self._slots.release()
         answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
@@ -208,13 +209,18 @@ class SandboxPool:
         return zygote
 
     def _live_zygote(self) -> Zygote:
-        """The zygote, restarted first if it died."""
+        """The zygote, (re)started first if it died or could not start last time."""
         with self._lock:
-            if self._zygote is None:
+            if self._workdir is None:
                 raise PlaygroundError(503, "the playground is not started")
-            if not self._zygote.alive():
+            if self._zygote is not None and not self._zygote.alive():
                 self._zygote.close()
-                self._zygote = self._spawn()
+                self._zygote = None
+            if self._zygote is None:
+                try:
+                    self._zygote = self._spawn()
+                except RuntimeError as error:
+                    raise PlaygroundError(503, f"the playground cannot start: {error}") from None
             return self._zygote
 
     def _run(self, body: bytes) -> dict[str, Any]:
@@ -222,18 +228,27 @@ class SandboxPool:
         request = next(self._ids)
         read_fd, write_fd = os.pipe()
         try:
-            zygote = self._live_zygote()
             try:
-                zygote.send({"op": "eval", "id": request}, body, write_fd)
-            except OSError:
-                zygote = self._live_zygote()  # it died just now: one more try on a new one
-                zygote.send({"op": "eval", "id": request}, body, write_fd)
-        finally:
-            os.close(write_fd)
-        try:
+                zygote = self._send(request, body, write_fd)
+            finally:
+                os.close(write_fd)  # the child holds its own copy now
             return self._collect(zygote, request, read_fd)
         finally:
             os.close(read_fd)
+
+    def _send(self, request: int, body: bytes, fd: int) -> Zygote:
+        """Send an eval message; a zygote found dead is replaced once."""
+        header = {"op": "eval", "id": request}
+        zygote = self._live_zygote()
+        try:
+            zygote.send(header, body, fd)
+        except OSError:  # it died just now: once more, on a fresh one
+            zygote = self._live_zygote()
+            try:
+                zygote.send(header, body, fd)
+            except OSError:
+                raise PlaygroundError(503, "the playground is restarting; try again") from None
+        return zygote
 
     def _collect(self, zygote: Zygote, request: int, fd: int) -> dict[str, Any]:
         """Read frames until the child's answer or its exit; kill it at the deadline."""

@@ -10,7 +10,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from server.playground.sandbox import SandboxPool
+from server.playground.sandbox import PlaygroundError, SandboxPool
 from tests.playground.conftest import make_app, post, values
 
 SLOW = "a = torch.randn(2000, 2000)\nfor i in range(1000):\n    b = a @ a"
@@ -54,3 +54,15 @@ def test_pool_dead_zygote_is_replaced(single_client, single_pool):
     os.kill(single_pool.zygote_pid, signal.SIGKILL)
     wait_until(lambda: not single_pool.zygote_alive)
     assert values(single_client, "1 + 1") == [{"type": "python", "repr": "2"}]
+
+
+def test_pool_not_started_answers_503():
+    with pytest.raises(PlaygroundError) as raised:
+        SandboxPool().evaluate("1 + 1")
+    assert raised.value.status_code == 503
+
+
+def test_pool_code_over_limit_answers_413_before_running():
+    with pytest.raises(PlaygroundError) as raised:
+        SandboxPool(max_code_bytes=10).evaluate("x = 1 + 2 + 3")
+    assert raised.value.status_code == 413

@@ -275,14 +275,16 @@ class Interpreter:
         return value
 
     def eval_Compare(self, node: ast.Compare) -> Any:
-        left, result = self.evaluate(node.left), True
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
+        left = self.evaluate(node.left)
+        pairs = list(zip(node.ops, node.comparators, strict=True))
+        for op, comparator in pairs[:-1]:  # a chain stops at its first false link
             right = self.evaluate(comparator)
             result = COMPARE[type(op)](left, right)
             if not result:
                 return result
             left = right
-        return result
+        op, comparator = pairs[-1]  # the last link is returned as is, never truth-tested
+        return COMPARE[type(op)](left, self.evaluate(comparator))
 
     def eval_IfExp(self, node: ast.IfExp) -> Any:
         return self.evaluate(node.body if self.evaluate(node.test) else node.orelse)

@@ -63,6 +63,8 @@ def dotted(node: ast.AST) -> str:
     """Write an attribute chain such as `torch.cuda.is_available` back as text."""
     if isinstance(node, ast.Attribute):
         return f"{dotted(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return f"{dotted(node.func)}(…)"
     return node.id if isinstance(node, ast.Name) else "(…)"
 
 

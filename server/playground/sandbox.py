@@ -25,6 +25,7 @@ from server.playground.wire import FrameReader
 __all__ = ["PlaygroundError", "SandboxPool"]
 
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
+MAX_CODE_BYTES = 100_000  # a snippet travels as one socket message, which the kernel caps
 START_TIMEOUT_S = 120.0
 CPU_SIGNALS = (signal.SIGXCPU, signal.SIGKILL)
 
@@ -110,6 +111,8 @@ class SandboxPool:
         cpu_seconds: int = 10,
         max_code_bytes: int = 20_000,
     ) -> None:
+        if not 0 < max_code_bytes <= MAX_CODE_BYTES:
+            raise ValueError(f"max_code_bytes must be between 1 and {MAX_CODE_BYTES:,}")
         self.workers = workers
         self.timeout_s = timeout_s
         self.max_code_bytes = max_code_bytes

@@ -28,7 +28,7 @@ from server.playground.errors import Refusal
 from server.playground.interpreter import run_snippet
 from server.playground.wire import write_frame
 
-MAX_MESSAGE = 1 << 20
+MAX_MESSAGE = 1 << 18  # above the server's largest snippet (MAX_CODE_BYTES) plus its header
 
 WARM_UP = """
 import torch
@@ -85,6 +85,9 @@ def warm_up() -> None:
     np.random.seed(0)
     gc.collect()
     gc.freeze()  # the children then leave the warm heap's pages shared
+    threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
+    if threads > 1:
+        print(f"playground zygote: {threads} threads before forking", file=sys.stderr)
 
 
 class Zygote:

@@ -40,7 +40,7 @@ def parse(source: str) -> ast.Module:
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as error:
-        line, col = error.lineno or 0, error.offset or 0
+        line, col = error.lineno or 1, error.offset or 1
         raise Refusal(400, f"{type(error).__name__}: {error.msg}", line, col) from None
     except (RecursionError, MemoryError):
         raise Refusal(400, "the snippet is nested too deeply to parse", 1, 1) from None

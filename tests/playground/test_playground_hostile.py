@@ -54,6 +54,12 @@ CASES = {
     "grad_fn_hook": ("(torch.ones(1, requires_grad=True) * 2).grad_fn.register_hook", REFUSED),
     "bytes_literal": ('b"\\x00"', REFUSED),
     "syntax_error": ("x = = 1", REFUSED),
+    "null_byte": ("1 + 1\x00", REFUSED),
+    "del_item": ("x = [1]\ndel x[0]", REFUSED),
+    "del_attribute": ("x = torch.ones(1, requires_grad=True)\ndel x.grad", REFUSED),
+    "starred_assignment": ("a, *b = [1, 2]", REFUSED),
+    "assign_other_attribute": ("x = torch.ones(1)\nx.data = torch.ones(2)", REFUSED),
+    "call_an_expression": ("[print][0](1)", REFUSED),
     # Imports other than torch and numpy.
     "import_os": ("import os", REFUSED),
     "import_subprocess": ("import subprocess", REFUSED),
@@ -90,6 +96,7 @@ CASES = {
     # Tensor methods that reach memory, hooks or Python callbacks.
     "tensor_apply": ("torch.ones(3).apply_(abs)", REFUSED),
     "tensor_map": ("torch.ones(3).map_(torch.ones(3), abs)", REFUSED),
+    "tensor_map2": ("x = torch.ones(3)\nx.map2_(x, x, abs)", REFUSED),
     "tensor_register_hook": ("torch.ones(3).register_hook(print)", REFUSED),
     "tensor_storage": ("torch.ones(3).storage()", REFUSED),
     "tensor_untyped_storage": ("torch.ones(3).untyped_storage()", REFUSED),

@@ -22,13 +22,8 @@ BINARY = {
     ast.RShift: operator.rshift, ast.BitOr: operator.or_, ast.BitXor: operator.xor,
     ast.BitAnd: operator.and_,
 }  # fmt: skip
-INPLACE = {
-    ast.Add: operator.iadd, ast.Sub: operator.isub, ast.Mult: operator.imul,
-    ast.Div: operator.itruediv, ast.FloorDiv: operator.ifloordiv, ast.Mod: operator.imod,
-    ast.Pow: operator.ipow, ast.MatMult: operator.imatmul, ast.LShift: operator.ilshift,
-    ast.RShift: operator.irshift, ast.BitOr: operator.ior, ast.BitXor: operator.ixor,
-    ast.BitAnd: operator.iand,
-}  # fmt: skip
+# `x += y` is `operator.iadd`: in place for tensors, as in Python (a view's base changes).
+INPLACE = {node: getattr(operator, f"i{op.__name__.rstrip('_')}") for node, op in BINARY.items()}
 UNARY = {
     ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Not: operator.not_,
     ast.Invert: operator.invert,

@@ -10,6 +10,9 @@ from fastapi import FastAPI
 
 from server import __version__
 from server.config import Settings
+from server.deps import RequireToken
+from server.playground.sandbox import SandboxPool
+from server.routes import playground as playground_routes
 from server.routes import runs, system
 from server.store import Store
 from server.stream import StreamHub
@@ -31,11 +34,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.store, app.state.manager = store, manager
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
+        playground = SandboxPool(
+            workers=settings.playground_workers,
+            timeout_s=settings.playground_timeout_s,
+            memory_bytes=settings.playground_memory_bytes,
+        )
+        app.state.playground = playground
         manager.start()
+        # the zygote imports torch (~2 s) in its own process while the server starts serving
+        playground.start(wait=False, prestart=settings.playground_prestart)
         try:
             yield
         finally:
             await asyncio.to_thread(manager.close)
+            await asyncio.to_thread(playground.close)
             store.close()
 
     app = FastAPI(
@@ -47,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
+    app.include_router(playground_routes.router, tags=["playground"], dependencies=[RequireToken])
     return app

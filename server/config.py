@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)
+    playground_prestart: bool = Field(True, description="warm the sandbox at start, not on use")
     log_level: str = "info"
 
     @field_validator("token")

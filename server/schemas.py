@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -79,6 +79,28 @@ class VariantPublic(BaseModel):
     devices: list[str]
     defaults: dict
     source: str
+
+
+class PlaygroundEval(BaseModel):
+    """A snippet to evaluate, like one notebook cell."""
+
+    code: str
+
+
+class PlaygroundOutput(BaseModel):
+    """One top-level expression's value: the snippet's `Out[n]`."""
+
+    line: int
+    source: str
+    value: dict[str, Any]
+
+
+class PlaygroundResult(BaseModel):
+    """Every output of a snippet, what it printed, and how long it took."""
+
+    outputs: list[PlaygroundOutput]
+    stdout: str
+    elapsed_ms: float
 
 
 def run_public(run: dict) -> dict:

@@ -6,6 +6,7 @@ import ast
 import importlib
 import inspect
 import operator
+import os
 from typing import Any
 
 import numpy as np
@@ -87,11 +88,44 @@ def attributes_of(value: Any) -> tuple[str, frozenset[str]]:
     return type(value).__name__, frozenset()
 
 
+HOST_CUDA_ENV = "LOSSBOARD_HOST_CUDA_DEVICES"
+
+
+def host_cuda_count() -> int:
+    """The server's GPU count: the sandbox itself runs with CUDA hidden."""
+    return int(os.environ.get(HOST_CUDA_ENV, "0") or 0)
+
+
+HOST_CUDA = {
+    "torch.cuda.is_available": lambda: host_cuda_count() > 0,
+    "torch.cuda.device_count": host_cuda_count,
+}
+
+
+def refuse_gpu(qualname: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """Tensors stay on the CPU here: GPU memory is beyond the sandbox's limits."""
+    if qualname == "torch.device":
+        return  # naming a device is harmless; putting a tensor on it is not
+    wants_gpu = qualname.endswith(".cuda") or any(
+        str(v).startswith(("cuda", "mps"))
+        for v in (*args, *kwargs.values())
+        if isinstance(v, (str, torch.device))
+    )
+    if wants_gpu:
+        raise Refusal(
+            400,
+            "the playground computes on the CPU only; "
+            f"this server's {host_cuda_count()} GPU(s) are for training runs",
+        )
+
+
 def module_attribute(module: ModuleRef, name: str) -> Any:
     """Look up an allowlisted name on a module."""
     full = f"{module.name}.{name}"
     if name not in allowlist.MODULES[module.name]:
         raise Refusal(400, f"{full} is not allowed in the playground")
+    if full in HOST_CUDA:
+        return Fn(HOST_CUDA[full], full)
     if full in allowlist.MODULES:
         return ModuleRef(full)
     value = getattr(importlib.import_module(module.name), name)
@@ -114,6 +148,7 @@ def value_attribute(value: Any, name: str) -> Any:
 def call(func: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """Call an allowlisted function, a module such as nn.Linear, or a numpy scalar type."""
     if isinstance(func, Fn):
+        refuse_gpu(func.qualname, args, kwargs)
         sizecap.check_call(func.qualname, func.owner, args, kwargs)
         result = func.func(*args, **kwargs)
     elif isinstance(func, torch.nn.Module) or (

@@ -20,6 +20,7 @@ from typing import Any
 
 import server
 from server.playground.errors import PlaygroundError
+from server.playground.lookup import HOST_CUDA_ENV
 from server.playground.wire import FrameReader
 
 __all__ = ["PlaygroundError", "SandboxPool"]
@@ -48,6 +49,7 @@ class Zygote:
         theirs.close()
         self.socket = ours
         self.lock = threading.Lock()
+        self.ready = False
 
     def wait_ready(self, timeout_s: float) -> None:
         """Block until the zygote has torch warm, or raise RuntimeError."""
@@ -60,6 +62,7 @@ class Zygote:
             self.socket.settimeout(None)
         if not ready:
             raise RuntimeError("the playground zygote exited while starting")
+        self.ready = True
 
     def alive(self) -> bool:
         """Tell whether the zygote process still runs."""
@@ -83,6 +86,13 @@ class Zygote:
             self.process.wait()
 
 
+def host_cuda_devices() -> int:
+    """How many CUDA GPUs the server (not the sandbox) sees."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
 def _zygote_env(workdir: Path) -> dict[str, str]:
     """The zygote's environment: one thread, no GPU, temp files in its own directory."""
     root = str(Path(server.__file__).resolve().parent.parent)
@@ -94,6 +104,8 @@ def _zygote_env(workdir: Path) -> dict[str, str]:
         "MKL_NUM_THREADS": one,
         "OPENBLAS_NUM_THREADS": one,
         "CUDA_VISIBLE_DEVICES": "",  # GPU memory is outside RLIMIT_AS; CUDA cannot fork
+        # ... but `torch.cuda.is_available()` still tells the truth about this machine
+        HOST_CUDA_ENV: str(host_cuda_devices()),
         "TMPDIR": str(workdir),
         "PYTHONDONTWRITEBYTECODE": one,
     }
@@ -147,13 +159,18 @@ class SandboxPool:
             raise RuntimeError("the sandbox pool is not started")
         return self._workdir
 
-    def start(self) -> None:
-        """Start the zygote and wait until it has torch imported and warm."""
+    def start(self, *, wait: bool = True, prestart: bool = True) -> None:
+        """Make the working directory and start the zygote; with `wait`, until torch is warm.
+
+        Without `prestart` the zygote starts on the first request instead.
+        """
         with self._lock:
             if self._workdir is None:
                 self._workdir = Path(tempfile.mkdtemp(prefix="lossboard-playground-"))
-            if self._zygote is None:
-                self._zygote = self._spawn()
+            if self._zygote is None and prestart:
+                self._zygote = Zygote(self.workdir, self.limits)
+            if wait and self._zygote is not None:
+                self._wait_ready()
 
     def close(self) -> None:
         """Stop the zygote and its children and remove the working directory."""
@@ -201,14 +218,16 @@ class SandboxPool:
             raise PlaygroundError(413, f"the code is {len(body):,} bytes; the limit is {limit:,}")
         return body
 
-    def _spawn(self) -> Zygote:
-        """Start a zygote in the working directory and wait until it is ready."""
-        zygote = Zygote(self.workdir, self.limits)
-        try:
-            zygote.wait_ready(START_TIMEOUT_S)
-        except RuntimeError:
-            zygote.close()
-            raise
+    def _wait_ready(self) -> Zygote:
+        """Wait (lock held) until the zygote has torch warm; forget it if it cannot start."""
+        zygote = self._zygote
+        if not zygote.ready:
+            try:
+                zygote.wait_ready(START_TIMEOUT_S)
+            except RuntimeError:
+                zygote.close()
+                self._zygote = None
+                raise
         return zygote
 
     def _live_zygote(self) -> Zygote:
@@ -220,11 +239,11 @@ class SandboxPool:
                 self._zygote.close()
                 self._zygote = None
             if self._zygote is None:
-                try:
-                    self._zygote = self._spawn()
-                except RuntimeError as error:
-                    raise PlaygroundError(503, f"the playground cannot start: {error}") from None
-            return self._zygote
+                self._zygote = Zygote(self.workdir, self.limits)
+            try:
+                return self._wait_ready()
+            except RuntimeError as error:
+                raise PlaygroundError(503, f"the playground cannot start: {error}") from None
 
     def _run(self, body: bytes) -> dict[str, Any]:
         """Hand a snippet to the zygote with a fresh answer pipe and wait for the answer."""

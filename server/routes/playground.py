@@ -5,33 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel
 
 from server.playground.errors import PlaygroundError
+from server.schemas import PlaygroundEval, PlaygroundResult
 
 router = APIRouter()
-
-
-class PlaygroundEval(BaseModel):
-    """A snippet to evaluate, like one notebook cell."""
-
-    code: str
-
-
-class PlaygroundOutput(BaseModel):
-    """One top-level expression's value: the snippet's `Out[n]`."""
-
-    line: int
-    source: str
-    value: dict[str, Any]
-
-
-class PlaygroundResult(BaseModel):
-    """Every output of a snippet, what it printed, and how long it took."""
-
-    outputs: list[PlaygroundOutput]
-    stdout: str
-    elapsed_ms: float
 
 
 @router.post("/api/playground/eval", response_model=PlaygroundResult)

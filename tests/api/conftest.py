@@ -15,13 +15,15 @@ TOKEN = "s3cret-token"
 
 @pytest.fixture
 def client(tmp_path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+    with TestClient(create_app(Settings(data_dir=tmp_path, playground_prestart=False))) as client:
         yield client
 
 
 @pytest.fixture
 def token_client(tmp_path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=tmp_path, token=TOKEN))) as client:
+    with TestClient(
+        create_app(Settings(data_dir=tmp_path, token=TOKEN, playground_prestart=False))
+    ) as client:
         yield client
 
 

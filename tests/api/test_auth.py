@@ -54,3 +54,13 @@ def test_websocket_accepts_token_in_query_or_header(token_client):
         assert ws.receive_json()["type"] == "run"
     with token_client.websocket_connect(f"/ws/runs/{run['id']}", headers=GOOD) as ws:
         assert ws.receive_json()["type"] == "run"
+
+
+def test_playground_refuses_missing_or_wrong_token(token_client):
+    cell = {"code": "torch.ones(2)"}
+    for headers in BAD_HEADERS:
+        assert (
+            token_client.post("/api/playground/eval", json=cell, headers=headers).status_code == 401
+        )
+    answer = token_client.post("/api/playground/eval", json=cell, headers=GOOD)
+    assert answer.status_code == 200 and answer.json()["outputs"][0]["value"]["type"] == "tensor"

@@ -173,3 +173,14 @@ def test_serve_flags_override_environment(tmp_path):
         assert (
             httpx.post(f"{server.url}/api/runs", json=body, headers=flag_token).status_code == 201
         )
+
+
+def test_real_server_evaluates_the_tutorial_view_cell(server):
+    code = "x = torch.randn(4, 4)\ny = x.view(16)\nz = x.view(-1, 8)\nx.size(), y.size(), z.size()"
+    answer = httpx.post(f"{server.url}/api/playground/eval", json={"code": code}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outputs"][0]["value"]["repr"] == (
+        "(torch.Size([4, 4]), torch.Size([16]), torch.Size([2, 8]))"
+    )
+    refused = httpx.post(f"{server.url}/api/playground/eval", json={"code": "open('x')"})
+    assert refused.status_code == 400 and httpx.get(f"{server.url}/healthz").status_code == 200

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 import torch
+from fastapi.testclient import TestClient
 
-from tests.playground.conftest import post, run, values
+from server.playground import sandbox
+from server.playground.sandbox import SandboxPool
+from tests.playground.conftest import TIMEOUT_S, make_app, post, run, values
 
 
 def assert_tensor(value: dict[str, Any], expected: torch.Tensor) -> None:
@@ -151,21 +155,36 @@ def test_cell_from_numpy_follows_np_add_out(client):
     assert array["storage"] == b["storage"]
 
 
-def test_cell_cuda_branch_answers_truthfully(client):
-    code = (
-        "x = torch.ones(5, 3)\n"
-        "if torch.cuda.is_available():\n"
-        '    device = torch.device("cuda")\n'
-        "    y = torch.ones_like(x, device=device)\n"
-        "    x = x.to(device)\n"
-        "    z = x + y\n"
-        "    print(z)\n"
-        '    print(z.to("cpu", torch.double))\n'
-        "torch.cuda.is_available()"
-    )
-    answer = run(client, code)
-    assert answer["stdout"] == ""  # the sandbox has no GPU, so the branch does not run
+CUDA_CELL = (
+    "x = torch.ones(5, 3)\n"
+    "if torch.cuda.is_available():\n"
+    '    device = torch.device("cuda")\n'
+    "    y = torch.ones_like(x, device=device)\n"
+    "    x = x.to(device)\n"
+)
+
+
+def test_cell_cuda_is_available_answers_truthfully(client):
+    expected = str(torch.cuda.is_available())
+    assert values(client, "torch.cuda.is_available()")[0]["repr"] == expected
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the branch runs where a GPU is")
+def test_cell_cuda_branch_is_skipped_without_a_gpu(client):
+    answer = run(client, CUDA_CELL + "    print(x + y)\ntorch.cuda.is_available()")
+    assert answer["stdout"] == ""
     assert answer["outputs"][0]["value"] == {"type": "python", "repr": "False"}
+
+
+def test_cell_cuda_branch_on_a_gpu_server_says_the_playground_is_cpu_only(monkeypatch):
+    monkeypatch.setattr(sandbox, "host_cuda_devices", lambda: 2)  # as if it saw two GPUs
+    with SandboxPool(workers=1, timeout_s=TIMEOUT_S) as pool, TestClient(make_app(pool)) as c:
+        assert values(c, "torch.cuda.is_available()")[0]["repr"] == "True"
+        assert values(c, "torch.cuda.device_count()")[0]["repr"] == "2"
+        response = post(c, CUDA_CELL)
+    assert response.status_code == 400
+    assert "CPU only" in response.json()["detail"]["error"]
+    assert response.json()["detail"]["line"] == 4
 
 
 def test_cell_autograd_prints_gradients(client):

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from server import __version__
 from server.config import Settings
-from server.routes import runs, system
+from server.routes import pages, runs, system
 from server.store import Store
 from server.stream import StreamHub
 from server.training.runner import RunManager
@@ -47,4 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
+    # the browser pages and their assets
+    app.include_router(pages.router, tags=["pages"])
+    app.mount("/static", pages.static_app(), name="static")
     return app

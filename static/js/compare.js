@@ -1,0 +1,53 @@
+// Runs compared: their curves in one chart, one websocket each for those still running.
+import { api, checkAuth, fill, follow, initToken, runFields, setLive } from "./common.js";
+import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
+
+const HISTORY_POINTS = 2000;
+const page = document.getElementById("page");
+const ids = page.dataset.runIds.split(",").map(Number);
+const rows = new Map(ids.map((id) => [id, document.querySelector(`tr[data-id="${id}"]`)]));
+
+function label(id) {
+  const row = rows.get(id);
+  const variant = row.querySelector(".variant").textContent;
+  return `#${id} ${variant}`;
+}
+
+const lines = ids.map((id, i) => ({
+  id, label: label(id), color: PALETTE[i % PALETTE.length], series: new LossSeries(),
+}));
+const chart = new LossChart(document.getElementById("chart"), lines);
+
+function followLine(line) {
+  follow(`/ws/runs/${line.id}`, {
+    params: () => ({ after: line.series.lastStep }),
+    onOpen: () => setLive("live"),
+    onMessage: (message) => {
+      if (message.type === "run") {
+        rows.get(line.id).dataset.status = message.run.status;
+        fill(rows.get(line.id), runFields(message.run));
+      } else if (message.type === "points") {
+        line.series.addPoints(message);
+        chart.update();
+      }
+    },
+    shouldRetry: (event) => ![1000, 4401, 4404].includes(event.code),
+  });
+}
+
+async function main() {
+  initToken();
+  checkAuth();
+  bindControls(chart);
+  for (const line of lines) {
+    rows.get(line.id).querySelector(".swatch").style.background = line.color;
+  }
+  const histories = await Promise.all(
+    lines.map((line) => api(`/api/runs/${line.id}/losses?max_points=${HISTORY_POINTS}`)),
+  );
+  histories.forEach((history, i) => lines[i].series.addHistory(history));
+  chart.update();
+  lines.forEach(followLine);
+}
+
+main();

@@ -121,6 +121,13 @@ export function fmtInt(value) {
   return value === null || value === undefined ? "—" : integer.format(value);
 }
 
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+
+// Iteration counts: exact below 100,000, then 250.3K, 1M.
+export function fmtCount(value) {
+  return value < 100_000 ? integer.format(value) : compact.format(value);
+}
+
 export function fmtRate(value) {
   if (value === null || value === undefined) return "—";
   return value >= 100 ? integer.format(value) : String(Number(value.toPrecision(3)));
@@ -139,6 +146,30 @@ export function elapsed(run) {
   if (!run.started_at) return null;
   const end = run.finished_at ? Date.parse(run.finished_at) : Date.now();
   return (end - Date.parse(run.started_at)) / 1000;
+}
+
+// Whether `next` is news about a run we last saw as `prev`: answers can arrive out of order (a
+// cancel's answer still says "running" when the socket has already said "cancelled").
+export function isNewer(next, prev) {
+  if (!prev) return true;
+  if (!LIVE_STATUSES.has(prev.status)) return !LIVE_STATUSES.has(next.status);
+  return !(next.status === prev.status && next.iteration < prev.iteration);
+}
+
+// A run moved on by a websocket "points" message: its numbers between status messages.
+export function advance(run, { start, loss, time }) {
+  if (!run || loss.length === 0) return run;
+  const iteration = start + loss.length;
+  const seconds = time.at(-1);
+  let best = run.best_loss ?? Infinity;
+  for (const v of loss) if (v < best) best = v;
+  return {
+    ...run,
+    iteration,
+    last_loss: loss.at(-1),
+    best_loss: best,
+    iterations_per_second: seconds > 0 ? iteration / seconds : run.iterations_per_second,
+  };
 }
 
 // ---- DOM
@@ -166,7 +197,7 @@ export function runFields(run) {
   return {
     status: run.status,
     bar: { value: run.iteration, max: total },
-    count: `${fmtInt(run.iteration)} / ${fmtInt(total)}`,
+    count: `${fmtCount(run.iteration)} / ${fmtCount(total)}`,
     loss: fmtLoss(run.last_loss),
     best: fmtLoss(run.best_loss),
     speed: fmtRate(run.iterations_per_second),

@@ -1,5 +1,7 @@
 // Runs compared: their curves in one chart, one websocket each for those still running.
-import { api, checkAuth, fill, follow, initToken, runFields, setLive } from "./common.js";
+import {
+  advance, api, checkAuth, fill, follow, initToken, isNewer, runFields, setLive,
+} from "./common.js";
 import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
 
 const HISTORY_POINTS = 2000;
@@ -18,17 +20,25 @@ const lines = ids.map((id, i) => ({
 }));
 const chart = new LossChart(document.getElementById("chart"), lines);
 
+function showRun(line, run) {
+  if (!isNewer(run, line.run)) return;
+  line.run = run;
+  const row = rows.get(line.id);
+  row.dataset.status = run.status;
+  fill(row, runFields(run));
+}
+
 function followLine(line) {
   follow(`/ws/runs/${line.id}`, {
     params: () => ({ after: line.series.lastStep }),
     onOpen: () => setLive("live"),
     onMessage: (message) => {
       if (message.type === "run") {
-        rows.get(line.id).dataset.status = message.run.status;
-        fill(rows.get(line.id), runFields(message.run));
+        showRun(line, message.run);
       } else if (message.type === "points") {
         line.series.addPoints(message);
         chart.update();
+        showRun(line, advance(line.run, message));
       }
     },
     shouldRetry: (event) => ![1000, 4401, 4404].includes(event.code),

@@ -1,6 +1,7 @@
 // The dashboard: a form that starts runs, and the runs list kept live by /ws/runs.
 import {
-  api, ApiError, checkAuth, fill, follow, initToken, LIVE_STATUSES, runFields, setLive, showBanner,
+  api, ApiError, checkAuth, fill, follow, initToken, isNewer, LIVE_STATUSES, runFields, setLive,
+  showBanner,
 } from "./common.js";
 
 const form = document.getElementById("run-form");
@@ -8,6 +9,7 @@ const tbody = document.getElementById("runs-body");
 const rowTemplate = document.getElementById("run-row-template");
 const compareButton = document.getElementById("compare-selected");
 const rows = new Map([...tbody.children].map((tr) => [Number(tr.dataset.id), tr]));
+const shown = new Map(); // run id -> the run as its row shows it
 let variants = [];
 let devices = [];
 let total = Number.parseInt(document.getElementById("runs-total").textContent, 10) || 0;
@@ -98,7 +100,7 @@ function showErrors(error) {
     const field = String(item.loc?.at(-1) ?? "");
     const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`)
       ?? form.querySelector('[data-error-for="_form"]');
-    const message = String(item.msg).replace(/^Value error, /, "");
+    const message = (slot.dataset.prefix ?? "") + String(item.msg).replace(/^Value error, /, "");
     slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
     input(field)?.setAttribute?.("aria-invalid", "true");
   }
@@ -163,6 +165,8 @@ function newRow(run) {
 }
 
 function showRun(run) {
+  if (!isNewer(run, shown.get(run.id))) return;
+  shown.set(run.id, run);
   const isNew = !rows.has(run.id);
   const tr = rows.get(run.id) ?? newRow(run);
   if (isNew) setTotal(total + 1);
@@ -175,6 +179,7 @@ function showRun(run) {
 
 function removeRun(id) {
   rows.get(id)?.remove();
+  shown.delete(id);
   if (rows.delete(id)) setTotal(total - 1);
   updateCompareButton();
 }

@@ -162,8 +162,11 @@ export class LossChart {
 
   redraw() {
     this.t0 = performance.now();
+    this.building = this.plot === null;
     const data = this.data();
-    if (this.plot === null) {
+    const points = this.lines.reduce((sum, line) => sum + line.series.length, 0);
+    Object.assign(this.container.dataset, { points, series: this.lines.length });
+    if (this.building) {
       this.plot = new uPlot(this.options(), data, this.container);
       this.plot.over.addEventListener("dblclick", () => {
         this.zoomed = false;
@@ -171,22 +174,25 @@ export class LossChart {
     } else {
       this.plot.setData(data, !this.zoomed);
     }
-    const points = this.lines.reduce((sum, line) => sum + line.series.length, 0);
-    this.container.dataset.points = String(points);
-    this.container.dataset.series = String(this.lines.length);
+    Object.assign(this.container.dataset, { yDistr: this.plot.scales.y.distr, xKey: this.opts.xKey });
   }
 
-  // Called by uPlot's draw hook: how long this update took, and when the first one landed.
+  // Called by uPlot's draw hook: when the first points landed, and how long each update took
+  // (from taking the data to uPlot having drawn it), kept on the container for anyone to read.
   drawn() {
     if (this.t0 === null) return;
     const ms = performance.now() - this.t0;
     this.t0 = null;
+    const d = this.container.dataset;
+    if (!d.firstDrawMs && Number(d.points) > 0) d.firstDrawMs = performance.now().toFixed(1);
+    if (this.building) { // a new uPlot (first load, or a toggle): not a live update
+      d.buildMs = ms.toFixed(2);
+      return;
+    }
     const s = this.stats;
     s.updates += 1;
     s.totalMs += ms;
     s.maxMs = Math.max(s.maxMs, ms);
-    const d = this.container.dataset;
-    if (!d.firstDrawMs && Number(d.points) > 0) d.firstDrawMs = performance.now().toFixed(1);
     Object.assign(d, {
       updates: s.updates,
       lastUpdateMs: ms.toFixed(2),

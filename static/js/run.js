@@ -1,8 +1,8 @@
 // One run: its live loss chart (decimated history, then every point from /ws/runs/{id}),
 // its numbers, and the source of its variant.
 import {
-  api, ApiError, checkAuth, elapsed, fill, fmtSeconds, follow, initToken, LIVE_STATUSES, runFields,
-  setLive, showBanner,
+  advance, api, ApiError, checkAuth, elapsed, fill, fmtSeconds, follow, initToken, isNewer, LIVE_STATUSES,
+  runFields, setLive, showBanner,
 } from "./common.js";
 import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
 
@@ -18,6 +18,7 @@ const chart = new LossChart(document.getElementById("chart"), [
 let run = null;
 
 function showRun(next) {
+  if (!isNewer(next, run)) return;
   run = next;
   page.dataset.status = run.status;
   fill(page, { ...runFields(run), elapsed: fmtSeconds(elapsed(run)) });
@@ -25,6 +26,11 @@ function showRun(next) {
   error.textContent = run.error ?? "";
   error.hidden = !run.error;
   cancelButton.hidden = !LIVE_STATUSES.has(run.status);
+}
+
+// The elapsed time moves on between the server's messages.
+function tick() {
+  fill(page, { elapsed: fmtSeconds(elapsed(run)) });
 }
 
 async function loadSource() {
@@ -39,6 +45,7 @@ function onMessage(message) {
   } else if (message.type === "points") {
     series.addPoints(message);
     chart.update();
+    showRun(advance(run, message));
   }
 }
 
@@ -74,7 +81,7 @@ async function main() {
   loadSource();
   bindControls(chart);
   cancelButton.addEventListener("click", cancel);
-  setInterval(() => run && LIVE_STATUSES.has(run.status) && showRun(run), 1000);
+  setInterval(() => run && LIVE_STATUSES.has(run.status) && tick(), 1000);
   const history = await api(`/api/runs/${runId}/losses?max_points=${HISTORY_POINTS}`);
   series.addHistory(history);
   chart.update();

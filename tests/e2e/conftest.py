@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,40 +94,60 @@ def seed_big_run(data_dir: Path) -> int:
     return run_id
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """`python -m server serve` on a free port, its store seeded with a million-step run."""
-    data_dir = tmp_path_factory.mktemp("lossboard-data")
-    big_run_id = seed_big_run(data_dir)
-    port = free_port()
+@contextmanager
+def serve(data_dir: Path, *args: str) -> Iterator[str]:
+    """`python -m server serve` on a free port; yields its base URL once /healthz answers."""
     log = data_dir / "server.log"
     # One torch thread per run: on a small shared CI box, two threads fighting for two busy
     # cores made a 500-step run twenty times slower.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "LOSSBOARD_LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "server", "serve", "--port", str(port), "--data-dir", data_dir]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=out, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, log)
-        yield Server(url, big_run_id, log)
-    finally:
-        proc.terminate()
+    for attempt in range(3):  # another process may take the free port before the server does
+        port = free_port()
+        command = [sys.executable, "-m", "server", "serve", "--port", str(port)]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [*command, "--data-dir", str(data_dir), *args], stdout=out, stderr=out, env=env
+            )
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            if wait_healthy(url, proc, log, last_try=attempt == 2):
+                yield url
+                return
+        finally:
+            stop(proc)
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """The server under test, its store seeded with a million-step run."""
+    data_dir = tmp_path_factory.mktemp("lossboard-data")
+    big_run_id = seed_big_run(data_dir)
+    with serve(data_dir) as url:
+        yield Server(url, big_run_id, data_dir / "server.log")
+
+
+def wait_healthy(
+    url: str, proc: subprocess.Popen, log: Path, last_try: bool, timeout: float = 60
+) -> bool:
+    """True once /healthz answers; False if the server exited early and another try remains."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            if not last_try and "address already in use" in log.read_text():
+                return False
             pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
+                return True
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
@@ -186,3 +207,36 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# ---- helpers for the tests' pages
+
+# sizes that make a run take milliseconds
+SMALL = {"N": "32", "D_in": "100", "H": "50", "D_out": "10"}
+
+
+def expect(*args, **kwargs):
+    """Playwright's expect, imported late: without playwright the browser fixture decides."""
+    from playwright.sync_api import expect
+
+    return expect(*args, **kwargs)
+
+
+def open_dashboard(page, base_url: str, query: str = "") -> None:
+    page.goto(base_url + "/" + query)
+    expect(page.locator("#run-form")).to_have_attribute("data-ready", "true")
+
+
+def submit_form(page) -> int:
+    """Press "Start run" and return the new run's id."""
+
+    def is_create(response) -> bool:
+        return response.url.endswith("/api/runs") and response.request.method == "POST"
+
+    with page.expect_response(is_create) as info:
+        page.click("#start-run")
+    return info.value.json()["id"]
+
+
+def row(page, run_id: int):
+    return page.locator(f'tr.run-row[data-id="{run_id}"]')

@@ -6,41 +6,14 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import SMALL, expect, open_dashboard, row, screenshot, submit_form
 
 pytestmark = pytest.mark.e2e
 EVIL = "<script>alert(1)</script>"
-SMALL = {"N": "32", "D_in": "100", "H": "50", "D_out": "10"}
-
-
-def expect(*args, **kwargs):
-    from playwright.sync_api import expect
-
-    return expect(*args, **kwargs)
-
-
-def open_dashboard(page, server) -> None:
-    page.goto(server.url + "/")
-    expect(page.locator("#run-form")).to_have_attribute("data-ready", "true")
-
-
-def submit_form(page) -> int:
-    """Press "Start run" and return the new run's id."""
-
-    def is_create(response) -> bool:
-        return response.url.endswith("/api/runs") and response.request.method == "POST"
-
-    with page.expect_response(is_create) as info:
-        page.click("#start-run")
-    return info.value.json()["id"]
-
-
-def row(page, run_id: int):
-    return page.locator(f'tr.run-row[data-id="{run_id}"]')
 
 
 def test_form_run_reaches_500_and_chart_holds_500_points(page, server):
-    open_dashboard(page, server)
+    open_dashboard(page, server.url)
     page.select_option("#f-variant", "autograd")
     page.fill("#f-name", EVIL)
     run_id = submit_form(page)
@@ -97,7 +70,7 @@ def test_run_page_chart_controls(page, server):
 
 
 def test_cancel_long_run_from_list(page, server):
-    open_dashboard(page, server)
+    open_dashboard(page, server.url)
     page.select_option("#f-variant", "tensors")
     page.fill("#f-iterations", "1000000")
     run_id = submit_form(page)
@@ -111,9 +84,33 @@ def test_cancel_long_run_from_list(page, server):
     assert server.api("GET", f"/api/runs/{run_id}").json()["status"] == "cancelled"
     screenshot(page, "dashboard-run-cancelled")
 
+    tr.locator('[data-action="delete"]').click()
+    expect(tr).to_have_count(0)
+    assert server.api("GET", f"/api/runs/{run_id}").status_code == 404
+
+
+def test_tick_runs_then_compare(page, server):
+    small = {k: int(v) for k, v in SMALL.items()}
+    run = server.api("POST", "/api/runs", json={"variant": "nn", "iterations": 100, **small})
+    run_id = run.json()["id"]
+    open_dashboard(page, server.url)
+    expect(row(page, run_id).locator('[data-field="status"]')).to_have_text("completed")
+    compare = page.locator("#compare-selected")
+    expect(compare).to_be_disabled()
+    row(page, run_id).locator(".pick-box").check()
+    row(page, server.big_run_id).locator(".pick-box").check()
+    expect(compare).to_have_text("Compare selected (2)")
+    compare.click()
+    page.wait_for_url(f"**/compare?ids={run_id},{server.big_run_id}")
+    chart = page.locator("#chart")
+    expect(chart).to_have_attribute("data-series", "2")
+    expect(page.locator("#chart .u-legend .u-series")).to_have_count(3)
+    points = int(chart.get_attribute("data-points"))
+    assert 100 < points <= 100 + 2000  # the million-step run comes decimated
+
 
 def test_run_all_six_then_compare(page, server):
-    open_dashboard(page, server)
+    open_dashboard(page, server.url)
     page.fill("#f-iterations", "200")
     page.fill("#f-seed", "1234")
     for name, value in SMALL.items():
@@ -136,7 +133,7 @@ def test_run_all_six_then_compare(page, server):
 
 
 def test_422_shown_next_to_its_field(page, server):
-    open_dashboard(page, server)
+    open_dashboard(page, server.url)
     page.fill("#f-iterations", "0")
     page.click("#start-run")
     expect(page.locator("#e-iterations")).to_contain_text("greater than or equal to 1")

@@ -196,3 +196,10 @@ def test_vendored_uplot_has_license_and_version():
 )
 def test_format_loss_reads_like_the_js(value, text):
     assert format_loss(value) == text
+
+
+def test_pages_never_carry_the_servers_token(tmp_path):
+    settings = Settings(data_dir=tmp_path, token="server-secret")
+    with TestClient(create_app(settings)) as client:
+        for path in ("/", "/compare?ids=1", "/runs/1"):
+            assert "server-secret" not in client.get(path).text

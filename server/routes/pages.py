@@ -69,7 +69,7 @@ def templates() -> Jinja2Templates:
         lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )  # fmt: skip
     env.globals.update(static=static_url, version=__version__)
-    env.filters.update(loss=format_loss, rate=format_rate)
+    env.filters.update(loss=format_loss, rate=format_rate, count=format_count)
     return Jinja2Templates(env=env)
 
 
@@ -131,3 +131,18 @@ def format_rate(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def format_count(n: int) -> str:
+    """Iteration counts: exact below 100,000, then '250.3K', '1M'."""
+    if n < 100_000:
+        return f"{n:,}"
+    units = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")]
+    for i, (size, suffix) in enumerate(units):
+        value = round(n / size, 1)
+        if value >= 1:
+            if value >= 1000 and i > 0:
+                size, suffix = units[i - 1]
+                value = round(n / size, 1)
+            return f"{value:g}{suffix}"
+    return str(n)

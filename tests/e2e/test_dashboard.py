@@ -147,3 +147,30 @@ def test_422_shown_next_to_its_field(page, server):
     expect(page.locator("#e-D_in")).to_contain_text("over the cap")
     expect(page.locator("#e-iterations")).to_be_empty()
     screenshot(page, "form-422-size-cap")
+
+
+def test_form_follows_variant_defaults_and_lists_gpus(page, server):
+    system = server.api("GET", "/api/system").json()
+    gpu = {"id": "cuda:0", "kind": "cuda", "name": "NVIDIA H100", "memory_total": 80 * 2**30}
+    system["devices"] = [*system["devices"], gpu]
+    page.route("**/api/system", lambda route: route.fulfill(json=system))  # as on a GPU box
+    open_dashboard(page, server.url)
+
+    page.select_option("#f-variant", "autograd")
+    devices = page.locator("#f-device option").all_text_contents()
+    assert "cuda:0 — NVIDIA H100, 80 GiB" in devices
+    page.select_option("#f-variant", "numpy")  # NumPy runs on the CPU only
+    assert not any(
+        d.startswith("cuda") for d in page.locator("#f-device option").all_text_contents()
+    )
+    expect(page.locator("#f-dtype")).to_have_value("float64")
+    expect(page.locator("#optimizer-slot")).to_be_hidden()
+
+    page.select_option("#f-variant", "optim")
+    expect(page.locator("#optimizer-slot")).to_be_visible()
+    expect(page.locator("#f-optimizer")).to_have_value("sgd")
+    expect(page.locator("#f-learning_rate")).to_have_value("0.000001")
+    page.select_option("#f-optimizer", "adam")
+    expect(page.locator("#f-learning_rate")).to_have_value("0.0001")
+    expect(page.locator("#f-variant option[value=optim]")).to_have_text("optim — PyTorch: optim")
+    screenshot(page, "form-optim-adam-with-gpu")

@@ -12,8 +12,8 @@ from server import __version__
 from server.config import Settings
 from server.deps import RequireToken
 from server.playground.sandbox import SandboxPool
+from server.routes import pages, runs, system
 from server.routes import playground as playground_routes
-from server.routes import runs, system
 from server.store import Store
 from server.stream import StreamHub
 from server.training.runner import RunManager
@@ -60,4 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
     app.include_router(playground_routes.router, tags=["playground"], dependencies=[RequireToken])
+    # the browser pages and their assets
+    app.include_router(pages.router, tags=["pages"])
+    app.mount("/static", pages.static_app(), name="static")
     return app

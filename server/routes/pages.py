@@ -1,0 +1,148 @@
+"""The browser pages: the dashboard, one run's live chart, and runs compared; plus /static."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from server import __version__
+from server.deps import ManagerDep
+from server.schemas import run_public
+from server.training.catalog import variant_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR, STATIC_DIR = ROOT / "templates", ROOT / "static"
+MAX_COMPARED = 24
+# A static() URL names the file's content (?v=hash), so it may be cached for good; a bare URL
+# (an ES module's own imports) must be revalidated, which ETag/Last-Modified make cheap.
+CACHE_VERSIONED = "public, max-age=31536000, immutable"
+CACHE_BARE = "public, max-age=0, must-revalidate"
+# Everything comes from this host: a data-driven XSS has nowhere to load from or send to.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+
+class StaticAssets(StaticFiles):
+    """StaticFiles that says how long each answer may be cached."""
+
+    def file_response(
+        self, full_path: str | os.PathLike, stat_result: os.stat_result, scope: Scope,
+        status_code: int = 200,
+    ) -> Response:  # fmt: skip
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        versioned = b"v=" in scope.get("query_string", b"")
+        response.headers["Cache-Control"] = CACHE_VERSIONED if versioned else CACHE_BARE
+        return response
+
+
+def static_app() -> StaticAssets:
+    """The app mounted at /static."""
+    return StaticAssets(directory=STATIC_DIR)
+
+
+@cache
+def static_url(path: str) -> str:
+    """/static/<path>?v=<hash of its content>: a new file gets a new URL."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The Jinja2 environment, built on first use; everything it renders is escaped."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True,
+        lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )  # fmt: skip
+    env.globals.update(static=static_url, version=__version__)
+    env.filters.update(loss=format_loss, rate=format_rate, count=format_count)
+    return Jinja2Templates(env=env)
+
+
+def render(request: Request, name: str, context: dict, status_code: int = 200) -> Response:
+    """A page, with headers that keep it to this host."""
+    headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-store"}
+    return templates().TemplateResponse(request, name, context, status_code, headers)
+
+
+@router.get("/")
+def dashboard_page(request: Request, manager: ManagerDep) -> Response:
+    rows, total = manager.store.list_runs(limit=50)
+    runs = [run_public(manager.get(r["id"]) or r) for r in rows]
+    return render(request, "dashboard.html", {"runs": runs, "total": total})
+
+
+@router.get("/runs/{run_id}")
+def run_page(request: Request, run_id: int, manager: ManagerDep) -> Response:
+    run = manager.get(run_id)
+    if run is None:
+        message = f"There is no run {run_id}: it may have been deleted."
+        return render(request, "error.html", {"title": "Run not found", "message": message}, 404)
+    variant = next(v for v in variant_catalog() if v["id"] == run["variant"])
+    return render(request, "run.html", {"run": run_public(run), "variant": variant})
+
+
+@router.get("/compare")
+def compare_page(request: Request, manager: ManagerDep, ids: str = "") -> Response:
+    wanted = parse_ids(ids)
+    if wanted is None:
+        message = f"'ids' should be run ids separated by commas (at most {MAX_COMPARED})."
+        return render(request, "error.html", {"title": "Bad run list", "message": message}, 400)
+    found = {i: manager.get(i) for i in wanted}
+    runs = [run_public(run) for run in found.values() if run is not None]
+    missing = [i for i, run in found.items() if run is None]
+    return render(request, "compare.html", {"runs": runs, "missing": missing})
+
+
+def parse_ids(text: str) -> list[int] | None:
+    """'3,1,3' -> [3, 1]; None when it is not a short list of ids."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) > MAX_COMPARED or not all(p.isdigit() for p in parts):
+        return None
+    return list(dict.fromkeys(int(p) for p in parts))
+
+
+def format_loss(value: float | None) -> str:
+    """1.2e7 -> '1.200e7', 0.25 -> '0.25': as the pages' JS writes it."""
+    if value is None:
+        return "—"
+    if value != 0 and not 1e-3 <= abs(value) < 1e4:
+        mantissa, exponent = f"{value:.3e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    return f"{value:.4g}"
+
+
+def format_rate(value: float | None) -> str:
+    """Iterations a second: 12345.6 -> '12,346'."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def format_count(n: int) -> str:
+    """Iteration counts: exact below 100,000, then '250.3K', '1M'."""
+    if n < 100_000:
+        return f"{n:,}"
+    units = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")]
+    for i, (size, suffix) in enumerate(units):
+        value = round(n / size, 1)
+        if value >= 1:
+            if value >= 1000 and i > 0:
+                size, suffix = units[i - 1]
+                value = round(n / size, 1)
+            return f"{value:g}{suffix}"
+    return str(n)

@@ -1,0 +1,206 @@
+// Shared by every page: the token, the API and its sockets, number formats, small DOM helpers.
+
+const TOKEN_KEY = "lossboard.token";
+export const LIVE_STATUSES = new Set(["queued", "running"]);
+
+// A token given in the URL (?token=...) is kept for this tab only, then taken out of the URL.
+export function initToken() {
+  const url = new URL(location.href);
+  const given = url.searchParams.get("token");
+  if (given) {
+    sessionStorage.setItem(TOKEN_KEY, given);
+    url.searchParams.delete("token");
+    history.replaceState(history.state, "", url);
+  }
+}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : `request failed (${status})`);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+// fetch() a JSON API path; throws ApiError with FastAPI's `detail` when it is not 2xx.
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (token()) headers.Authorization = `Bearer ${token()}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data?.detail ?? response.statusText);
+  return data;
+}
+
+// The same-origin websocket URL of a path, with the token where the browser cannot send a header.
+export function socketUrl(path, params = {}) {
+  const url = new URL(path, location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  if (token()) url.searchParams.set("token", token());
+  return url.href;
+}
+
+// A websocket of JSON messages that reconnects (with backoff) until `shouldRetry` says no.
+// `params()` is asked again on each connect, so a reconnect can resume where it stopped.
+export function follow(path, { params = () => ({}), onMessage, onOpen, onClose, shouldRetry }) {
+  let delay = 500;
+  let stopped = false;
+  let socket = null;
+  const connect = () => {
+    socket = new WebSocket(socketUrl(path, params()));
+    socket.onopen = () => {
+      delay = 500;
+      onOpen?.();
+    };
+    socket.onmessage = (event) => onMessage(JSON.parse(event.data));
+    socket.onclose = (event) => {
+      onClose?.(event);
+      if (stopped || !(shouldRetry?.(event) ?? true)) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10_000);
+    };
+  };
+  connect();
+  return {
+    close() {
+      stopped = true;
+      socket?.close();
+    },
+  };
+}
+
+// The header's live dot: "live", "connecting" or "offline".
+export function setLive(state) {
+  const box = document.getElementById("live-indicator");
+  if (!box) return;
+  box.dataset.state = state;
+  box.querySelector(".live-text").textContent = state;
+}
+
+export function showBanner(text) {
+  const banner = document.getElementById("banner");
+  banner.textContent = text;
+  banner.hidden = !text;
+}
+
+// When the server wants a token and this tab has none, say how to give it one.
+export async function checkAuth() {
+  const system = await api("/api/system");
+  if (system.auth_required && !token()) {
+    showBanner("This server needs a token: open the page as …?token=<token> to start or follow runs.");
+  }
+  return system;
+}
+
+// ---- numbers as people read them
+
+// Loss: exponent form when big or tiny (1.234e7), else 4 significant digits.
+export function fmtLoss(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  if (value !== 0 && (Math.abs(value) >= 1e4 || Math.abs(value) < 1e-3)) {
+    const [mantissa, exponent] = value.toExponential(3).split("e");
+    return `${mantissa}e${Number(exponent)}`;
+  }
+  return String(Number(value.toPrecision(4)));
+}
+
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+export function fmtInt(value) {
+  return value === null || value === undefined ? "—" : integer.format(value);
+}
+
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+
+// Iteration counts: exact below 100,000, then 250.3K, 1M.
+export function fmtCount(value) {
+  return value < 100_000 ? integer.format(value) : compact.format(value);
+}
+
+export function fmtRate(value) {
+  if (value === null || value === undefined) return "—";
+  return value >= 100 ? integer.format(value) : String(Number(value.toPrecision(3)));
+}
+
+export function fmtSeconds(seconds) {
+  if (seconds === null || seconds === undefined || seconds < 0) return "—";
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const m = Math.floor(seconds / 60);
+  const s = Math.floor(seconds % 60);
+  return m < 60 ? `${m} min ${s} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+// Seconds a run has trained: to its end, or to now while it runs.
+export function elapsed(run) {
+  if (!run.started_at) return null;
+  const end = run.finished_at ? Date.parse(run.finished_at) : Date.now();
+  return (end - Date.parse(run.started_at)) / 1000;
+}
+
+// Whether `next` is news about a run we last saw as `prev`: answers can arrive out of order (a
+// cancel's answer still says "running" when the socket has already said "cancelled").
+export function isNewer(next, prev) {
+  if (!prev) return true;
+  if (!LIVE_STATUSES.has(prev.status)) return !LIVE_STATUSES.has(next.status);
+  return !(next.status === prev.status && next.iteration < prev.iteration);
+}
+
+// A run moved on by a websocket "points" message: its numbers between status messages.
+export function advance(run, { start, loss, time }) {
+  if (!run || loss.length === 0) return run;
+  const iteration = start + loss.length;
+  const seconds = time.at(-1);
+  let best = run.best_loss ?? Infinity;
+  for (const v of loss) if (v < best) best = v;
+  return {
+    ...run,
+    iteration,
+    last_loss: loss.at(-1),
+    best_loss: best,
+    iterations_per_second: seconds > 0 ? iteration / seconds : run.iterations_per_second,
+  };
+}
+
+// ---- DOM
+
+// Set every [data-field] inside `root` that `fields` names: text, or a <progress>'s value/max.
+export function fill(root, fields) {
+  for (const [name, value] of Object.entries(fields)) {
+    for (const node of root.querySelectorAll(`[data-field="${name}"]`)) {
+      if (node instanceof HTMLProgressElement) {
+        node.max = Math.max(value.max, 1);
+        node.value = value.value;
+      } else if (name === "status") {
+        node.dataset.status = value;
+        node.textContent = value;
+      } else {
+        node.textContent = value;
+      }
+    }
+  }
+}
+
+// The fields of a run that every page shows the same way.
+export function runFields(run) {
+  const total = run.config.iterations;
+  return {
+    status: run.status,
+    bar: { value: run.iteration, max: total },
+    count: `${fmtCount(run.iteration)} / ${fmtCount(total)}`,
+    loss: fmtLoss(run.last_loss),
+    best: fmtLoss(run.best_loss),
+    speed: fmtRate(run.iterations_per_second),
+    device: run.device,
+  };
+}

@@ -1,0 +1,271 @@
+// The dashboard: a form that starts runs, and the runs list kept live by /ws/runs.
+import {
+  api, ApiError, checkAuth, fill, follow, initToken, isNewer, LIVE_STATUSES, runFields, setLive,
+  showBanner,
+} from "./common.js";
+
+const form = document.getElementById("run-form");
+const tbody = document.getElementById("runs-body");
+const rowTemplate = document.getElementById("run-row-template");
+const compareButton = document.getElementById("compare-selected");
+const rows = new Map([...tbody.children].map((tr) => [Number(tr.dataset.id), tr]));
+const shown = new Map(); // run id -> the run as its row shows it
+let variants = [];
+let devices = [];
+let total = Number.parseInt(document.getElementById("runs-total").textContent, 10) || 0;
+
+// ---- the form
+
+const input = (name) => form.elements.namedItem(name);
+
+function option(value, text) {
+  const node = document.createElement("option");
+  node.value = value;
+  node.textContent = text;
+  return node;
+}
+
+function variantById(id) {
+  return variants.find((v) => v.id === id);
+}
+
+function deviceLabel(device) {
+  const memory = device.memory_total ? `, ${(device.memory_total / 2 ** 30).toFixed(0)} GiB` : "";
+  return `${device.id} — ${device.name}${memory}`;
+}
+
+// Devices this variant can use: "auto" first, then the machine's devices of a kind it accepts.
+function fillDevices(variant) {
+  const select = input("device");
+  const current = select.value;
+  const usable = devices.filter((d) => variant.devices.includes(d.kind));
+  select.replaceChildren(option("auto", "auto"), ...usable.map((d) => option(d.id, deviceLabel(d))));
+  select.value = usable.some((d) => d.id === current) ? current : "auto";
+}
+
+// The variant's own defaults: learning rate, optimizer and dtype (sizes stay as typed),
+// or every field with `all`.
+function applyDefaults(all = false) {
+  const variant = variantById(input("variant").value);
+  const d = variant.defaults;
+  document.getElementById("variant-title").textContent = variant.title;
+  fillDevices(variant);
+  document.getElementById("optimizer-slot").hidden = !d.optimizer;
+  if (d.optimizer) input("optimizer").value = d.optimizer;
+  input("learning_rate").value = String(d.learning_rate);
+  input("dtype").value = d.dtype;
+  if (all) {
+    for (const name of ["iterations", "N", "D_in", "H", "D_out"]) input(name).value = d[name];
+    input("seed").value = d.seed ?? "";
+    input("name").value = "";
+    input("device").value = "auto";
+  }
+  clearErrors();
+}
+
+// A typed number as JSON: a number when it is one, else the text, so the server says what is wrong.
+function numberOrText(text, integer) {
+  const value = text.trim();
+  if (value === "") return null;
+  const n = Number(value);
+  if (!Number.isFinite(n)) return value;
+  if (integer && !Number.isSafeInteger(n)) return /^\d+$/.test(value) ? value : n;
+  return n;
+}
+
+function readForm() {
+  const body = { variant: input("variant").value, device: input("device").value };
+  for (const name of ["iterations", "N", "D_in", "H", "D_out"]) {
+    body[name] = numberOrText(input(name).value, true);
+  }
+  const lr = numberOrText(input("learning_rate").value, false);
+  if (lr !== null) body.learning_rate = lr;
+  const seed = numberOrText(input("seed").value, true);
+  if (seed !== null) body.seed = seed;
+  if (!document.getElementById("optimizer-slot").hidden) body.optimizer = input("optimizer").value;
+  body.dtype = input("dtype").value;
+  if (input("name").value.trim()) body.name = input("name").value.trim();
+  return body;
+}
+
+function clearErrors() {
+  for (const node of form.querySelectorAll(".field-error")) node.textContent = "";
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+}
+
+// FastAPI's 422 detail lists errors with loc ["body", field]: each message goes next to its field.
+function showErrors(error) {
+  const detail = Array.isArray(error.detail) ? error.detail : [{ loc: [], msg: error.message }];
+  for (const item of detail) {
+    const field = String(item.loc?.at(-1) ?? "");
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`)
+      ?? form.querySelector('[data-error-for="_form"]');
+    const message = (slot.dataset.prefix ?? "") + String(item.msg).replace(/^Value error, /, "");
+    slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+    input(field)?.setAttribute?.("aria-invalid", "true");
+  }
+}
+
+async function submitRun(body) {
+  const run = await api("/api/runs", { method: "POST", body });
+  showRun(run);
+  return run;
+}
+
+async function startRun(event) {
+  event.preventDefault();
+  clearErrors();
+  try {
+    await submitRun(readForm());
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(error);
+  }
+}
+
+function randomSeed() {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+// Every variant with the form's iterations, sizes and one seed; then compare them.
+async function runAllSix() {
+  clearErrors();
+  const values = readForm();
+  const seed = values.seed ?? randomSeed();
+  const { iterations, N, D_in, H, D_out } = values;
+  const shared = { iterations, seed, N, D_in, H, D_out };
+  const chosen = devices.find((d) => d.id === values.device);
+  const ids = [];
+  try {
+    for (const variant of variants) {
+      const device = chosen && variant.devices.includes(chosen.kind) ? chosen.id : "auto";
+      const run = await submitRun({ variant: variant.id, device, ...shared, name: `all six · seed ${seed}` });
+      ids.push(run.id);
+    }
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(error);
+    return;
+  }
+  location.assign(`/compare?ids=${ids.join(",")}`);
+}
+
+// ---- the runs list
+
+function newRow(run) {
+  const tr = rowTemplate.content.firstElementChild.cloneNode(true);
+  tr.dataset.id = run.id;
+  const link = tr.querySelector('[data-field="link"]');
+  link.href = `/runs/${run.id}`;
+  link.textContent = `#${run.id}`;
+  const before = [...rows.keys()].filter((id) => id < run.id).sort((a, b) => b - a)[0];
+  tbody.insertBefore(tr, before === undefined ? null : rows.get(before));
+  rows.set(run.id, tr);
+  return tr;
+}
+
+function showRun(run) {
+  if (!isNewer(run, shown.get(run.id))) return;
+  shown.set(run.id, run);
+  const isNew = !rows.has(run.id);
+  const tr = rows.get(run.id) ?? newRow(run);
+  if (isNew) setTotal(total + 1);
+  tr.dataset.status = run.status;
+  fill(tr, { ...runFields(run), variant: run.variant, name: run.name ?? "" });
+  const live = LIVE_STATUSES.has(run.status);
+  tr.querySelector('[data-action="cancel"]').disabled = !live;
+  tr.querySelector('[data-action="delete"]').disabled = live;
+}
+
+function removeRun(id) {
+  rows.get(id)?.remove();
+  shown.delete(id);
+  if (rows.delete(id)) setTotal(total - 1);
+  updateCompareButton();
+}
+
+function setTotal(n) {
+  total = Math.max(n, 0);
+  document.getElementById("runs-total").textContent = `${total} in all`;
+  document.getElementById("runs-empty").hidden = rows.size > 0;
+}
+
+async function loadRuns() {
+  const page = await api("/api/runs?limit=50");
+  const ids = new Set(page.runs.map((run) => run.id));
+  for (const id of [...rows.keys()]) if (!ids.has(id)) removeRun(id);
+  for (const run of page.runs) showRun(run);
+  setTotal(page.total);
+}
+
+async function onRowClick(event) {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const id = Number(button.closest("tr").dataset.id);
+  button.disabled = true;
+  try {
+    if (button.dataset.action === "cancel") {
+      showRun(await api(`/api/runs/${id}/cancel`, { method: "POST" }));
+    } else {
+      await api(`/api/runs/${id}`, { method: "DELETE" });
+      removeRun(id);
+    }
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    button.disabled = false;
+    showBanner(`Run #${id}: ${error.message}`);
+  }
+}
+
+function selectedIds() {
+  return [...tbody.querySelectorAll(".pick-box:checked")].map((box) => box.closest("tr").dataset.id);
+}
+
+function updateCompareButton() {
+  const n = selectedIds().length;
+  compareButton.disabled = n === 0;
+  compareButton.textContent = n ? `Compare selected (${n})` : "Compare selected";
+}
+
+function followRuns() {
+  let opened = 0;
+  follow("/ws/runs", {
+    onOpen: () => {
+      setLive("live");
+      if (opened++) loadRuns(); // a reconnect: catch up on what was missed
+    },
+    onMessage: (message) => message.type === "run" && showRun(message.run),
+    onClose: (event) => {
+      setLive("offline");
+      if (event.code === 4401) showBanner("The server needs a token: open the page as …?token=<token>.");
+    },
+    shouldRetry: (event) => event.code !== 4401,
+  });
+}
+
+async function main() {
+  initToken();
+  [{ devices }, variants] = await Promise.all([checkAuth(), api("/api/variants")]);
+  const select = input("variant");
+  select.replaceChildren(...variants.map((v) => option(v.id, `${v.id} — ${v.section}`)));
+  input("optimizer").replaceChildren(option("sgd", "SGD"), option("adam", "Adam"));
+  input("dtype").replaceChildren(option("float32", "float32"), option("float64", "float64"));
+  select.value = variants.some((v) => v.id === "autograd") ? "autograd" : variants[0].id;
+  applyDefaults(true);
+  select.addEventListener("change", () => applyDefaults());
+  input("optimizer").addEventListener("change", () => {
+    const { learning_rates: rates } = variantById(select.value).defaults;
+    input("learning_rate").value = String(rates[input("optimizer").value]);
+  });
+  form.addEventListener("submit", startRun);
+  document.getElementById("run-all").addEventListener("click", runAllSix);
+  document.getElementById("reset-form").addEventListener("click", () => applyDefaults(true));
+  tbody.addEventListener("click", onRowClick);
+  tbody.addEventListener("change", updateCompareButton);
+  compareButton.addEventListener("click", () => location.assign(`/compare?ids=${selectedIds().join(",")}`));
+  await loadRuns();
+  followRuns();
+  form.dataset.ready = "true";
+}
+
+main();

@@ -1,0 +1,242 @@
+"""A real `lossboard serve` subprocess and Debian's Chromium driven by Playwright.
+
+Without Chromium (or Playwright) the browser tests skip locally but fail in CI (CI=true):
+a browser test that silently skips in CI tests nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from server.store import Store
+from server.training.config import RunSpec, resolve
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+BIG_RUN_STEPS = 1_000_000
+FINISHED = ("completed", "cancelled", "failed", "diverged", "interrupted")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str) -> None:
+    """Fail in CI, skip elsewhere."""
+    if in_ci():
+        pytest.fail(f"{reason}; CI is set, so the browser tests must run", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class Server:
+    url: str
+    big_run_id: int
+    log: Path
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, self.url + path, timeout=30, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed_big_run(data_dir: Path) -> int:
+    """A finished run of a million steps, written straight into the store the server will open."""
+    config = resolve(RunSpec(variant="autograd", iterations=BIG_RUN_STEPS, seed=7), "cpu")
+    steps = np.arange(BIG_RUN_STEPS)
+    rng = np.random.default_rng(7)
+    # falls from ~1e7 to ~1e-4, with noise, as the tutorial's loss does
+    trend = 10 ** (7 - 11 * (1 - np.exp(-steps / 120_000)))
+    loss = trend * np.exp(0.2 * rng.standard_normal(steps.size))
+    times = steps * 2e-4
+    now = time.time()
+    store = Store(data_dir)
+    store.open()
+    try:
+        run_id = store.create_run({
+            "variant": "autograd", "name": "a million steps", "config": config.as_dict(),
+            "device": "cpu", "status": "completed", "iteration": BIG_RUN_STEPS,
+            "last_loss": float(loss[-1]), "best_loss": float(loss.min()),
+            "iterations_per_second": 5000.0, "created_at": now - 200, "started_at": now - 200,
+            "finished_at": now,
+        })  # fmt: skip
+        for start in range(0, BIG_RUN_STEPS, 50_000):
+            chunk = slice(start, start + 50_000)
+            store.append_losses(run_id, start, loss[chunk].tobytes(), times[chunk].tobytes())
+        store.flush()
+    finally:
+        store.close()
+    return run_id
+
+
+@contextmanager
+def serve(data_dir: Path, *args: str) -> Iterator[str]:
+    """`python -m server serve` on a free port; yields its base URL once /healthz answers."""
+    log = data_dir / "server.log"
+    # One torch thread per run: on a small shared CI box, two threads fighting for two busy
+    # cores made a 500-step run twenty times slower.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "LOSSBOARD_LOG_LEVEL": "warning"}
+    for attempt in range(3):  # another process may take the free port before the server does
+        port = free_port()
+        command = [sys.executable, "-m", "server", "serve", "--port", str(port)]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [*command, "--data-dir", str(data_dir), *args], stdout=out, stderr=out, env=env
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if wait_healthy(url, proc, log, last_try=attempt == 2):
+                yield url
+                return
+        finally:
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """The server under test, its store seeded with a million-step run."""
+    data_dir = tmp_path_factory.mktemp("lossboard-data")
+    big_run_id = seed_big_run(data_dir)
+    with serve(data_dir) as url:
+        yield Server(url, big_run_id, data_dir / "server.log")
+
+
+def wait_healthy(
+    url: str, proc: subprocess.Popen, log: Path, last_try: bool, timeout: float = 60
+) -> bool:
+    """True once /healthz answers; False if the server exited early and another try remains."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            if not last_try and "address already in use" in log.read_text():
+                return False
+            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"the server did not answer /healthz within {timeout}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        unavailable(f"{CHROMIUM} is missing (make chromium installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is missing")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh 1280-wide tab; the test fails on any page error, console error or dialog."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    def on_console(msg) -> None:
+        # a CSP violation or a missing asset is logged as an error; a 422 is the server's answer
+        if msg.type == "error" and "status of 422" not in msg.text:
+            problems.append(f"console: {msg.text}")
+
+    page.on("console", on_console)
+
+    def on_dialog(dialog) -> None:
+        problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+    cancel_live_runs(server)
+    assert problems == []
+
+
+def cancel_live_runs(server: Server) -> None:
+    """Leave no run queued or running for the next test (they share one worker)."""
+    for status in ("running", "queued"):
+        for run in server.api("GET", f"/api/runs?status={status}&limit=1000").json()["runs"]:
+            server.api("POST", f"/api/runs/{run['id']}/cancel")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# ---- helpers for the tests' pages
+
+# sizes that make a run take milliseconds
+SMALL = {"N": "32", "D_in": "100", "H": "50", "D_out": "10"}
+
+
+def expect(*args, **kwargs):
+    """Playwright's expect, imported late: without playwright the browser fixture decides."""
+    from playwright.sync_api import expect
+
+    return expect(*args, **kwargs)
+
+
+def open_dashboard(page, base_url: str, query: str = "") -> None:
+    page.goto(base_url + "/" + query)
+    expect(page.locator("#run-form")).to_have_attribute("data-ready", "true")
+
+
+def submit_form(page) -> int:
+    """Press "Start run" and return the new run's id."""
+
+    def is_create(response) -> bool:
+        return response.url.endswith("/api/runs") and response.request.method == "POST"
+
+    with page.expect_response(is_create) as info:
+        page.click("#start-run")
+    return info.value.json()["id"]
+
+
+def row(page, run_id: int):
+    return page.locator(f'tr.run-row[data-id="{run_id}"]')

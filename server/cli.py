@@ -111,10 +111,6 @@ def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Run uvicorn with one worker: the run registry lives in this one process."""
-    import uvicorn
-
-    from server.app import create_app
-
     flags = {k: getattr(args, k) for k in ("host", "port", "data_dir", "token", "insecure")}
     try:
         settings = Settings(**{k: v for k, v in flags.items() if v is not None})
@@ -124,6 +120,10 @@ def serve_command(args: argparse.Namespace) -> int:
     if problem := settings.exposure_problem():
         print(f"lossboard: {problem}", file=sys.stderr)
         return 2
+    import uvicorn  # imported only now (torch comes with the app), so a refusal is instant
+
+    from server.app import create_app
+
     uvicorn.run(
         create_app(settings),
         host=settings.host,

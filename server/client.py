@@ -101,10 +101,11 @@ def error_message(response: httpx.Response) -> str:
         detail = None
     if isinstance(detail, list):
         return "; ".join(field_error(e) for e in detail)
-    text = detail if isinstance(detail, str) else f"{response.reason_phrase}".strip()
+    if not isinstance(detail, str):
+        detail = f"the server answered {response.status_code} {response.reason_phrase}".strip()
     if response.status_code == 401:
-        text += " (pass --token or set LOSSBOARD_TOKEN)"
-    return text or f"the server answered {response.status_code}"
+        detail += " (pass --token or set LOSSBOARD_TOKEN)"
+    return detail
 
 
 def field_error(error: dict) -> str:

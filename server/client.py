@@ -90,7 +90,11 @@ def closed_message(exc: ConnectionClosedError, run_id: int) -> str:
         return f"run {run_id} does not exist"
     if code in CLOSE_MESSAGES:
         return CLOSE_MESSAGES[code]
-    return f"lost the connection to the server while following run {run_id}"
+    why = f" ({code} {exc.rcvd.reason})".replace(" )", ")") if code else ""
+    return (
+        f"lost the connection to the server while following run {run_id}{why}; "
+        f"once the server is back, `lossboard show {run_id}` says how the run ended"
+    )
 
 
 def error_message(response: httpx.Response) -> str:

@@ -1,4 +1,5 @@
-"""Two real servers for the whole CLI folder: one open on loopback, one with a token."""
+"""Two real servers for the whole CLI folder: one open on loopback, and the Docker image's
+CMD line with a token (what `docker run -e LOSSBOARD_TOKEN=...` starts)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,22 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cli.support import LOSSBOARD, Server, clean_env, free_port, serving
+from tests.cli.support import LOSSBOARD, Server, clean_env, free_port, image_cmd, serving
 
 TOKEN = "s3cret-cli-token"
 
 
-def start(tmp_path_factory, name: str, *flags: str, token: str | None = None) -> Iterator[Server]:
-    data = tmp_path_factory.mktemp(name)
-    port = free_port()
-    command = [*LOSSBOARD, "serve", "--port", str(port), "--data-dir", str(data), *flags]
-    env = clean_env(LOSSBOARD_LOG_LEVEL="warning")
-    with serving(command, port, env, data / "server.log", token) as server:
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[Server]:
+    data, port = tmp_path_factory.mktemp("open"), free_port()
+    command = [*LOSSBOARD, "serve", "--port", str(port), "--data-dir", str(data)]
+    with serving(command, port, clean_env(LOSSBOARD_LOG_LEVEL="warning"), data) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[Server]:
-    yield from start(tmp_path_factory, "open")
-
-
-@pytest.fixture(scope="session")
 def token_server(tmp_path_factory) -> Iterator[Server]:
-    yield from start(tmp_path_factory, "token", "--token", TOKEN, token=TOKEN)
+    data, port = tmp_path_factory.mktemp("image"), free_port()
+    env = clean_env(LOSSBOARD_TOKEN=TOKEN, LOSSBOARD_PORT=str(port), LOSSBOARD_LOG_LEVEL="warning")
+    with serving(image_cmd(data), port, env, data, TOKEN) as server:
+        yield server

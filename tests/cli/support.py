@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 # Tiny sizes: runs finish in a blink; the CLI is under test, not the numbers.
 TINY = ["--N", "8", "--D-in", "16", "--H", "16", "--D-out", "1"]
 LOSSBOARD = [sys.executable, "-m", "server"]
@@ -36,6 +40,7 @@ def free_port() -> int:
 class Server:
     url: str
     token: str | None = None
+    data_dir: Path | None = None
 
     def api(self, method: str, path: str, **kwargs) -> httpx.Response:
         """A direct HTTP call, with the token when the server has one."""
@@ -45,15 +50,20 @@ class Server:
 
 @contextmanager
 def serving(
-    command: Sequence[str], port: int, env: Mapping[str, str], log: Path, token: str | None = None
+    command: Sequence[str],
+    port: int,
+    env: Mapping[str, str],
+    data_dir: Path,
+    token: str | None = None,
 ) -> Iterator[Server]:
     """Start a server process, wait for /healthz, and stop it afterwards."""
+    log = data_dir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, process, log)
-        yield Server(url, token)
+        yield Server(url, token, data_dir)
     finally:
         process.terminate()
         try:
@@ -100,3 +110,24 @@ def wait_status(server: Server, run_id: int, statuses: tuple[str, ...], timeout=
             return run
         time.sleep(0.02)
     raise AssertionError(f"run {run_id} never reached {statuses}: {run}")
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """The Dockerfile's (KEYWORD, arguments) pairs, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    lines = (line.strip() for line in text.splitlines())
+    pairs = [line.split(None, 1) for line in lines if line and not line.startswith("#")]
+    return [(keyword.upper(), rest) for keyword, rest in pairs]
+
+
+def instruction(keyword: str) -> str:
+    """The arguments of the Dockerfile's one `keyword` instruction."""
+    (rest,) = [rest for key, rest in dockerfile() if key == keyword]
+    return rest
+
+
+def image_cmd(data_dir: Path) -> list[str]:
+    """The image's CMD, run with this venv's lossboard and `data_dir` for /data."""
+    cmd = json.loads(instruction("CMD"))
+    cmd = [str(data_dir) if arg == "/data" else arg for arg in cmd]
+    return [str(BIN / cmd[0]), *cmd[1:]]

@@ -7,7 +7,7 @@ import re
 import signal
 import subprocess
 
-from tests.cli.support import LOSSBOARD, TINY, clean_env, lossboard, wait_status
+from tests.cli.support import LOSSBOARD, TINY, clean_env, free_port, lossboard, serving, wait_status
 
 
 def start_run(server, *args: str) -> int:
@@ -113,7 +113,7 @@ def test_cancel_stops_a_running_run(server):
 
 
 def test_export_csv_writes_every_step_to_a_file(server, tmp_path):
-    run_id = start_run(server, "optim", "--iterations", "50", *TINY)
+    run_id = start_run(server, "nn", "--iterations", "50", *TINY)
     wait_status(server, run_id, ("completed",))
     out = tmp_path / "losses.csv"
     result = lossboard(server, "export", str(run_id), "--format", "csv", "-o", str(out))
@@ -124,7 +124,7 @@ def test_export_csv_writes_every_step_to_a_file(server, tmp_path):
 
 
 def test_export_json_goes_to_stdout_without_o(server):
-    run_id = start_run(server, "custom_module", "--iterations", "5", *TINY)
+    run_id = start_run(server, "autograd", "--iterations", "5", *TINY)
     wait_status(server, run_id, ("completed",))
     result = lossboard(server, "export", str(run_id), "--format", "json")
     body = json.loads(result.stdout)
@@ -144,3 +144,16 @@ def test_devices_lists_the_cpu_and_what_auto_picks(server):
     assert result.returncode == 0, result.stderr
     assert re.search(r"│ cpu\s+│ cpu\s+│", result.stdout)
     assert "auto picks" in result.stdout
+
+
+def test_run_follow_exits_nonzero_when_the_server_stops(tmp_path):
+    port = free_port()
+    command = [*LOSSBOARD, "serve", "--port", str(port), "--data-dir", str(tmp_path)]
+    with serving(command, port, clean_env(), tmp_path) as own:
+        follow = popen_follow(own, "run", "nn", "--iterations", "10000000", "--follow", *TINY)
+        run_id = int(follow.stdout.readline())
+        wait_status(own, run_id, ("running",))
+    _, err = follow.communicate(timeout=30)  # the server has stopped: its run is interrupted
+    assert follow.returncode == 1
+    assert err.endswith(f"`lossboard show {run_id}` says how the run ended\n")
+    assert "lost the connection to the server" in err

@@ -5,36 +5,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import yaml
 
-from tests.cli.support import clean_env, free_port, serving
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def instructions() -> list[tuple[str, str]]:
-    """The Dockerfile's (KEYWORD, arguments) pairs, continuation lines joined."""
-    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
-    lines = (line.strip() for line in text.splitlines())
-    pairs = [line.split(None, 1) for line in lines if line and not line.startswith("#")]
-    return [(keyword.upper(), rest) for keyword, rest in pairs]
-
-
-def instruction(keyword: str) -> str:
-    (rest,) = [rest for key, rest in instructions() if key == keyword]
-    return rest
-
-
-def cmd_line(data_dir: Path) -> list[str]:
-    """The image's CMD, run with this venv's lossboard and `data_dir` for /data."""
-    cmd = json.loads(instruction("CMD"))
-    cmd = [str(data_dir) if arg == "/data" else arg for arg in cmd]
-    return [str(BIN / cmd[0]), *cmd[1:]]
+from tests.cli.conftest import TOKEN
+from tests.cli.support import BIN, ROOT, clean_env, dockerfile, free_port, image_cmd, instruction
 
 
 def test_hadolint_passes():
@@ -53,7 +29,7 @@ def test_dockerfile_builds_on_a_pinned_pytorch_cuda_runtime_below_2_14():
 
 
 def test_dockerfile_keeps_the_images_torch():
-    run = " ".join(rest for key, rest in instructions() if key == "RUN")
+    run = " ".join(rest for key, rest in dockerfile() if key == "RUN")
     assert "--constraint" in run and "version('torch')" in run
 
 
@@ -71,19 +47,24 @@ def test_dockerignore_keeps_venv_data_caches_and_git_out():
     assert {"**/__pycache__", ".pytest_cache", ".ruff_cache"} <= ignored
 
 
-def test_image_cmd_serves_healthz_with_a_token(tmp_path):
-    port = free_port()
-    env = clean_env(LOSSBOARD_TOKEN="docker-token", LOSSBOARD_PORT=str(port))
-    with serving(cmd_line(tmp_path), port, env, tmp_path / "server.log") as server:
-        assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
-        assert httpx.get(server.url + "/api/system").json()["auth_required"] is True
-        probe = json.loads(instruction("HEALTHCHECK").split("CMD", 1)[1])
-        assert subprocess.run(probe, env=env, timeout=10).returncode == 0
+def test_image_cmd_serves_healthz_with_a_token(token_server):
+    assert httpx.get(token_server.url + "/healthz").json() == {"status": "ok"}
+    assert httpx.get(token_server.url + "/api/system").json()["auth_required"] is True
+    assert (token_server.data_dir / "lossboard.sqlite3").exists()
+
+
+def test_image_healthcheck_probe_passes_against_the_cmd(token_server):
+    probe = json.loads(instruction("HEALTHCHECK").split("CMD", 1)[1])
+    port = token_server.url.rsplit(":", 1)[1]
+    env = clean_env(LOSSBOARD_TOKEN=TOKEN, LOSSBOARD_PORT=port)
+    assert subprocess.run(probe, env=env, timeout=10).returncode == 0
 
 
 def test_image_cmd_without_a_token_refuses_to_start(tmp_path):
     env = clean_env(LOSSBOARD_PORT=str(free_port()))
-    result = subprocess.run(cmd_line(tmp_path), env=env, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        image_cmd(tmp_path), env=env, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode != 0
     assert "--token" in result.stderr and "--insecure" in result.stderr
 

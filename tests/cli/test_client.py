@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from server.client import Client, error_message
+from server.commands import finish
 
 
 def test_error_message_of_a_non_json_answer_names_the_status():
@@ -28,3 +29,9 @@ def test_ws_url_uses_wss_keeps_the_path_prefix_and_sends_the_token():
     finally:
         client.close()
     assert url == "wss://example.org/lossboard/ws/runs/3?after=-1&token=a+b"
+
+
+def test_finish_of_a_failed_run_exits_1_with_its_error(capsys):
+    run = {"id": 4, "status": "failed", "error": "RuntimeError: CUDA out of memory"}
+    assert finish(run) == 1
+    assert capsys.readouterr().err == "lossboard: run 4 failed: RuntimeError: CUDA out of memory\n"

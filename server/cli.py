@@ -1,14 +1,18 @@
-"""The `lossboard` command: `serve` starts the server."""
+"""The `lossboard` command: `serve` starts the server; the other subcommands talk to one."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
+from server import commands as c
+from server.client import ApiError
 from server.config import Settings
+
+STATUSES = ("queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lossboard", description="The PyTorch tutorial as live training jobs."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    add_serve(commands)
+    add_client_commands(commands, client_options())
+    return parser
+
+
+def add_serve(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="serve the dashboard and API")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
@@ -28,15 +38,79 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow a non-loopback address without a token (a bad idea)",
     )
     serve.set_defaults(handler=serve_command)
-    return parser
+
+
+def client_options() -> argparse.ArgumentParser:
+    """--url and --token, shared by every subcommand that talks to a server."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--url", help="the server (default $LOSSBOARD_URL, else http://127.0.0.1:8000)"
+    )
+    options.add_argument("--token", help="the server's token (default $LOSSBOARD_TOKEN)")
+    return options
+
+
+def add_client_commands(
+    commands: argparse._SubParsersAction, options: argparse.ArgumentParser
+) -> None:
+    def add(name: str, handler: Callable, text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[options], help=text, description=text)
+        sub.set_defaults(handler=client_command(handler))
+        return sub
+
+    add_run(add("run", c.run_command, "start a run and print its id"))
+    runs = add("runs", c.runs_command, "list runs, newest first")
+    runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
+    runs.add_argument("--variant", help="only runs of this variant")
+    runs.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    show = add("show", c.show_command, "show one run")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true", help="print the run's JSON")
+    add("cancel", c.cancel_command, "cancel a queued or running run").add_argument("id", type=int)
+    export = add("export", c.export_command, "write a run's losses as step,loss,time rows")
+    export.add_argument("id", type=int)
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    add("variants", c.variants_command, "list the tutorial's training loops")
+    add("devices", c.devices_command, "list the server's devices")
+
+
+def add_run(run: argparse.ArgumentParser) -> None:
+    run.add_argument("variant", help="numpy, tensors, autograd, nn, optim or custom_module")
+    run.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    run.add_argument("--iterations", type=int, help="training steps (default 500)")
+    run.add_argument("--lr", dest="learning_rate", metavar="LR", type=float, help="learning rate")
+    run.add_argument("--seed", type=int, help="seed (default: a random one, recorded)")
+    run.add_argument("--optimizer", help="sgd or adam (optim and custom_module only)")
+    run.add_argument("--name", help="a label for the run")
+    run.add_argument("--N", dest="N", type=int, help="batch size (default 64)")
+    run.add_argument("--D-in", dest="D_in", type=int, help="input size (default 1000)")
+    run.add_argument("--H", dest="H", type=int, help="hidden size (default 100)")
+    run.add_argument("--D-out", dest="D_out", type=int, help="output size (default 10)")
+    run.add_argument("--dtype", choices=("float32", "float64"), help="tensor dtype")
+    run.add_argument(
+        "--follow", action="store_true", help="show progress; exit non-zero unless it completes"
+    )
+
+
+def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
+    """Run a client handler; an API failure becomes one line on stderr and exit status 1."""
+
+    def run(args: argparse.Namespace) -> int:
+        client = c.make_client(args)
+        try:
+            return handler(client, args)
+        except ApiError as exc:
+            print(f"lossboard: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            client.close()
+
+    return run
 
 
 def serve_command(args: argparse.Namespace) -> int:
     """Run uvicorn with one worker: the run registry lives in this one process."""
-    import uvicorn
-
-    from server.app import create_app
-
     flags = {k: getattr(args, k) for k in ("host", "port", "data_dir", "token", "insecure")}
     try:
         settings = Settings(**{k: v for k, v in flags.items() if v is not None})
@@ -46,6 +120,10 @@ def serve_command(args: argparse.Namespace) -> int:
     if problem := settings.exposure_problem():
         print(f"lossboard: {problem}", file=sys.stderr)
         return 2
+    import uvicorn  # imported only now (torch comes with the app), so a refusal is instant
+
+    from server.app import create_app
+
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -62,4 +140,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly; a followed run keeps running
+        return 130

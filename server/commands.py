@@ -1,0 +1,224 @@
+"""The `lossboard` client commands: each talks to a server through Client and prints with rich."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from server.client import DEFAULT_URL, Client
+
+STATUS_STYLE = {
+    "queued": "dim",
+    "running": "cyan",
+    "completed": "green",
+    "cancelled": "yellow",
+    "interrupted": "yellow",
+    "failed": "red",
+    "diverged": "red",
+}
+LIVE = ("queued", "running")
+CANCEL_WAIT_S = 10.0  # a running run stops within one iteration
+SPEC_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed", "name")
+SIZE_FIELDS = ("N", "D_in", "H", "D_out", "dtype")
+
+
+def make_client(args: argparse.Namespace) -> Client:
+    """A Client from --url/--token, else LOSSBOARD_URL/LOSSBOARD_TOKEN, else the default URL."""
+    url = args.url or os.environ.get("LOSSBOARD_URL") or DEFAULT_URL
+    return Client(url, args.token or os.environ.get("LOSSBOARD_TOKEN"))
+
+
+def stdout() -> Console:
+    """stdout; piped, it is as wide as a table needs (rich would cut it to 80 columns)."""
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 200
+    return console
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def run_command(client: Client, args: argparse.Namespace) -> int:
+    """Start a run and print its id; with --follow, show it live and exit by how it ended."""
+    spec = {"variant": args.variant}
+    spec |= {k: getattr(args, k) for k in SPEC_FIELDS + SIZE_FIELDS if getattr(args, k) is not None}
+    run = client.create_run(spec)
+    print(run["id"], flush=True)
+    if not args.follow:
+        return 0
+    return finish(follow(client, run))
+
+
+def follow(client: Client, run: dict) -> dict:
+    """Show a progress bar fed by the run's websocket; return the run as it ended."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TextColumn("{task.fields[rate]} it/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=stderr()) as progress:
+        total = run["config"]["iterations"]
+        task = progress.add_task(describe(run), total=total, loss="-", rate="-")
+        for message in client.follow_run(run["id"]):
+            if message["type"] == "run":
+                run = message["run"]
+                progress.update(task, description=describe(run))
+            elif message["type"] == "points" and message["loss"]:
+                end = message["start"] + len(message["loss"])
+                elapsed = message["time"][-1]
+                rate = f"{end / elapsed:,.0f}" if elapsed > 0 else "-"
+                progress.update(task, completed=end, loss=f"{message['loss'][-1]:.6g}", rate=rate)
+    return run
+
+
+def describe(run: dict) -> str:
+    style = STATUS_STYLE.get(run["status"], "")
+    return f"run {run['id']} {run['variant']} [{style}]{run['status']}[/]"
+
+
+def finish(run: dict) -> int:
+    """0 for a completed run; otherwise say how it ended on stderr and return 1."""
+    if run["status"] == "completed":
+        loss = number(run["last_loss"])
+        print(f"run {run['id']} completed: {run['iteration']} iterations, loss {loss}")
+        return 0
+    reason = f": {run['error']}" if run.get("error") else ""
+    print(f"lossboard: run {run['id']} {run['status']}{reason}", file=sys.stderr)
+    return 1
+
+
+def runs_command(client: Client, args: argparse.Namespace) -> int:
+    """A table of runs, newest first."""
+    page = client.read_runs(status=args.status, variant=args.variant, limit=args.limit)
+    table = Table(caption=f"{len(page['runs'])} of {page['total']} runs")
+    for name in ("id", "variant", "name", "status", "device", "steps", "loss", "best", "it/s"):
+        table.add_column(name, justify="right" if name in ("id", "steps", "it/s") else "left")
+    table.add_column("created")
+    for run in page["runs"]:
+        table.add_row(
+            str(run["id"]),
+            run["variant"],
+            run["name"] or "",
+            f"[{STATUS_STYLE.get(run['status'], '')}]{run['status']}[/]",
+            run["device"],
+            f"{run['iteration']}/{run['config']['iterations']}",
+            number(run["last_loss"]),
+            number(run["best_loss"]),
+            number(run["iterations_per_second"], ",.0f"),
+            local_time(run["created_at"]),
+        )
+    stdout().print(table)
+    return 0
+
+
+def show_command(client: Client, args: argparse.Namespace) -> int:
+    """One run's fields and config (or its JSON with --json)."""
+    run = client.read_run(args.id)
+    if args.json:
+        print(json.dumps(run, indent=2))
+        return 0
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in run.items():
+        if key != "config":
+            table.add_row(key, display(key, value))
+    for key, value in run["config"].items():
+        table.add_row(f"config.{key}", "" if value is None else str(value))
+    stdout().print(table)
+    return 0
+
+
+def display(key: str, value: object) -> str:
+    if value is None:
+        return ""
+    if key.endswith("_at"):
+        return local_time(str(value))
+    if key == "status":
+        return f"[{STATUS_STYLE.get(str(value), '')}]{value}[/]"
+    return str(value)
+
+
+def cancel_command(client: Client, args: argparse.Namespace) -> int:
+    """Cancel a run, wait (briefly) until it has stopped, and say its status."""
+    run = client.cancel_run(args.id)
+    deadline = time.monotonic() + CANCEL_WAIT_S
+    while run["status"] in LIVE and time.monotonic() < deadline:
+        time.sleep(0.05)
+        run = client.read_run(args.id)
+    print(f"run {run['id']}: {run['status']}")
+    return 0
+
+
+def export_command(client: Client, args: argparse.Namespace) -> int:
+    """Write a run's step,loss,time rows as CSV or JSON to a file or stdout."""
+    body = client.export_run(args.id, args.format)
+    if args.output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return 0
+    Path(args.output).write_bytes(body)
+    print(f"wrote run {args.id} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def variants_command(client: Client, args: argparse.Namespace) -> int:
+    """The six tutorial loops, with the devices each can use and their defaults."""
+    table = Table("id", "title", "devices", "lr", "optimizer", "dtype", "N, D_in, H, D_out")
+    for variant in client.read_variants():
+        d = variant["defaults"]
+        sizes = ", ".join(str(d.get(k, "")) for k in ("N", "D_in", "H", "D_out"))
+        table.add_row(
+            variant["id"],
+            variant["title"],
+            ", ".join(variant["devices"]),
+            number(d.get("learning_rate")),
+            d.get("optimizer") or "",
+            d.get("dtype") or "",
+            sizes,
+        )
+    stdout().print(table)
+    return 0
+
+
+def devices_command(client: Client, args: argparse.Namespace) -> int:
+    """The devices the server can run on, and which one `auto` picks."""
+    system = client.read_system()
+    table = Table("id", "kind", "name", "memory")
+    for device in system["devices"]:
+        memory = device.get("memory_total")
+        size = f"{memory / 2**30:.1f} GiB" if memory else ""
+        table.add_row(device["id"], device["kind"], device["name"], size)
+    console = stdout()
+    console.print(table)
+    cuda = "available" if system["cuda_available"] else "not available"
+    console.print(f"auto picks {system['default_device']}; torch {system['torch']}, CUDA {cuda}")
+    return 0
+
+
+def number(value: float | None, spec: str = ".6g") -> str:
+    return "" if value is None else format(value, spec)
+
+
+def local_time(stamp: str | None) -> str:
+    """An ISO timestamp from the API in this machine's local time, to the second."""
+    if not stamp:
+        return ""
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M:%S")

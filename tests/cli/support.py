@@ -1,0 +1,133 @@
+"""Real processes for the CLI tests: a `lossboard serve` subprocess and `lossboard` calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+# Tiny sizes: runs finish in a blink; the CLI is under test, not the numbers.
+TINY = ["--N", "8", "--D-in", "16", "--H", "16", "--D-out", "1"]
+LOSSBOARD = [sys.executable, "-m", "server"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without LOSSBOARD_* settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSBOARD_")}
+    env["COLUMNS"] = "200"  # rich tables at full width, so names and ids are not cut
+    return env | extra
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    token: str | None = None
+    data_dir: Path | None = None
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """A direct HTTP call, with the token when the server has one."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+
+
+@contextmanager
+def serving(
+    command: Sequence[str],
+    port: int,
+    env: Mapping[str, str],
+    data_dir: Path,
+    token: str | None = None,
+) -> Iterator[Server]:
+    """Start a server process, wait for /healthz, and stop it afterwards."""
+    log = data_dir / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, process, log)
+        yield Server(url, token, data_dir)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"server did not answer /healthz in {timeout}s:\n{log.read_text()}")
+
+
+def lossboard(
+    server: Server | None, *args: str, token: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `lossboard ARGS` against `server`, passing its URL and `token` by environment."""
+    env = clean_env()
+    if server is not None:
+        env["LOSSBOARD_URL"] = server.url
+    if token is not None:
+        env["LOSSBOARD_TOKEN"] = token
+    return subprocess.run(
+        [*LOSSBOARD, *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def wait_status(server: Server, run_id: int, statuses: tuple[str, ...], timeout=30) -> dict:
+    """Poll the run until its status is one of `statuses`; return it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = server.api("GET", f"/api/runs/{run_id}").json()
+        if run["status"] in statuses:
+            return run
+        time.sleep(0.02)
+    raise AssertionError(f"run {run_id} never reached {statuses}: {run}")
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """The Dockerfile's (KEYWORD, arguments) pairs, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    lines = (line.strip() for line in text.splitlines())
+    pairs = [line.split(None, 1) for line in lines if line and not line.startswith("#")]
+    return [(keyword.upper(), rest) for keyword, rest in pairs]
+
+
+def instruction(keyword: str) -> str:
+    """The arguments of the Dockerfile's one `keyword` instruction."""
+    (rest,) = [rest for key, rest in dockerfile() if key == keyword]
+    return rest
+
+
+def image_cmd(data_dir: Path) -> list[str]:
+    """The image's CMD, run with this venv's lossboard and `data_dir` for /data."""
+    cmd = json.loads(instruction("CMD"))
+    cmd = [str(data_dir) if arg == "/data" else arg for arg in cmd]
+    return [str(BIN / cmd[0]), *cmd[1:]]

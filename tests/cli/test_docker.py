@@ -1,0 +1,91 @@
+"""The Docker packaging, checked without a Docker engine: lint, parse, and run its CMD."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import httpx
+import yaml
+
+from tests.cli.conftest import TOKEN
+from tests.cli.support import BIN, ROOT, clean_env, dockerfile, free_port, image_cmd, instruction
+
+
+def test_hadolint_passes():
+    result = subprocess.run(
+        [str(BIN / "hadolint"), "Dockerfile"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_builds_on_a_pinned_pytorch_cuda_runtime_below_2_14():
+    tag = re.fullmatch(
+        r"pytorch/pytorch:(\d+)\.(\d+)\.\d+-cuda[\d.]+-cudnn\d+-runtime", instruction("FROM")
+    )
+    assert tag, instruction("FROM")
+    assert (int(tag[1]), int(tag[2])) < (2, 14)
+
+
+def test_dockerfile_keeps_the_images_torch():
+    run = " ".join(rest for key, rest in dockerfile() if key == "RUN")
+    assert "--constraint" in run and "version('torch')" in run
+
+
+def test_dockerfile_runs_unprivileged_with_data_volume_port_and_healthcheck():
+    user = instruction("USER").split(":")[0]
+    assert user not in ("root", "0")
+    assert instruction("VOLUME") == "/data"
+    assert instruction("EXPOSE") == "8000"
+    assert "/healthz" in instruction("HEALTHCHECK")
+
+
+def test_dockerignore_keeps_venv_data_caches_and_git_out():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".venv", "data", ".git", ".env", "tests/e2e/screenshots"} <= ignored
+    assert {"**/__pycache__", ".pytest_cache", ".ruff_cache"} <= ignored
+
+
+def test_image_cmd_serves_healthz_with_a_token(token_server):
+    assert httpx.get(token_server.url + "/healthz").json() == {"status": "ok"}
+    assert httpx.get(token_server.url + "/api/system").json()["auth_required"] is True
+    assert (token_server.data_dir / "lossboard.sqlite3").exists()
+
+
+def test_image_healthcheck_probe_passes_against_the_cmd(token_server):
+    probe = json.loads(instruction("HEALTHCHECK").split("CMD", 1)[1])
+    port = token_server.url.rsplit(":", 1)[1]
+    env = clean_env(LOSSBOARD_TOKEN=TOKEN, LOSSBOARD_PORT=port)
+    assert subprocess.run(probe, env=env, timeout=10).returncode == 0
+
+
+def test_image_cmd_without_a_token_refuses_to_start(tmp_path):
+    env = clean_env(LOSSBOARD_PORT=str(free_port()))
+    result = subprocess.run(
+        image_cmd(tmp_path), env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode != 0
+    assert "--token" in result.stderr and "--insecure" in result.stderr
+
+
+def test_compose_reserves_every_gpu():
+    service = compose()["services"]["lossboard"]
+    (device,) = service["deploy"]["resources"]["reservations"]["devices"]
+    assert device == {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}
+
+
+def test_compose_keeps_data_in_a_named_volume_and_the_token_in_an_env_file():
+    spec = compose()
+    service = spec["services"]["lossboard"]
+    assert service["volumes"] == ["lossboard-data:/data"]
+    assert "lossboard-data" in spec["volumes"]
+    assert service["env_file"] == ".env"
+    assert service["ports"] == ["8000:8000"]
+    assert "healthz" in " ".join(service["healthcheck"]["test"])
+    example = (ROOT / ".env.example").read_text()
+    assert re.search(r"^LOSSBOARD_TOKEN=", example, re.MULTILINE)
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())

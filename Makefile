@@ -8,18 +8,19 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) --upgrade pip
 	$(PIP) -e '.[test]'
 	touch $(STAMP)
 
 serve: $(STAMP)
 	$(VENV)/bin/lossboard serve
 
-# The browser tests drive Debian's Chromium; CI runs as root, so install it when missing.
+# The browser tests drive Debian's Chromium (with a CJK font for the tutorial's headings);
+# CI runs as root, so install them when missing.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wqy || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

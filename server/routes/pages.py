@@ -1,4 +1,4 @@
-"""The browser pages: the dashboard, one run's live chart, and runs compared; plus /static."""
+"""The browser pages: the dashboard, a run's live chart, runs compared, the playground; /static."""
 
 from __future__ import annotations
 
@@ -106,6 +106,12 @@ def compare_page(request: Request, manager: ManagerDep, ids: str = "") -> Respon
     runs = [run_public(run) for run in found.values() if run is not None]
     missing = [i for i, run in found.items() if run is None]
     return render(request, "compare.html", {"runs": runs, "missing": missing})
+
+
+@router.get("/playground")
+def playground_page(request: Request) -> Response:
+    """The tensor playground: the tutorial's cells in an editor, evaluated by the API."""
+    return render(request, "playground.html", {"live_indicator": False})
 
 
 def parse_ids(text: str) -> list[int] | None:

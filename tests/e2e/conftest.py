@@ -177,8 +177,9 @@ def page(browser, server):
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
 
     def on_console(msg) -> None:
-        # a CSP violation or a missing asset is logged as an error; a 422 is the server's answer
-        if msg.type == "error" and "status of 422" not in msg.text:
+        # a CSP violation or a missing asset is logged as an error; a 422, or the playground
+        # refusing a snippet, is the server's answer, which the page shows
+        if msg.type == "error" and not server_answer(msg):
             problems.append(f"console: {msg.text}")
 
     page.on("console", on_console)
@@ -193,6 +194,14 @@ def page(browser, server):
     context.close()
     cancel_live_runs(server)
     assert problems == []
+
+
+def server_answer(msg) -> bool:
+    """Whether a console error is the browser logging a 4xx the page was meant to show."""
+    if "status of 422" in msg.text:
+        return True
+    refused = msg.location.get("url", "").endswith("/api/playground/eval")
+    return refused and "status of 4" in msg.text
 
 
 def cancel_live_runs(server: Server) -> None:

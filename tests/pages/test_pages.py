@@ -19,7 +19,9 @@ TINY = {"N": 2, "D_in": 3, "H": 4, "D_out": 1, "iterations": 3}
 
 @pytest.fixture
 def client(tmp_path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+    # no page test evaluates a snippet: a warm sandbox (torch imported) would only slow them
+    settings = Settings(data_dir=tmp_path, playground_prestart=False)
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
@@ -70,6 +72,39 @@ def test_compare_page_names_missing_runs(client, evil_run):
 
 def test_compare_page_bad_ids_is_400(client):
     assert client.get("/compare?ids=1,two").status_code == 400
+
+
+def test_playground_page_renders_editor_and_picker(client):
+    response = client.get("/playground")
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    html = response.text
+    assert 'id="code"' in html and 'id="cell-picker"' in html and 'id="run-code"' in html
+    assert re.search(r'<script type="module" src="/static/js/playground\.js\?v=\w{12}">', html)
+    assert 'href="/playground" aria-current="page"' in html
+    assert 'id="live-indicator"' not in html  # nothing live on this page
+
+
+def test_playground_page_reflects_nothing_from_its_url(client):
+    html = client.get("/playground", params={"cell": EVIL, "token": EVIL}).text
+    assert EVIL not in html
+    assert "alert(1)" not in html
+
+
+def test_playground_page_loads_the_cells_module(client):
+    assets = page_assets(client, client.get("/playground").text)
+    assert {"/static/js/playground-cells.js", "/static/js/common.js"} <= set(assets)
+
+
+def test_playground_js_sets_text_never_markup():
+    for name in ("playground.js", "playground-cells.js"):
+        source = (STATIC_DIR / "js" / name).read_text(encoding="utf-8")
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", source)
+
+
+def test_nav_links_to_playground_from_every_page(client, evil_run):
+    for path in ("/", f"/runs/{evil_run}", f"/compare?ids={evil_run}", "/runs/424242"):
+        assert 'href="/playground"' in client.get(path).text, path
 
 
 def test_pages_send_content_security_policy(client):
@@ -161,11 +196,11 @@ def page_assets(client: TestClient, html: str) -> dict[str, str]:
     return seen
 
 
-@pytest.mark.parametrize("page", ["/", "/runs/{id}", "/compare?ids={id}"])
+@pytest.mark.parametrize("page", ["/", "/runs/{id}", "/compare?ids={id}", "/playground"])
 def test_page_refers_to_no_other_host(client, evil_run, page):
     html = client.get(page.format(id=evil_run)).text
     assets = page_assets(client, html)
-    assert any(p.endswith("uPlot.esm.js") for p in assets) or page == "/"
+    assert any(p.endswith("uPlot.esm.js") for p in assets) or page in ("/", "/playground")
     assert foreign_urls(html) == []
     for path, text in assets.items():
         assert foreign_urls(text) == [], path
@@ -199,7 +234,7 @@ def test_format_loss_reads_like_the_js(value, text):
 
 
 def test_pages_never_carry_the_servers_token(tmp_path):
-    settings = Settings(data_dir=tmp_path, token="server-secret")
+    settings = Settings(data_dir=tmp_path, token="server-secret", playground_prestart=False)
     with TestClient(create_app(settings)) as client:
-        for path in ("/", "/compare?ids=1", "/runs/1"):
+        for path in ("/", "/compare?ids=1", "/runs/1", "/playground"):
             assert "server-secret" not in client.get(path).text

@@ -226,7 +226,7 @@ class RunManager:
                     if not math.isfinite(loss):
                         return "diverged", f"the loss became {loss} at iteration {len(losses)}"
                     losses.append(loss)
-                    times.append(now - t0)
+                    times.append(round(now - t0, 6))  # microseconds: finer is jitter
                     if run.best_loss is None or loss < run.best_loss:
                         run.best_loss = loss
                     if run.stop:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.server_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -28,12 +29,6 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSBOARD_")}
     env["COLUMNS"] = "200"  # rich tables at full width, so names and ids are not cut
     return env | extra
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -56,35 +51,9 @@ def serving(
     data_dir: Path,
     token: str | None = None,
 ) -> Iterator[Server]:
-    """Start a server process, wait for /healthz, and stop it afterwards."""
-    log = data_dir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, process, log)
-        yield Server(url, token, data_dir)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"server did not answer /healthz in {timeout}s:\n{log.read_text()}")
+    """Start a server process from `command`, wait for /healthz, and stop it afterwards."""
+    with ServerProcess(data_dir, command=command, port=port, env=env) as process:
+        yield Server(process.url, token, data_dir)
 
 
 def lossboard(

@@ -7,7 +7,8 @@ import re
 import signal
 import subprocess
 
-from tests.cli.support import LOSSBOARD, TINY, clean_env, free_port, lossboard, serving, wait_status
+from tests.cli.support import LOSSBOARD, TINY, clean_env, lossboard, serving, wait_status
+from tests.server_process import free_port
 
 
 def start_run(server, *args: str) -> int:

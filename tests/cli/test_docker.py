@@ -10,7 +10,8 @@ import httpx
 import yaml
 
 from tests.cli.conftest import TOKEN
-from tests.cli.support import BIN, ROOT, clean_env, dockerfile, free_port, image_cmd, instruction
+from tests.cli.support import BIN, ROOT, clean_env, dockerfile, image_cmd, instruction
+from tests.server_process import free_port
 
 
 def test_hadolint_passes():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.cli.conftest import TOKEN
-from tests.cli.support import TINY, Server, free_port, lossboard
+from tests.cli.support import TINY, Server, lossboard
+from tests.server_process import free_port
 
 
 def assert_one_line(stderr: str, text: str) -> None:

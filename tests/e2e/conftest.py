@@ -7,9 +7,6 @@ a browser test that silently skips in CI tests nothing.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +19,7 @@ import pytest
 
 from server.store import Store
 from server.training.config import RunSpec, resolve
+from tests.server_process import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -59,12 +57,6 @@ class Server:
         return httpx.request(method, self.url + path, timeout=30, **kwargs)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def seed_big_run(data_dir: Path) -> int:
     """A finished run of a million steps, written straight into the store the server will open."""
     config = resolve(RunSpec(variant="autograd", iterations=BIG_RUN_STEPS, seed=7), "cpu")
@@ -97,33 +89,11 @@ def seed_big_run(data_dir: Path) -> int:
 @contextmanager
 def serve(data_dir: Path, *args: str) -> Iterator[str]:
     """`python -m server serve` on a free port; yields its base URL once /healthz answers."""
-    log = data_dir / "server.log"
     # One torch thread per run: on a small shared CI box, two threads fighting for two busy
     # cores made a 500-step run twenty times slower.
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "LOSSBOARD_LOG_LEVEL": "warning"}
-    for attempt in range(3):  # another process may take the free port before the server does
-        port = free_port()
-        command = [sys.executable, "-m", "server", "serve", "--port", str(port)]
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [*command, "--data-dir", str(data_dir), *args], stdout=out, stderr=out, env=env
-            )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            if wait_healthy(url, proc, log, last_try=attempt == 2):
-                yield url
-                return
-        finally:
-            stop(proc)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    env = {"OMP_NUM_THREADS": "1", "LOSSBOARD_LOG_LEVEL": "warning"}
+    with ServerProcess(data_dir, *args, env=env) as process:
+        yield process.url
 
 
 @pytest.fixture(scope="session")
@@ -133,25 +103,6 @@ def server(tmp_path_factory) -> Iterator[Server]:
     big_run_id = seed_big_run(data_dir)
     with serve(data_dir) as url:
         yield Server(url, big_run_id, data_dir / "server.log")
-
-
-def wait_healthy(
-    url: str, proc: subprocess.Popen, log: Path, last_try: bool, timeout: float = 60
-) -> bool:
-    """True once /healthz answers; False if the server exited early and another try remains."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            if not last_try and "address already in use" in log.read_text():
-                return False
-            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the server did not answer /healthz within {timeout}s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")

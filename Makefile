@@ -37,6 +37,7 @@ test: $(STAMP) chromium lint
 bench: $(STAMP)
 	$(PY) bench/engine.py
 	$(PY) bench/stream.py
+	$(PY) bench/losses.py
 	$(PY) bench/playground.py
 
 clean:

@@ -41,7 +41,7 @@ def seed_run(app) -> int:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=tmp, playground_prestart=False)
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
             run_id = seed_run(client.app)
             url = f"/api/runs/{run_id}/losses"
             client.get(url, params={"max_points": 1000})  # warm-up

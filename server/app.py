@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from server import __version__
 from server.config import Settings
@@ -57,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    if hosts := settings.trusted_hosts():
+        # a page on another site that rebinds its DNS name to 127.0.0.1 still says its own Host
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
     app.include_router(playground_routes.router, tags=["playground"], dependencies=[RequireToken])

@@ -26,11 +26,20 @@ class Settings(BaseSettings):
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)
     playground_prestart: bool = Field(True, description="warm the sandbox at start, not on use")
     log_level: str = "info"
+    allowed_hosts: list[str] | None = Field(
+        None, description="Host headers to answer; default: loopback names on a loopback bind"
+    )
 
     @field_validator("token")
     @classmethod
     def _empty_token_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    def trusted_hosts(self) -> list[str] | None:
+        """The Host names to answer: set, or loopback names when bound to loopback."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        return list(LOOPBACK_NAMES) if is_loopback(self.host) else None
 
     def exposure_problem(self) -> str | None:
         """Why serving with these settings would be unsafe, or None."""
@@ -41,6 +50,9 @@ class Settings(BaseSettings):
             "could start jobs on this machine (as with Ray's dashboard, CVE-2023-48022). "
             "Pass --token T (or set LOSSBOARD_TOKEN), or --insecure if you really mean it."
         )
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 def is_loopback(host: str) -> bool:

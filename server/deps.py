@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Path, status
 from starlette.requests import HTTPConnection
 
 from server.config import Settings
@@ -47,8 +48,21 @@ def token_ok(conn: HTTPConnection, settings: Settings) -> bool:
     return secrets.compare_digest(given.strip().encode(), settings.token.encode())
 
 
+def same_origin(conn: HTTPConnection) -> bool:
+    """False for a browser request made by a page of another site (its Origin is not us).
+
+    Scripts send no Origin and pass; a page elsewhere cannot cancel runs or read a socket.
+    """
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == conn.headers.get("host", "").lower()
+
+
 def require_token(conn: HTTPConnection, settings: SettingsDep) -> None:
-    """401 unless the request carries the configured token."""
+    """403 for another site's page, 401 unless the request carries the configured token."""
+    if not same_origin(conn):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-origin requests are refused")
     if not token_ok(conn, settings):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -58,3 +72,5 @@ def require_token(conn: HTTPConnection, settings: SettingsDep) -> None:
 
 
 RequireToken = Depends(require_token)
+# Path parameter for run ids: SQLite's integers end at 2**63 - 1; past that no run exists.
+RunId = Annotated[int, Path(ge=0, le=2**63 - 1, description="the run's id")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -58,6 +59,9 @@ RUN_COLUMNS = [
     "finished_at",
 ]
 LIVE_STATUSES = ("queued", "running")
+WAIT_S = 30.0  # how long a caller waits for the writer before giving up
+COMMIT_TRIES = 6  # with SQLite's own 5 s busy timeout, about half a minute in all
+log = logging.getLogger("lossboard.store")
 Op = Callable[[sqlite3.Connection], object]
 
 
@@ -104,11 +108,11 @@ class Store:
         return future
 
     def create_run(self, row: dict) -> int:
-        """Insert a run and wait for its id."""
+        """Insert a run and wait for its id (TimeoutError if the disk does not answer)."""
         cols = [c for c in RUN_COLUMNS if c in row]
         values = [json.dumps(row[c]) if c == "config" else row[c] for c in cols]
         sql = f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        return self.submit(lambda conn: conn.execute(sql, values).lastrowid).result()
+        return self.submit(lambda conn: conn.execute(sql, values).lastrowid).result(WAIT_S)
 
     def update_run(self, run_id: int, fields: dict) -> Future:
         """Queue an update of some of a run's columns."""
@@ -131,11 +135,11 @@ class Store:
             conn.execute("DELETE FROM losses WHERE run_id = ?", (run_id,))
             return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
 
-        return self.submit(delete).result()
+        return self.submit(delete).result(WAIT_S)
 
-    def flush(self) -> None:
+    def flush(self, timeout: float | None = WAIT_S) -> None:
         """Wait until every write queued so far is committed."""
-        self.submit(lambda conn: None).result()
+        self.submit(lambda conn: None).result(timeout)
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
         """Take every queued write, commit them as one transaction, resolve their futures."""
@@ -144,11 +148,7 @@ class Store:
             while batch[-1] is not None and not self._ops.empty():
                 batch.append(self._ops.get_nowait())
             ops = [item for item in batch if item is not None]
-            results = []
-            with conn:
-                for op, future in ops:
-                    results.append((future, *run_op(op, conn)))
-            for future, result, error in results:
+            for future, result, error in commit_with_retries(conn, ops):
                 if error is None:
                     future.set_result(result)
                 else:
@@ -185,19 +185,26 @@ class Store:
         rows = conn.execute(sql, [*params, limit, offset]).fetchall()
         return [row_dict(r) for r in rows], total
 
-    def read_losses(self, run_id: int, after: int = -1) -> tuple[np.ndarray, np.ndarray]:
-        """Losses and times (seconds since start) of steps after+1, after+2, ..."""
+    def read_losses(
+        self, run_id: int, after: int = -1
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Steps, losses and times (seconds since start) of every stored step after `after`.
+
+        Steps come from the stored batches themselves: should a batch ever have been lost,
+        the later ones keep their own step numbers rather than closing the gap.
+        """
         sql = (
-            "SELECT start, loss, time FROM losses WHERE run_id = ? AND start + count > ? "
+            "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start + count > ? "
             "ORDER BY start"
         )
         rows = self._reader().execute(sql, (run_id, after + 1)).fetchall()
         if not rows:
-            return np.empty(0), np.empty(0)
-        skip = after + 1 - rows[0][0]
-        loss = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float64)[max(skip, 0) :]
-        times = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)[max(skip, 0) :]
-        return loss, times
+            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+        steps = np.concatenate([np.arange(r[0], r[0] + r[1]) for r in rows])
+        loss = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)
+        times = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float64)
+        keep = steps > after
+        return steps[keep], loss[keep], times[keep]
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -214,6 +221,28 @@ class Store:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA busy_timeout = 5000")
         return conn
+
+
+def commit_with_retries(conn: sqlite3.Connection, ops: list[tuple[Op, Future]]) -> list[tuple]:
+    """Run a batch of writes as one transaction: (future, result, error) for each.
+
+    A busy database (another process holding a write lock) is retried; any other failure
+    of the commit, a full disk say, fails every write of the batch, and the writer goes on.
+    """
+    for attempt in range(COMMIT_TRIES):
+        try:
+            with conn:
+                return [(future, *run_op(op, conn)) for op, future in ops]
+        except sqlite3.OperationalError as exc:
+            error: Exception = exc
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                break
+            time.sleep(0.1 * 2**attempt)
+        except Exception as exc:  # handed to every caller of the batch through its future
+            error = exc
+            break
+    log.error("could not write %d change(s) to %s: %s", len(ops), conn, error)
+    return [(future, None, error) for _, future in ops]
 
 
 def run_op(op: Op, conn: sqlite3.Connection) -> tuple[object, BaseException | None]:

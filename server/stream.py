@@ -9,9 +9,12 @@ and nothing is queued per subscriber.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable
+
+import numpy as np
 
 from server.schemas import run_public
 from server.training.runner import Run, RunManager
@@ -59,8 +62,10 @@ class StreamHub:
         if event == "points" and now - self._progress_sent.get(run.id, 0.0) < PROGRESS_INTERVAL_S:
             return
         self._progress_sent[run.id] = now
-        if run.finished:
+        if run.finished:  # nothing more will come from it
             self._progress_sent.pop(run.id, None)
+            if run.id not in self._by_run:
+                self._marks.pop(run.id, None)
         for sub in self._all:
             sub.dirty.add(run.id)
             sub.wake.set()
@@ -135,13 +140,11 @@ class StreamHub:
             return False
         message = run_text(row)
         await send(message)
-        loss, times = await asyncio.to_thread(self.manager.store.read_losses, run_id, after)
-        for i in range(0, len(loss), HISTORY_BATCH):
-            chunk = slice(i, i + HISTORY_BATCH)
-            start = max(after + 1, 0) + i
+        steps, loss, times = await asyncio.to_thread(self.manager.store.read_losses, run_id, after)
+        for chunk in contiguous_chunks(steps, HISTORY_BATCH):
             await send(
-                encode({"type": "points", "start": start, "loss": loss[chunk].tolist(),
-                        "time": times[chunk].tolist()})
+                encode({"type": "points", "start": int(steps[chunk.start]),
+                        "loss": loss[chunk].tolist(), "time": times[chunk].tolist()})
             )  # fmt: skip
         await send(message)
         return True
@@ -163,6 +166,17 @@ class StreamHub:
                 await asyncio.sleep(SEND_INTERVAL_S)
         finally:
             self.unsubscribe(sub, None)
+
+
+def contiguous_chunks(steps: np.ndarray, size: int) -> list[slice]:
+    """Slices of at most `size` consecutive steps each (a points message has no gaps)."""
+    breaks = np.flatnonzero(np.diff(steps) != 1) + 1
+    bounds = [0, *breaks.tolist(), len(steps)]
+    return [
+        slice(i, min(i + size, end))
+        for begin, end in itertools.pairwise(bounds)
+        for i in range(begin, end, size)
+    ]
 
 
 def encode(message: dict) -> str:

@@ -10,6 +10,8 @@ import pytest
 from server.store import Store
 from server.training.runner import RunManager
 
+# Bound to loopback, the app answers only loopback Host names; TestClient says "testserver".
+TEST_HOSTS = ["testserver"]
 # Tiny sizes: fast runs for tests that are about the engine, not the numbers.
 TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
 

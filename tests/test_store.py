@@ -23,7 +23,7 @@ def test_reopened_store_returns_the_same_losses(tmp_path):
 
     reopened = Store(tmp_path)
     reopened.open()
-    loss, times = reopened.read_losses(run.id)
+    _, loss, times = reopened.read_losses(run.id)
     row = reopened.get_run(run.id)
     reopened.close()
     assert row["status"] == "completed" and row["iteration"] == 400
@@ -62,7 +62,8 @@ def test_read_losses_after_returns_exactly_the_rest(store):
         store.append_losses(run_id, start, chunk.tobytes(), chunk.tobytes())
     store.flush()
     for after in (-1, 0, 3, 4, 6, 8, 9, 20):
-        loss, _ = store.read_losses(run_id, after)
+        steps, loss, _ = store.read_losses(run_id, after)
+        assert list(steps) == list(range(after + 1, 10))
         assert list(loss) == list(values[after + 1 :])
 
 
@@ -87,5 +88,5 @@ def test_delete_run_removes_its_losses(store):
     )
     store.append_losses(run_id, 0, np.ones(2).tobytes(), np.ones(2).tobytes())
     assert store.delete_run(run_id) is True
-    assert store.get_run(run_id) is None and len(store.read_losses(run_id)[0]) == 0
+    assert store.get_run(run_id) is None and len(store.read_losses(run_id)[1]) == 0
     assert store.delete_run(run_id) is False

@@ -16,13 +16,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from server import __version__
-from server.deps import ManagerDep
+from server.deps import ManagerDep, RunId
 from server.schemas import run_public
 from server.training.catalog import variant_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR, STATIC_DIR = ROOT / "templates", ROOT / "static"
 MAX_COMPARED = 24
+MAX_ID_DIGITS = 18  # any 18-digit id fits SQLite's 64-bit integers
 # A static() URL names the file's content (?v=hash), so it may be cached for good; a bare URL
 # (an ES module's own imports) must be revalidated, which ETag/Last-Modified make cheap.
 CACHE_VERSIONED = "public, max-age=31536000, immutable"
@@ -87,7 +88,7 @@ def dashboard_page(request: Request, manager: ManagerDep) -> Response:
 
 
 @router.get("/runs/{run_id}")
-def run_page(request: Request, run_id: int, manager: ManagerDep) -> Response:
+def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
     run = manager.get(run_id)
     if run is None:
         message = f"There is no run {run_id}: it may have been deleted."
@@ -117,7 +118,9 @@ def playground_page(request: Request) -> Response:
 def parse_ids(text: str) -> list[int] | None:
     """'3,1,3' -> [3, 1]; None when it is not a short list of ids."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    if len(parts) > MAX_COMPARED or not all(p.isdigit() for p in parts):
+    if len(parts) > MAX_COMPARED or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    if any(len(p) > MAX_ID_DIGITS for p in parts):
         return None
     return list(dict.fromkeys(int(p) for p in parts))
 

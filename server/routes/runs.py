@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
@@ -16,15 +17,15 @@ from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect
 
 from server.config import Settings
-from server.deps import HubDep, ManagerDep, RequireToken, SettingsDep, token_ok
+from server.deps import HubDep, ManagerDep, RequireToken, RunId, SettingsDep, same_origin, token_ok
 from server.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic, RunStatus, run_public
 from server.series import MIN_POINTS, decimate
 from server.stream import Send
 from server.training.config import ConfigError, VariantId
 
 router = APIRouter()
-RunId = Annotated[int, "the run's id"]
-CLOSE_UNKNOWN_RUN, CLOSE_UNAUTHORIZED = 4404, 4401
+CLOSE_UNKNOWN_RUN, CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_ERROR = 4404, 4401, 4403, 1011
+log = logging.getLogger("lossboard.stream")
 
 
 def not_found(run_id: int) -> HTTPException:
@@ -77,8 +78,7 @@ def read_losses(
     series = manager.losses(run_id, after)
     if series is None:
         raise not_found(run_id)
-    loss, times = series
-    steps = np.arange(after + 1, after + 1 + len(loss))
+    steps, loss, times = series
     keep = decimate(loss, max_points) if max_points else None
     if keep is not None:
         steps, loss, times = steps[keep], loss[keep], times[keep]
@@ -109,7 +109,9 @@ def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
     "/api/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireToken]
 )
 def delete_run(run_id: RunId, manager: ManagerDep) -> Response:
-    if (live := manager.live_run(run_id)) is not None:
+    if (live := manager.live_run(run_id)) is not None and live.finished:
+        manager.store.flush()  # just finished: let its last writes land, then delete
+    elif live is not None:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"run {run_id} is {live.status}: cancel it first"
         )
@@ -126,24 +128,22 @@ def export_run(
     series = manager.losses(run_id)
     if run is None or series is None:
         raise not_found(run_id)
-    loss, times = series
+    steps, loss, times = series
     filename = f"lossboard-run-{run_id}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "json":
-        rows = [
-            {"step": i, "loss": v, "time": t}
-            for i, (v, t) in enumerate(zip(loss.tolist(), times.tolist(), strict=True))
-        ]
+        columns = (steps.tolist(), loss.tolist(), times.tolist())
+        rows = [{"step": i, "loss": v, "time": t} for i, v, t in zip(*columns, strict=True)]
         body = json.dumps({"run": run_public(run), "rows": rows})
         return Response(body, media_type="application/json", headers=headers)
-    return Response(to_csv(loss, times), media_type="text/csv", headers=headers)
+    return Response(to_csv(steps, loss, times), media_type="text/csv", headers=headers)
 
 
-def to_csv(loss: np.ndarray, times: np.ndarray) -> str:
+def to_csv(steps: np.ndarray, loss: np.ndarray, times: np.ndarray) -> str:
     """step,loss,time rows; repr keeps every digit of each float."""
     out = io.StringIO()
     out.write("step,loss,time\n")
-    for i, (v, t) in enumerate(zip(loss.tolist(), times.tolist(), strict=True)):
+    for i, v, t in zip(steps.tolist(), loss.tolist(), times.tolist(), strict=True):
         out.write(f"{i},{v!r},{t!r}\n")
     return out.getvalue()
 
@@ -151,7 +151,7 @@ def to_csv(loss: np.ndarray, times: np.ndarray) -> str:
 @router.websocket("/ws/runs/{run_id}")
 async def follow_run(
     websocket: WebSocket,
-    run_id: int,
+    run_id: RunId,
     hub: HubDep,
     settings: SettingsDep,
     after: Annotated[int, Query(ge=-1)] = -1,
@@ -177,6 +177,9 @@ async def serve_socket(
 ) -> None:
     """Accept, check the token, run `work` until it ends or the client leaves, then close."""
     await websocket.accept()
+    if not same_origin(websocket):
+        await websocket.close(CLOSE_FORBIDDEN, "cross-origin websockets are refused")
+        return
     if not token_ok(websocket, settings):
         await websocket.close(CLOSE_UNAUTHORIZED, "a valid token is required")
         return
@@ -186,9 +189,15 @@ async def serve_socket(
     done, _ = await asyncio.wait({worker, listener}, return_when=asyncio.FIRST_COMPLETED)
     for task in (worker, listener):
         task.cancel()
-    if worker in done and worker.exception() is None:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(worker.result())
+    if worker not in done:
+        return  # the client left
+    code = CLOSE_ERROR
+    if (error := worker.exception()) is None:
+        code = worker.result()
+    elif not isinstance(error, (OSError, RuntimeError, WebSocketDisconnect)):  # not a lost peer
+        log.error("websocket stream failed", exc_info=error)
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.close(code)
 
 
 async def wait_disconnect(websocket: WebSocket) -> None:

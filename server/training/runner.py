@@ -123,7 +123,7 @@ class RunManager:
                 q.put(None)
         for thread in self._threads:
             thread.join(timeout)
-        self.store.flush()
+        self.store.flush(timeout)
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(run, event)` from worker threads: event is "status" or "points"."""
@@ -137,10 +137,10 @@ class RunManager:
         self.check_size(spec)
         config = resolve(spec, device)
         run = Run(id=0, config=config, name=spec.name)
+        if self._closed:
+            raise RuntimeError("the run manager is closed")
+        run.id = self.store.create_run(run.row())  # waits on the disk: not under the lock
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the run manager is closed")
-            run.id = self.store.create_run(run.row())
             self._live[run.id] = run
         self._queues[device].put(run)
         self._notify(run, "status")
@@ -181,12 +181,16 @@ class RunManager:
         """Every run queued or running now."""
         return list(self._live.values())
 
-    def losses(self, run_id: int, after: int = -1) -> tuple[np.ndarray, np.ndarray] | None:
-        """Losses and times of the steps after `after`, or None for an unknown run."""
+    def losses(
+        self, run_id: int, after: int = -1
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Steps, losses and times of the steps after `after`, or None for an unknown run."""
         run = self._live.get(run_id)
         if run is not None:
-            start = max(after + 1, 0)
-            return np.array(run.losses[start:]), np.array(run.times[start:])
+            end = len(run.times)  # the worker appends a time after its loss: both hold `end`
+            start = min(max(after + 1, 0), end)
+            steps = np.arange(start, end)
+            return steps, np.array(run.losses[start:end]), np.array(run.times[start:end])
         if self.store.get_run(run_id) is None:
             return None
         return self.store.read_losses(run_id, after)

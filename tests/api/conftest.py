@@ -9,21 +9,24 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings
+from tests.conftest import TEST_HOSTS
 
 TOKEN = "s3cret-token"
 
 
 @pytest.fixture
 def client(tmp_path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=tmp_path, playground_prestart=False))) as client:
+    settings = Settings(data_dir=tmp_path, playground_prestart=False, allowed_hosts=TEST_HOSTS)
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
 @pytest.fixture
 def token_client(tmp_path) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(Settings(data_dir=tmp_path, token=TOKEN, playground_prestart=False))
-    ) as client:
+    settings = Settings(
+        data_dir=tmp_path, token=TOKEN, playground_prestart=False, allowed_hosts=TEST_HOSTS
+    )
+    with TestClient(create_app(settings)) as client:
         yield client
 
 

@@ -24,7 +24,7 @@ def test_cuda_run_matches_cpu_curve(make_manager, store, variant):
     assert wait_finished(manager, cpu.id)["status"] == "completed"
     final = wait_finished(manager, gpu.id)
     assert final["status"] == "completed" and final["device"] == "cuda:0"
-    cpu_loss, gpu_loss = store.read_losses(cpu.id)[0], store.read_losses(gpu.id)[0]
+    cpu_loss, gpu_loss = store.read_losses(cpu.id)[1], store.read_losses(gpu.id)[1]
     assert len(gpu_loss) == 500
     # same start exactly (same data and weights); the curve within float32 tolerance
     assert gpu_loss[0] == pytest.approx(cpu_loss[0], rel=1e-4)

@@ -21,7 +21,7 @@ def test_run_completes_with_every_loss_stored(manager, store):
     final = wait_finished(manager, run.id)
     assert final["status"] == "completed"
     assert final["iteration"] == 300
-    loss, times = store.read_losses(run.id)
+    _, loss, times = store.read_losses(run.id)
     assert len(loss) == 300 and len(times) == 300
     assert final["last_loss"] == loss[-1] and final["best_loss"] == loss.min()
     assert final["iterations_per_second"] > 0
@@ -34,7 +34,7 @@ def test_two_identical_runs_at_once_give_the_same_losses(make_manager, store):
     a, b = manager.submit(spec), manager.submit(spec)
     wait_for(lambda: a.status == "running" and b.status == "running")  # truly side by side
     wait_finished(manager, a.id), wait_finished(manager, b.id)
-    loss_a, loss_b = store.read_losses(a.id)[0], store.read_losses(b.id)[0]
+    loss_a, loss_b = store.read_losses(a.id)[1], store.read_losses(b.id)[1]
     assert len(loss_a) == 200
     assert loss_a == pytest.approx(loss_b, rel=1e-6)
 
@@ -49,7 +49,7 @@ def test_cancel_running_run_stops_within_one_second_keeping_losses(manager, stor
     final = wait_finished(manager, run.id)
     assert final["status"] == "cancelled" and final["error"] is None
     assert 100 < final["iteration"] < 1_000_000
-    assert len(store.read_losses(run.id)[0]) == final["iteration"]
+    assert len(store.read_losses(run.id)[1]) == final["iteration"]
 
 
 def test_cancel_queued_run_never_starts(manager, store):
@@ -60,7 +60,7 @@ def test_cancel_queued_run_never_starts(manager, store):
     final = wait_finished(manager, queued.id)
     wait_finished(manager, first.id)
     assert final["started_at"] is None and final["iteration"] == 0
-    assert len(store.read_losses(queued.id)[0]) == 0
+    assert len(store.read_losses(queued.id)[1]) == 0
 
 
 def test_cancel_twice_and_after_finish_is_harmless(manager):
@@ -76,7 +76,7 @@ def test_numpy_with_large_learning_rate_diverges_naming_iteration(manager, store
     assert final["status"] == "diverged"
     at = final["iteration"]
     assert f"at iteration {at}" in final["error"]
-    assert 0 < at < 500 and len(store.read_losses(run.id)[0]) == at
+    assert 0 < at < 500 and len(store.read_losses(run.id)[1]) == at
 
 
 def failing_variant(cfg):
@@ -119,7 +119,7 @@ def test_manager_stopped_midway_leaves_run_interrupted(store):
         row = store.get_run(run_id)
         assert row["status"] == "interrupted"
         assert "server stopped" in row["error"]
-    assert store.get_run(running.id)["iteration"] == len(store.read_losses(running.id)[0]) > 10
+    assert store.get_run(running.id)["iteration"] == len(store.read_losses(running.id)[1]) > 10
 
 
 @pytest.mark.parametrize(

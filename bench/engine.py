@@ -1,7 +1,8 @@
 """Engine overhead: each variant's bare tutorial loop vs the same run through RunManager + store.
 
 Prints, per variant at the tutorial's sizes and 500 iterations, the median wall time of 5 runs
-of each and their ratio (target: every ratio at most 1.05).
+of each and their ratio (target: every ratio at most 1.05). `python bench/engine.py 25` takes
+the median of 25 instead, for a machine too noisy for five to settle a few percent.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def managed(manager: RunManager, finished: dict[int, threading.Event], variant: 
 
 
 def main() -> None:
+    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else REPEATS
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(tmp)
         store.open()
@@ -58,12 +60,13 @@ def main() -> None:
 
         manager.add_listener(on_event)
         manager.start()
+        print(f"median of {repeats} runs of {ITERATIONS} iterations at the tutorial's sizes")
         print(f"{'variant':<14} {'bare s':>9} {'managed s':>10} {'ratio':>7}")
         worst = 0.0
         for variant in VARIANTS:
             bare(variant), managed(manager, finished, variant)  # warm up
             b, m = [], []
-            for _ in range(REPEATS):  # interleaved, so drift in the machine hits both alike
+            for _ in range(repeats):  # interleaved, so drift in the machine hits both alike
                 b.append(bare(variant))
                 m.append(managed(manager, finished, variant))
             ratio = statistics.median(m) / statistics.median(b)

@@ -24,7 +24,7 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.server_process import ServerProcess
 
-ITERATIONS, SUBSCRIBERS, REPEATS = 200_000, 50, 3
+ITERATIONS, SUBSCRIBERS, REPEATS = 200_000, 50, 5
 TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
 # The 50 subscribers share this machine's two cores with the server; torch's second OpenMP
 # thread would spin against them and blur what is measured: the cost of streaming.

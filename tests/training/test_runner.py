@@ -30,12 +30,12 @@ def test_run_completes_with_every_loss_stored(manager, store):
 
 def test_two_identical_runs_at_once_give_the_same_losses(make_manager, store):
     manager = make_manager(workers_per_device=2)
-    spec = RunSpec(variant="autograd", iterations=200, seed=11)
+    spec = RunSpec(variant="autograd", iterations=1000, seed=11)
     a, b = manager.submit(spec), manager.submit(spec)
     wait_for(lambda: a.status == "running" and b.status == "running")  # truly side by side
     wait_finished(manager, a.id), wait_finished(manager, b.id)
     loss_a, loss_b = store.read_losses(a.id)[1], store.read_losses(b.id)[1]
-    assert len(loss_a) == 200
+    assert len(loss_a) == 1000
     assert loss_a == pytest.approx(loss_b, rel=1e-6)
 
 

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
+from fastapi.testclient import TestClient
 
+from server.app import create_app
+from server.config import Settings
 from server.store import Store
 from server.training.runner import RunManager
 
 # Bound to loopback, the app answers only loopback Host names; TestClient says "testserver".
 TEST_HOSTS = ["testserver"]
+
+
+@contextmanager
+def app_client(data_dir, **settings) -> Iterator[TestClient]:
+    """An in-process app on its own data dir; the sandbox warms only if a test evaluates."""
+    options = {"playground_prestart": False, "allowed_hosts": TEST_HOSTS, **settings}
+    with TestClient(create_app(Settings(data_dir=data_dir, **options))) as client:
+        yield client
+
+
 # Tiny sizes: fast runs for tests that are about the engine, not the numbers.
 TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
 

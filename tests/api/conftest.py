@@ -7,26 +7,20 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
-from server.config import Settings
-from tests.conftest import TEST_HOSTS
+from tests.conftest import app_client
 
 TOKEN = "s3cret-token"
 
 
 @pytest.fixture
 def client(tmp_path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path, playground_prestart=False, allowed_hosts=TEST_HOSTS)
-    with TestClient(create_app(settings)) as client:
+    with app_client(tmp_path) as client:
         yield client
 
 
 @pytest.fixture
 def token_client(tmp_path) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path, token=TOKEN, playground_prestart=False, allowed_hosts=TEST_HOSTS
-    )
-    with TestClient(create_app(settings)) as client:
+    with app_client(tmp_path, token=TOKEN) as client:
         yield client
 
 

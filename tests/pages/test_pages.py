@@ -9,10 +9,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
-from server.config import Settings
 from server.routes.pages import STATIC_DIR, format_loss
-from tests.conftest import TEST_HOSTS
+from tests.conftest import app_client
 
 EVIL = "<script>alert(1)</script>"
 TINY = {"N": 2, "D_in": 3, "H": 4, "D_out": 1, "iterations": 3}
@@ -20,9 +18,7 @@ TINY = {"N": 2, "D_in": 3, "H": 4, "D_out": 1, "iterations": 3}
 
 @pytest.fixture
 def client(tmp_path) -> Iterator[TestClient]:
-    # no page test evaluates a snippet: a warm sandbox (torch imported) would only slow them
-    settings = Settings(data_dir=tmp_path, playground_prestart=False, allowed_hosts=TEST_HOSTS)
-    with TestClient(create_app(settings)) as client:
+    with app_client(tmp_path) as client:
         yield client
 
 
@@ -235,12 +231,6 @@ def test_format_loss_reads_like_the_js(value, text):
 
 
 def test_pages_never_carry_the_servers_token(tmp_path):
-    settings = Settings(
-        data_dir=tmp_path,
-        token="server-secret",
-        playground_prestart=False,
-        allowed_hosts=TEST_HOSTS,
-    )
-    with TestClient(create_app(settings)) as client:
+    with app_client(tmp_path, token="server-secret") as client:
         for path in ("/", "/compare?ids=1", "/runs/1", "/playground"):
             assert "server-secret" not in client.get(path).text

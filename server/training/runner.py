@@ -61,14 +61,10 @@ class Run:
             "config": self.config.as_dict(),
             "device": self.config.device,
             "status": self.status,
-            "iteration": len(self.losses),
-            "last_loss": self.losses[-1] if self.losses else None,
-            "best_loss": self.best_loss,
-            "iterations_per_second": self.iterations_per_second(),
             "error": self.error,
             "created_at": self.created_at,
             "started_at": self.started_at,
-            "finished_at": self.finished_at,
+            **progress(self),
         }
 
     def row(self) -> dict:

@@ -2,7 +2,8 @@
 
 Prints, per variant at the tutorial's sizes and 500 iterations, the median wall time of 5 runs
 of each and their ratio (target: every ratio at most 1.05). `python bench/engine.py 25` takes
-the median of 25 instead, for a machine too noisy for five to settle a few percent.
+the median of 25 instead, for a machine too noisy for five to settle a few percent;
+`python bench/engine.py 5 cuda` times the torch variants on a GPU (numpy is CPU-only).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from server.training.variants import VARIANTS
 REPEATS, ITERATIONS = 5, 500
 
 
-def bare(variant: str) -> float:
+def bare(variant: str, device: str) -> float:
     """Seconds for the variant's loop alone, consumed like the tutorial's `print` loop."""
-    cfg = resolve(RunSpec(variant=variant, iterations=ITERATIONS, seed=0), "cpu")
+    cfg = resolve(RunSpec(variant=variant, iterations=ITERATIONS, seed=0, device=device), device)
     t0 = time.perf_counter()
     losses = [float(loss) for loss in VARIANTS[variant](cfg)]
     elapsed = time.perf_counter() - t0
@@ -34,9 +35,11 @@ def bare(variant: str) -> float:
     return elapsed
 
 
-def managed(manager: RunManager, finished: dict[int, threading.Event], variant: str) -> float:
+def managed(
+    manager: RunManager, finished: dict[int, threading.Event], variant: str, device: str
+) -> float:
     """Seconds from submitting the run to its last loss and final state being stored."""
-    spec = RunSpec(variant=variant, iterations=ITERATIONS, seed=0, device="cpu")
+    spec = RunSpec(variant=variant, iterations=ITERATIONS, seed=0, device=device)
     t0 = time.perf_counter()
     run = manager.submit(spec)
     finished.setdefault(run.id, threading.Event()).wait()
@@ -48,6 +51,8 @@ def managed(manager: RunManager, finished: dict[int, threading.Event], variant: 
 
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else REPEATS
+    device = sys.argv[2] if len(sys.argv) > 2 else "cpu"
+    variants = [v for v in VARIANTS if device == "cpu" or v != "numpy"]
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(tmp)
         store.open()
@@ -60,15 +65,18 @@ def main() -> None:
 
         manager.add_listener(on_event)
         manager.start()
-        print(f"median of {repeats} runs of {ITERATIONS} iterations at the tutorial's sizes")
+        print(
+            f"median of {repeats} runs of {ITERATIONS} iterations at the tutorial's sizes "
+            f"on {device}"
+        )
         print(f"{'variant':<14} {'bare s':>9} {'managed s':>10} {'ratio':>7}")
         worst = 0.0
-        for variant in VARIANTS:
-            bare(variant), managed(manager, finished, variant)  # warm up
+        for variant in variants:
+            bare(variant, device), managed(manager, finished, variant, device)  # warm up
             b, m = [], []
             for _ in range(repeats):  # interleaved, so drift in the machine hits both alike
-                b.append(bare(variant))
-                m.append(managed(manager, finished, variant))
+                b.append(bare(variant, device))
+                m.append(managed(manager, finished, variant, device))
             ratio = statistics.median(m) / statistics.median(b)
             worst = max(worst, ratio)
             print(

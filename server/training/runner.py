@@ -212,6 +212,8 @@ class RunManager:
             status, error = self._train(run)
             with self._lock:
                 self._finish(run, status, error)
+            if q.empty():  # idle: give the GPU's cached memory back (a queue keeps reusing it)
+                release_device_memory(run.config.device)
 
     def _train(self, run: Run) -> tuple[str, str | None]:
         """Drive the variant's loop; return how it ended. Cheap per iteration, by design."""
@@ -261,7 +263,6 @@ class RunManager:
         run.status, run.error, run.finished_at = status, error, time.time()
         done = self.store.update_run(run.id, {**progress(run), "status": status, "error": error})
         done.add_done_callback(lambda _: self._live.pop(run.id, None))
-        release_device_memory(run.config.device)
         self._notify(run, "status")
 
     def _notify(self, run: Run, event: str) -> None:
@@ -287,7 +288,7 @@ def stop_error(run: Run) -> str | None:
 
 
 def release_device_memory(device: str) -> None:
-    """Give a finished GPU run's cached memory back, so the next run on it can use it."""
+    """Give an idle GPU's cached memory back, so other processes (and runs) can use it."""
     if device.startswith("cuda") and torch.cuda.is_available():
         torch.cuda.empty_cache()
 

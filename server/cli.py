@@ -123,6 +123,7 @@ def serve_command(args: argparse.Namespace) -> int:
     import uvicorn  # imported only now (torch comes with the app), so a refusal is instant
 
     from server.app import create_app
+    from server.wsframes import SharedFrameProtocol
 
     uvicorn.run(
         create_app(settings),
@@ -131,10 +132,11 @@ def serve_command(args: argparse.Namespace) -> int:
         workers=1,
         log_level=settings.log_level,
         ws_ping_interval=20,
-        # Every subscriber gets its own copy of each batch of points: the sans-I/O websockets
-        # protocol sends one for about half the CPU of the default one (bench/stream.py), and
-        # compressing each copy would cost more CPU than it saves on loopback and LAN links.
-        ws="websockets-sansio",
+        # uvicorn's sans-I/O websockets protocol (about half the CPU per message of the default
+        # one, bench/stream.py), writing each batch of points as one frame shared by all of a
+        # run's subscribers; compressing each copy would cost more CPU than it saves on
+        # loopback and LAN links.
+        ws=SharedFrameProtocol,
         ws_per_message_deflate=False,
     )
     return 0

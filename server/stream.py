@@ -18,6 +18,7 @@ import numpy as np
 
 from server.schemas import run_public
 from server.training.runner import Run, RunManager
+from server.wsframes import FramedText
 
 # A run's worker wakes its subscribers at most every runner.TICK_S (20 times a second), so a
 # run subscriber needs no pacing of its own; the all-runs socket coalesces over this interval.
@@ -96,7 +97,7 @@ class StreamHub:
         cached = self._encoded.get(run.id)
         if cached is not None and cached[:2] == (start, end):
             return cached[2]
-        text = encode(points_message(run, start, end))
+        text = FramedText.of(encode(points_message(run, start, end)))  # framed once, for all
         self._encoded[run.id] = (start, end, text)
         return text
 

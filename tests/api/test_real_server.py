@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -68,6 +69,26 @@ def test_real_server_runs_and_streams_every_point(server):
     assert runs[-1]["status"] == "completed"
     losses = httpx.get(f"{server.url}/api/runs/{run['id']}/losses").json()
     assert losses["step"] == list(range(5000))
+
+
+def points_of(ws_url: str, run_id: int) -> tuple[list[float], list[float]]:
+    loss, times = [], []
+    with connect(f"{ws_url}/ws/runs/{run_id}") as ws:
+        for message in messages(ws):
+            if message["type"] == "points":
+                loss += message["loss"]
+                times += message["time"]
+    return loss, times
+
+
+def test_real_server_subscribers_of_one_run_get_its_exact_losses(server):
+    """Every subscriber is written the same frame each tick; what it decodes is exact."""
+    run = post_run(server, variant="autograd", iterations=4000, **TINY)
+    with ThreadPoolExecutor(3) as pool:
+        seen = list(pool.map(lambda _: points_of(server.ws_url, run["id"]), range(3)))
+    stored = httpx.get(f"{server.url}/api/runs/{run['id']}/losses").json()
+    assert len(stored["loss"]) == 4000
+    assert seen == [(stored["loss"], stored["time"])] * 3
 
 
 def test_real_server_reconnect_after_gets_the_rest(server):

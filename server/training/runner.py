@@ -18,7 +18,10 @@ from server.training.config import ConfigError, RunSpec, TrainConfig, estimate_b
 from server.training.devices import Device, list_devices, resolve_device
 from server.training.variants import VARIANTS
 
-TICK_S = 0.05  # how often a running run hands its new losses to the store and listeners
+TICK_S = 0.05  # how often a running run wakes its listeners (the live stream) with new losses
+# How often it hands them to the store: a kill loses at most this much of a run. Each store
+# tick is a SQLite transaction on the writer thread, so not every 50 ms (bench/engine.py).
+STORE_TICK_S = 0.5
 FINISHED_STATUSES = ("completed", "cancelled", "failed", "diverged", "interrupted")
 Listener = Callable[["Run", str], None]
 STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
@@ -218,7 +221,7 @@ class RunManager:
     def _train(self, run: Run) -> tuple[str, str | None]:
         """Drive the variant's loop; return how it ended. Cheap per iteration, by design."""
         losses, times, flushed = run.losses, run.times, 0
-        t0 = next_tick = time.perf_counter()
+        t0 = next_tick = next_store = time.perf_counter()
         gen = VARIANTS[run.config.variant](run.config)
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
@@ -234,7 +237,10 @@ class RunManager:
                     if run.stop:
                         return run.stop, stop_error(run)
                     if now >= next_tick:
-                        flushed, next_tick = self._tick(run, flushed), now + TICK_S
+                        next_tick = now + TICK_S
+                        if now >= next_store:
+                            flushed, next_store = self._store_tick(run, flushed), now + STORE_TICK_S
+                        self._notify(run, "points")
             return "completed", None
         except torch.OutOfMemoryError as exc:
             return "failed", f"out of memory on {run.config.device}: {first_line(exc)}"
@@ -244,11 +250,10 @@ class RunManager:
             gen.close()
             self._flush_losses(run, flushed)
 
-    def _tick(self, run: Run, flushed: int) -> int:
-        """Hand the losses since the last tick to the store and wake the listeners."""
+    def _store_tick(self, run: Run, flushed: int) -> int:
+        """Hand the losses since the last store tick, and the progress, to the store."""
         flushed = self._flush_losses(run, flushed)
         self.store.update_run(run.id, progress(run))
-        self._notify(run, "points")
         return flushed
 
     def _flush_losses(self, run: Run, flushed: int) -> int:

@@ -3,6 +3,7 @@
 Against a real `lossboard serve` on loopback. Prints the run's wall time in both cases and
 their ratio (target <= 1.10), and the p50/p95 delay from a loss being recorded to its arrival
 at a subscriber (target p95 <= 100 ms). Every subscriber must get every point.
+`python bench/stream.py 3` takes the median of 3 pairs of runs instead of 5.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosedOK
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.pairs import fmt, measure_pairs
 from tests.server_process import ServerProcess
 
 ITERATIONS, SUBSCRIBERS, REPEATS = 200_000, 50, 5
@@ -40,7 +43,11 @@ async def subscriber(ws_url: str, run_id: int, ready: asyncio.Event, delays: lis
     """
     received, started = 0, None
     async with connect(f"{ws_url}/ws/runs/{run_id}", max_size=None) as ws:
-        async for raw in ws:
+        while True:
+            try:
+                raw = await ws.recv(decode=False)  # bytes: counting needs no UTF-8 decoding
+            except ConnectionClosedOK:
+                break
             arrived = time.time()
             if delays is None and raw.startswith(POINTS_PREFIX):
                 start, count = points_header(raw)
@@ -60,29 +67,36 @@ async def subscriber(ws_url: str, run_id: int, ready: asyncio.Event, delays: lis
     return received
 
 
-POINTS_PREFIX = '{"type":"points","start":'
+POINTS_PREFIX = b'{"type":"points","start":'
 
 
-def points_header(raw: str) -> tuple[int, int]:
+def points_header(raw: bytes) -> tuple[int, int]:
     """The first step and the number of points of a points message, without parsing floats."""
-    comma = raw.index(",", len(POINTS_PREFIX))
+    comma = raw.index(b",", len(POINTS_PREFIX))
     start = int(raw[len(POINTS_PREFIX) : comma])
-    opened = raw.index("[", comma)
-    closed = raw.index("]", opened)
-    return start, (raw.count(",", opened, closed) + 1 if closed > opened + 1 else 0)
+    opened = raw.index(b"[", comma)
+    closed = raw.index(b"]", opened)
+    return start, (raw.count(b",", opened, closed) + 1 if closed > opened + 1 else 0)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """User + system CPU time so far of a process, or of one of its threads."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path, encoding="ascii") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measured_run(server: ServerProcess, subscribers: int) -> tuple[float, np.ndarray]:
-    """Queue the run behind a short one, attach the subscribers, and time the run itself."""
+async def measured_run(
+    server: ServerProcess, subscribers: int
+) -> tuple[float, tuple[np.ndarray, float]]:
+    """Queue the run behind a short one, attach the subscribers, and time the run itself.
+
+    Returns the run's wall time, and the delays seen with the CPU seconds that the server's
+    event loop (its main thread) spent meanwhile.
+    """
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        body = {"variant": "tensors", **TINY}
+        body = {"variant": "tensors", "device": "cpu", **TINY}  # on a GPU machine too
         await http.post("/api/runs", json={**body, "iterations": 30_000})  # holds the queue
         run = (await http.post("/api/runs", json={**body, "iterations": ITERATIONS})).json()
         delays: list[np.ndarray] = []
@@ -95,47 +109,65 @@ async def measured_run(server: ServerProcess, subscribers: int) -> tuple[float, 
         ]
         for ready in readies:
             await ready.wait()
-        cpu_server, cpu_client = cpu_seconds(server.proc.pid), time.process_time()
+        pid = server.proc.pid
+        cpu_server, cpu_loop, cpu_client = (
+            cpu_seconds(pid),
+            cpu_seconds(pid, pid),
+            time.process_time(),
+        )
         assert (await http.get(f"/api/runs/{run['id']}")).json()["status"] == "queued"
         while (final := (await http.get(f"/api/runs/{run['id']}")).json())[
             "status"
         ] not in FINISHED:
             await asyncio.sleep(0.2)
         counts = await asyncio.gather(*tasks)
-        cpu_server = cpu_seconds(server.proc.pid) - cpu_server
+        cpu_server, cpu_loop = cpu_seconds(pid) - cpu_server, cpu_seconds(pid, pid) - cpu_loop
         cpu_client = time.process_time() - cpu_client
-    print(f"  {subscribers} subscribers: CPU s server {cpu_server:.2f}, client {cpu_client:.2f}")
+    print(
+        f"  {subscribers:>2} subscribers: CPU s server {cpu_server:.2f} (event loop "
+        f"{cpu_loop:.2f}), client {cpu_client:.2f}"
+    )
     assert final["status"] == "completed"
     assert all(c == ITERATIONS for c in counts), counts
     started, finished = (datetime.fromisoformat(final[k]) for k in ("started_at", "finished_at"))
     wall = (finished - started).total_seconds()
-    return wall, np.concatenate(delays) if delays else np.empty(0)
+    return wall, (np.concatenate(delays) if delays else np.empty(0), cpu_loop)
 
 
-async def main() -> None:
-    alone, watched, delays = [], [], []
+def main(repeats: int) -> None:
+    def measure(subscribers: int) -> tuple[float, tuple[np.ndarray, float]]:
+        return run_client(measured_run(server, subscribers))
+
     with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp), env=SERVER_ENV) as server:
-        await measured_run(server, 0)  # warm-up
-        for _ in range(REPEATS):  # interleaved, so drift in the machine hits both alike
-            alone.append((await measured_run(server, 0))[0])
-            wall, d = await measured_run(server, SUBSCRIBERS)
-            watched.append(wall)
-            delays.append(d)
-    ms = np.concatenate(delays) * 1000
-    a, w = statistics.median(alone), statistics.median(watched)
-    print(f"run of {ITERATIONS} iterations, tensors, N=8 D_in=16 H=16 D_out=1, median of {REPEATS}")
-    print(f"wall time with 0 subscribers:  {a:.3f} s  {fmt(alone)}")
-    print(f"wall time with {SUBSCRIBERS} subscribers: {w:.3f} s  {fmt(watched)}")
-    print(f"ratio: {w / a:.3f} (target <= 1.10)")
+        measure(0)  # warm-up
+        pairs = measure_pairs(repeats, lambda: measure(0), lambda: measure(SUBSCRIBERS))
+    ms = np.concatenate([d for d, _ in pairs.b_extra]) * 1000
+    loop_cpu = statistics.median(cpu for _, cpu in pairs.b_extra)
+    a, w = statistics.median(pairs.a), statistics.median(pairs.b)
+    print(f"run of {ITERATIONS} iterations, tensors, N=8 D_in=16 H=16 D_out=1, median of {repeats}")
+    print(f"wall time with 0 subscribers:  {a:.3f} s  {fmt(pairs.a)}")
+    print(f"wall time with {SUBSCRIBERS} subscribers: {w:.3f} s  {fmt(pairs.b)}")
+    print(f"ratio of medians: {pairs.ratio_of_medians:.3f} (target <= 1.10)")
+    print(f"paired ratio: {pairs.paired_ratio:.3f}  {fmt(pairs.ratios, 3)}")
+    print(f"server event loop CPU per watched run: {loop_cpu:.2f} s")
     print(f"points delivered: {SUBSCRIBERS} x {ITERATIONS} per run, each exactly once, in order")
     p50, p95, p99 = np.percentile(ms, [50, 95, 99])
     print(f"delay recorded -> arrived ({len(ms)} points at 5 subscribers a run):")
     print(f"  p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms (target p95 <= 100 ms)")
 
 
-def fmt(values: list[float]) -> str:
-    return "(" + ", ".join(f"{v:.2f}" for v in values) + ")"
+def run_client(coroutine):
+    """Run the subscribers on uvloop where it is installed.
+
+    Fifty clients share this machine with the server; the cheaper they are, the more the
+    figures show the server's own cost, as browsers on other machines would leave it.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else REPEATS)

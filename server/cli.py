@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 
@@ -125,8 +126,12 @@ def serve_command(args: argparse.Namespace) -> int:
     from server.app import create_app
     from server.wsframes import SharedFrameProtocol
 
+    app = create_app(settings)
+    # torch, FastAPI and pydantic are loaded now and stay: keep the collector from walking
+    # them again on every full collection, which holds the GIL the training runs need.
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         workers=1,

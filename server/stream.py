@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
 from collections.abc import Awaitable, Callable
 
 import numpy as np
+import orjson
 
 from server.schemas import run_public
 from server.training.runner import Run, RunManager
@@ -97,7 +97,7 @@ class StreamHub:
         cached = self._encoded.get(run.id)
         if cached is not None and cached[:2] == (start, end):
             return cached[2]
-        text = FramedText.of(encode(points_message(run, start, end)))  # framed once, for all
+        text = FramedText.of(encode_bytes(points_message(run, start, end)))  # framed once
         self._encoded[run.id] = (start, end, text)
         return text
 
@@ -145,7 +145,7 @@ class StreamHub:
         for chunk in contiguous_chunks(steps, HISTORY_BATCH):
             await send(
                 encode({"type": "points", "start": int(steps[chunk.start]),
-                        "loss": loss[chunk].tolist(), "time": times[chunk].tolist()})
+                        "loss": loss[chunk], "time": times[chunk]})
             )  # fmt: skip
         await send(message)
         return True
@@ -180,8 +180,14 @@ def contiguous_chunks(steps: np.ndarray, size: int) -> list[slice]:
     ]
 
 
+def encode_bytes(message: dict) -> bytes:
+    """Compact JSON; numpy arrays as lists. orjson writes the shortest digits that give back
+    each float exactly, as Python's repr does, at a tenth of json's cost per batch."""
+    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
 def encode(message: dict) -> str:
-    return json.dumps(message, separators=(",", ":"))
+    return encode_bytes(message).decode()
 
 
 def run_text(run: dict) -> str:
@@ -190,10 +196,10 @@ def run_text(run: dict) -> str:
 
 
 def points_message(run: Run, start: int, end: int) -> dict:
-    """Steps start..end-1 of a live run as one message."""
+    """Steps start..end-1 of a live run as one message (copies: the worker appends on)."""
     return {
         "type": "points",
         "start": start,
-        "loss": run.losses[start:end].tolist(),
-        "time": run.times[start:end].tolist(),
+        "loss": np.frombuffer(run.losses[start:end]),
+        "time": np.frombuffer(run.times[start:end]),
     }

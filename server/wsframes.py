@@ -22,9 +22,10 @@ class FramedText(str):
     frame: bytes
 
     @classmethod
-    def of(cls, text: str) -> FramedText:
-        framed = cls(text)
-        framed.frame = Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+    def of(cls, payload: bytes) -> FramedText:
+        """The message whose UTF-8 encoding is `payload`."""
+        framed = cls(payload.decode())
+        framed.frame = Frame(Opcode.TEXT, payload).serialize(mask=False)
         return framed
 
 

@@ -25,7 +25,7 @@ def parse(frame: bytes) -> Frame:
 def test_framed_text_is_the_text_and_its_whole_frame():
     for size in (3, 200, 70_000):  # each of the three header lengths
         text = json.dumps({"type": "points", "start": 0, "loss": [0.5] * size})
-        framed = FramedText.of(text)
+        framed = FramedText.of(text.encode())
         assert framed == text and isinstance(framed, str) and json.loads(framed)["start"] == 0
         frame = parse(framed.frame)
         assert frame.opcode is Opcode.TEXT and frame.fin and frame.data == text.encode()

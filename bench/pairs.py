@@ -7,11 +7,16 @@ about the code. So each repeat measures A and B back to back (ABBA: A first in e
 repeats, B first in odd ones, so neither always gets the warmer or the later slot), and
 besides the ratio of the medians we print the median of the repeats' own B/A ratios, which
 a change of spell between repeats cannot move.
+
+`settle` waits before each measurement, so that what the previous one left behind (OpenMP
+and OpenBLAS threads spin-wait for a while after their work, and on 2 cores a spinning
+thread takes half the machine from the next measurement) has gone quiet.
 """
 
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -42,12 +47,17 @@ class Paired(Generic[T]):
 
 
 def measure_pairs(
-    repeats: int, a: Callable[[], tuple[float, T]], b: Callable[[], tuple[float, T]]
+    repeats: int,
+    a: Callable[[], tuple[float, T]],
+    b: Callable[[], tuple[float, T]],
+    settle: float = 0.0,
 ) -> Paired[T]:
-    """Run `a` and `b` (each returning seconds and an extra) `repeats` times, in ABBA order."""
+    """Run `a` and `b` (each returning seconds and an extra) `repeats` times, in ABBA order,
+    `settle` seconds after the previous measurement."""
     out: Paired[T] = Paired()
     for i in range(repeats):
         for side in ("a", "b") if i % 2 == 0 else ("b", "a"):
+            time.sleep(settle)
             seconds, extra = (a if side == "a" else b)()
             getattr(out, side).append(seconds)
             getattr(out, f"{side}_extra").append(extra)

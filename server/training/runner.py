@@ -100,7 +100,8 @@ class RunManager:
         self._closed = False
 
     def start(self) -> None:
-        """Start the worker threads, `workers_per_device` for each device."""
+        """Start the worker threads, `workers_per_device` for each device (none for 0: then
+        the caller trains the queued runs itself, with `run_queued`)."""
         for device in self.devices:
             q: queue.Queue[Run | None] = queue.Queue()
             self._queues[device.id] = q
@@ -123,6 +124,20 @@ class RunManager:
         for thread in self._threads:
             thread.join(timeout)
         self.store.flush(timeout)
+
+    def run_queued(self, device: str) -> None:
+        """Train the runs queued on `device` on the calling thread, until none is left.
+
+        For a manager with no worker threads: a script or benchmark that keeps every torch
+        call on one thread. (Torch's OpenMP gives each thread that computes a thread team of
+        its own, and while a process has two, their threads sleep between operations where
+        they would spin: the `nn` loop took 2.2 times as long.)
+        """
+        if self.workers_per_device:
+            raise RuntimeError("run_queued is for a manager with workers_per_device=0")
+        q = self._queues[device]
+        q.put(None)  # the worker loop's stop: after the runs queued before it
+        self._work(q)
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(run, event)` from worker threads: event is "status" or "points"."""

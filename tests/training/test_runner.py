@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -212,3 +213,34 @@ def test_optimizer_refusal_is_located_on_the_optimizer_field():
     with pytest.raises(ValidationError) as info:
         RunSpec(variant="autograd", optimizer="sgd")
     assert info.value.errors()[0]["loc"] == ("optimizer",)
+
+
+def test_a_manager_without_workers_trains_on_the_callers_thread(make_manager, store):
+    manager = make_manager(workers_per_device=0)
+    started_on: dict[int, str] = {}
+    manager.add_listener(
+        lambda run, event: (
+            run.status == "running"
+            and started_on.setdefault(run.id, threading.current_thread().name)
+        )
+    )
+    first = manager.submit(RunSpec(variant="numpy", iterations=20, seed=3, **TINY))
+    second = manager.submit(RunSpec(variant="nn", iterations=30, seed=3, **TINY))
+    time.sleep(0.1)
+    assert (first.status, second.status) == ("queued", "queued")  # no thread took them
+
+    manager.run_queued("cpu")  # returns once both have run, in order
+    assert (first.status, second.status) == ("completed", "completed")
+    assert started_on == {first.id: "MainThread", second.id: "MainThread"}
+    assert first.started_at <= first.finished_at <= second.started_at
+    store.flush()
+    assert len(store.read_losses(second.id)[1]) == 30
+
+    third = manager.submit(RunSpec(variant="tensors", iterations=5, **TINY))
+    manager.run_queued("cpu")  # the queue still works after a drain
+    assert third.status == "completed"
+
+
+def test_run_queued_refuses_a_manager_with_workers(manager):
+    with pytest.raises(RuntimeError, match="workers_per_device=0"):
+        manager.run_queued("cpu")

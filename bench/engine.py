@@ -15,8 +15,8 @@ took 0.21 s on the main thread, and 0.47 s on a worker thread once the main thre
 it, with 11,500 context switches where it had none. A server computes only on its one
 worker per device, so it never has two teams; a bare loop timed on the main thread beside
 a manager's worker thread would give the benchmark one. (Bare loops in a process of their
-own are no answer either: the numpy loop took from 0.83 to 1.03 times as long there as in
-this process, depending on the process and steady within it.)
+own are no answer either: numpy's managed/bare ratio then read anywhere from 0.83 to 1.03,
+depending on the pair of processes and steady within it.)
 
 The 'A/A' column times the bare loop against itself the same way: the noise this machine
 adds by itself, right now. 'fixed ms' is what a run costs beyond its iterations.

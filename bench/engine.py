@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -87,13 +88,8 @@ def main() -> None:
         )
         worst = worst_paired = worst_control = 0.0
         for variant in variants:
-
-            def bare_side(v: str = variant) -> Timing:
-                return bare(v, device)
-
-            def managed_side(v: str = variant) -> Timing:
-                return managed(manager, v, device)
-
+            bare_side = partial(bare, variant, device)
+            managed_side = partial(managed, manager, variant, device)
             bare_side(), managed_side()  # warm up
             pairs = measure_pairs(repeats, bare_side, managed_side, SETTLE_S)
             cpu_pairs = zip(pairs.a_extra, pairs.b_extra, strict=True)
@@ -102,9 +98,7 @@ def main() -> None:
             # what a run costs beyond its iterations, from runs of one iteration: small
             # enough to time many times, and it puts a figure under the ratios' noise
             short = measure_pairs(
-                FIXED_REPEATS,
-                lambda v=variant: bare(v, device, 1),
-                lambda v=variant: managed(manager, v, device, 1),
+                FIXED_REPEATS, partial(bare_side, iterations=1), partial(managed_side, iterations=1)
             )
             fixed_ms = 1e3 * statistics.median(m - b for b, m in zip(short.a, short.b, strict=True))
             worst = max(worst, pairs.ratio_of_medians)

@@ -8,15 +8,20 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-WORKDIR /app
-COPY . .
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY server ./server
+COPY templates ./templates
+COPY static ./static
 
-# Pin torch to the image's own build so pip never swaps in another (multi-GB) one, and
-# install editable so the package finds templates/ and static/ beside it in /app.
+# Install the wheel (its pages and static files inside it), pinning torch to the image's own
+# build so pip never swaps in another (multi-GB) one; the source tree is not kept.
 RUN python -c "from importlib.metadata import version; print('torch==' + version('torch'))" \
         > /tmp/constraints.txt \
-    && pip install --no-cache-dir --constraint /tmp/constraints.txt --editable . \
-    && rm /tmp/constraints.txt
+    && pip install --no-cache-dir --constraint /tmp/constraints.txt . \
+    && rm -rf /tmp/constraints.txt /src
+
+WORKDIR /data
 
 RUN groupadd --gid 10001 lossboard \
     && useradd --no-log-init --create-home --uid 10001 --gid 10001 lossboard \

@@ -29,15 +29,13 @@ import sys
 import tempfile
 import time
 from functools import partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pairs import fmt, measure_pairs
 
-from bench.pairs import fmt, measure_pairs
-from server.store import Store
-from server.training.config import RunSpec, resolve
-from server.training.runner import RunManager
-from server.training.variants import VARIANTS
+from server.training import registry
+from server.training.manager import RunManager
+from server.training.spec import RunSpec, resolve
+from server.training.store import Store
 
 REPEATS, ITERATIONS = 5, 500
 FIXED_REPEATS = 15  # pairs of 1-iteration runs, for the fixed cost of a run
@@ -50,7 +48,7 @@ def bare(variant: str, device: str, iterations: int = ITERATIONS) -> Timing:
     """The variant's loop alone, consumed like the tutorial's `print` loop."""
     cfg = resolve(RunSpec(variant=variant, iterations=iterations, seed=0, device=device), device)
     t0, c0 = time.perf_counter(), time.process_time()
-    losses = [float(loss) for loss in VARIANTS[variant](cfg)]
+    losses = [float(loss) for loss in registry.variant(variant).loop(cfg)]
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert len(losses) == iterations
     return elapsed, cpu
@@ -72,7 +70,7 @@ def managed(manager: RunManager, variant: str, device: str, iterations: int = IT
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else REPEATS
     device = sys.argv[2] if len(sys.argv) > 2 else "cpu"
-    variants = [v for v in VARIANTS if device == "cpu" or v != "numpy"]
+    variants = [v.id for v in registry.variants() if device.split(":")[0] in v.devices]
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(tmp)
         store.open()

@@ -7,17 +7,14 @@ store, with the number of points it returned.
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 from fastapi.testclient import TestClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from server.app import create_app
-from server.config import Settings
+from server.settings import Settings
+from server.web.app import create_app
 
 STEPS, REPEATS = 1_000_000, 30
 

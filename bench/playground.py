@@ -8,19 +8,15 @@ on SandboxPool.evaluate alone, and requests per second with 2 concurrent clients
 from __future__ import annotations
 
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.playground.sandbox import SandboxPool
-from server.routes.playground import router
+from server.web.routes.playground import router
 
 CELL = "x = torch.randn(4,4)\ny = x.view(16)\nz = x.view(-1,8)\nz"
 REQUESTS, WARM_UP, CLIENTS = 200, 20, 2

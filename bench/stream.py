@@ -11,28 +11,54 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 import numpy as np
+from pairs import fmt, measure_pairs
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedOK
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.pairs import fmt, measure_pairs
-from tests.server_process import ServerProcess
+from server.protocol import FINISHED_STATUSES
 
 ITERATIONS, SUBSCRIBERS, REPEATS = 200_000, 50, 5
 TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
 # The 50 subscribers share this machine's two cores with the server; torch's second OpenMP
 # thread would spin against them and blur what is measured: the cost of streaming.
 SERVER_ENV = {"OMP_NUM_THREADS": "1"}
-FINISHED = ("completed", "cancelled", "failed", "diverged", "interrupted")
+
+
+class LocalServer:
+    """`python -m server serve` on a free loopback port and a fresh data dir, until exit."""
+
+    def __init__(self, data_dir: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url, self.ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
+        argv = ["serve", "--port", str(port), "--data-dir", data_dir]
+        env = os.environ | SERVER_ENV | {"LOSSBOARD_LOG_LEVEL": "warning"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "server", *argv], env=env)
+
+    def __enter__(self) -> LocalServer:
+        for _ in range(600):  # up to a minute: the server imports torch first
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1).raise_for_status()
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.proc.kill()
+        raise RuntimeError("the server did not answer /healthz within a minute")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
 
 
 async def subscriber(ws_url: str, run_id: int, ready: asyncio.Event, delays: list | None) -> int:
@@ -94,7 +120,7 @@ def cpu_seconds(pid: int, tid: int | None = None) -> float:
 
 
 async def measured_run(
-    server: ServerProcess, subscribers: int
+    server: LocalServer, subscribers: int
 ) -> tuple[float, tuple[np.ndarray, float]]:
     """Queue the run behind a short one, attach the subscribers, and time the run itself.
 
@@ -124,7 +150,7 @@ async def measured_run(
         assert (await http.get(f"/api/runs/{run['id']}")).json()["status"] == "queued"
         while (final := (await http.get(f"/api/runs/{run['id']}")).json())[
             "status"
-        ] not in FINISHED:
+        ] not in FINISHED_STATUSES:
             await asyncio.sleep(0.2)
         counts = await asyncio.gather(*tasks)
         cpu_server, cpu_loop = cpu_seconds(pid) - cpu_server, cpu_seconds(pid, pid) - cpu_loop
@@ -144,7 +170,7 @@ def main(repeats: int) -> None:
     def measure(subscribers: int) -> tuple[float, tuple[np.ndarray, float]]:
         return run_client(measured_run(server, subscribers))
 
-    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp), env=SERVER_ENV) as server:
+    with tempfile.TemporaryDirectory() as tmp, LocalServer(tmp) as server:
         measure(0)  # warm-up
         pairs = measure_pairs(repeats, lambda: measure(0), lambda: measure(SUBSCRIBERS))
     ms = np.concatenate([d for d, _ in pairs.b_extra]) * 1000

@@ -1,5 +1,5 @@
 """`python -m server serve ...` is the same as `lossboard serve ...`."""
 
-from server.cli import main
+from server.cli.main import main
 
 raise SystemExit(main())

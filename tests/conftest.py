@@ -9,10 +9,10 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
-from server.config import Settings
-from server.store import Store
-from server.training.runner import RunManager
+from server.settings import Settings
+from server.training.manager import RunManager
+from server.training.store import Store
+from server.web.app import create_app
 
 # Bound to loopback, the app answers only loopback Host names; TestClient says "testserver".
 TEST_HOSTS = ["testserver"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from server.store import Store
-from server.training.config import RunSpec
-from server.training.runner import RunManager
+from server.training.manager import RunManager
+from server.training.spec import RunSpec
+from server.training.store import Store
 from tests.conftest import TINY, wait_finished
 
 

@@ -14,6 +14,7 @@ import torch
 
 from server.playground import allowlist, sizecap
 from server.playground.errors import Refusal
+from server.playground.wire import HOST_CUDA_ENV
 
 # What each operator of the syntax tree does; the operands' own types decide the rest.
 BINARY = {
@@ -86,9 +87,6 @@ def attributes_of(value: Any) -> tuple[str, frozenset[str]]:
     if isinstance(value, tuple):
         return "tuple", allowlist.TUPLE
     return type(value).__name__, frozenset()
-
-
-HOST_CUDA_ENV = "LOSSBOARD_HOST_CUDA_DEVICES"
 
 
 def host_cuda_count() -> int:

@@ -18,10 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import server
 from server.playground.errors import PlaygroundError
-from server.playground.lookup import HOST_CUDA_ENV
-from server.playground.wire import FrameReader
+from server.playground.wire import HOST_CUDA_ENV, FrameReader
 
 __all__ = ["PlaygroundError", "SandboxPool"]
 
@@ -95,11 +93,8 @@ def host_cuda_devices() -> int:
 
 def _zygote_env(workdir: Path) -> dict[str, str]:
     """The zygote's environment: one thread, no GPU, temp files in its own directory."""
-    root = str(Path(server.__file__).resolve().parent.parent)
-    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     one = "1"
     return os.environ | {
-        "PYTHONPATH": path,
         "OMP_NUM_THREADS": one,  # OpenMP threads started before a fork hang the child
         "MKL_NUM_THREADS": one,
         "OPENBLAS_NUM_THREADS": one,

@@ -1,4 +1,5 @@
-"""Length-prefixed JSON frames on the pipe from an evaluation back to the server."""
+"""What passes from the server to its sandbox and back: the GPU count it is told, and
+length-prefixed JSON frames on the pipe from an evaluation back to the server."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import struct
 from typing import Any
 
 HEADER = struct.Struct(">I")
+# The sandbox runs with no GPU visible; this tells it how many the server sees.
+HOST_CUDA_ENV = "LOSSBOARD_HOST_CUDA_DEVICES"
 
 
 def pack(message: dict[str, Any]) -> bytes:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import torch
 
-from server.training.config import ConfigError
+from server.training import registry
+from server.training.spec import ConfigError
 
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda)(?::(\d+))?$")
-CPU_ONLY_VARIANTS = ("numpy",)
 
 
 @dataclass(frozen=True)
@@ -55,14 +55,14 @@ def cpu_name() -> str:
     return platform.machine() or "cpu"
 
 
-def variant_kinds(variant: str) -> list[str]:
-    """The device kinds a variant can run on: NumPy only ever computes on the CPU."""
-    return ["cpu"] if variant in CPU_ONLY_VARIANTS else ["cpu", "cuda", "mps"]
+def variant_kinds(variant: str) -> tuple[str, ...]:
+    """The device kinds a variant can run on (the registry's word: NumPy's only the CPU)."""
+    return registry.variant(variant).devices
 
 
 def default_device(devices: list[Device], variant: str | None = None) -> str:
     """The best device present that suits the variant: a GPU before the CPU."""
-    kinds = variant_kinds(variant) if variant else ["cpu", "cuda", "mps"]
+    kinds = variant_kinds(variant) if variant else registry.DEVICE_KINDS
     for kind in ("cuda", "mps", "cpu"):
         for device in devices:
             if device.kind == kind and kind in kinds:

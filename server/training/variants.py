@@ -1,4 +1,5 @@
-"""The tutorial's six training loops, one generator each, yielding the loss where it prints it.
+"""The tutorial's six training loops, one generator each, yielding the loss where it prints it,
+each registered (`@register`) with its tutorial heading, devices and defaults.
 
 Each variant draws its data and weights from its own seeded generators on the CPU, then moves
 them to the run's device, so a CPU run reproduces the tutorial's code run after
@@ -8,17 +9,23 @@ them to the run's device, so a CPU run reproduces the tutorial's code run after
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from server.training.config import TrainConfig
+from server.training.registry import register
+from server.training.spec import TrainConfig
 
-Variant = Callable[[TrainConfig], Iterator[float]]
 
-
+@register(
+    "numpy",
+    title="Warm-up: NumPy by hand",
+    section="热身: 用numpy实现两层神经网络",
+    devices=("cpu",),
+    dtype="float64",
+)  # NumPy computes on the CPU, in float64
 def numpy(cfg: TrainConfig) -> Iterator[float]:
     """热身: 用numpy实现两层神经网络 — forward, loss and backward by hand in NumPy."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
@@ -57,6 +64,7 @@ def numpy(cfg: TrainConfig) -> Iterator[float]:
         w2 -= learning_rate * grad_w2
 
 
+@register("tensors", title="Tensors by hand", section="PyTorch: Tensors")
 def tensors(cfg: TrainConfig) -> Iterator[float]:
     """PyTorch: Tensors — the same network by hand, on tensors that can live on a GPU."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
@@ -94,6 +102,7 @@ def tensors(cfg: TrainConfig) -> Iterator[float]:
         w2 -= learning_rate * grad_w2
 
 
+@register("autograd", title="Tensors and autograd", section="PyTorch: Tensor和autograd")
 def autograd(cfg: TrainConfig) -> Iterator[float]:
     """PyTorch: Tensor和autograd — autograd computes the backward pass."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
@@ -126,6 +135,7 @@ def autograd(cfg: TrainConfig) -> Iterator[float]:
             w2.grad.zero_()
 
 
+@register("nn", title="nn.Sequential", section="PyTorch: nn")
 def nn_(cfg: TrainConfig) -> Iterator[float]:
     """PyTorch: nn — the network as torch.nn.Sequential, updated by hand."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
@@ -170,6 +180,13 @@ def nn_(cfg: TrainConfig) -> Iterator[float]:
         model.zero_grad()
 
 
+@register(
+    "optim",
+    title="torch.optim",
+    section="PyTorch: optim",
+    optimizer="sgd",
+    learning_rates={"sgd": 1e-6, "adam": 1e-4},
+)
 def optim(cfg: TrainConfig) -> Iterator[float]:
     """PyTorch: optim — torch.optim updates the weights (SGD, or Adam when asked)."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
@@ -225,6 +242,14 @@ class TwoLayerNet(torch.nn.Module):
         return y_pred
 
 
+@register(
+    "custom_module",
+    title="A custom nn.Module",
+    section="PyTorch: 自定义 nn Modules",
+    optimizer="adam",
+    learning_rates={"sgd": 1e-4, "adam": 1e-4},
+    shown_with=(TwoLayerNet,),
+)
 def custom_module(cfg: TrainConfig) -> Iterator[float]:
     """PyTorch: 自定义 nn Modules — the tutorial's TwoLayerNet, trained with Adam."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
@@ -287,13 +312,3 @@ def make_optimizer(name: str | None, params, lr: float) -> torch.optim.Optimizer
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)
     return torch.optim.SGD(params, lr=lr)
-
-
-VARIANTS: dict[str, Variant] = {
-    "numpy": numpy,
-    "tensors": tensors,
-    "autograd": autograd,
-    "nn": nn_,
-    "optim": optim,
-    "custom_module": custom_module,
-}

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from server.app import create_app
-from server.config import Settings
+from server.settings import Settings
+from server.web.app import create_app
 from tests.api.conftest import FINISHED, wait_status
 from tests.conftest import TINY, wait_for
 
@@ -44,7 +44,7 @@ def test_writer_survives_a_full_database_and_keeps_serving(store):
 
 
 def test_stored_gap_keeps_step_numbers_in_losses_and_replay(client):
-    store = client.app.state.store
+    store = client.app.state.manager.store
     run_id = store.create_run({"variant": "numpy", "config": {}, "device": "cpu",
                                "status": "completed", "created_at": 0})  # fmt: skip
     for start in (0, 10):  # steps 5..9 were never stored

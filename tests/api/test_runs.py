@@ -57,13 +57,13 @@ def test_losses_after_gives_every_later_step(client):
 
 
 def test_losses_max_points_keeps_ends_and_extremes(client):
-    run_id = client.app.state.store.create_run(
+    run_id = client.app.state.manager.store.create_run(
         {"variant": "tensors", "config": {}, "device": "cpu", "status": "completed",
          "created_at": 0.0}
     )  # fmt: skip
     rng = np.random.default_rng(0)
     loss = np.exp(-np.linspace(0, 20, 1_000_000)) * 1e7 + rng.random(1_000_000)
-    store = client.app.state.store
+    store = client.app.state.manager.store
     for start_ in range(0, len(loss), 100_000):
         chunk = loss[start_ : start_ + 100_000]
         store.append_losses(run_id, start_, chunk.tobytes(), np.zeros_like(chunk).tobytes())

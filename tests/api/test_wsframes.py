@@ -7,7 +7,7 @@ import json
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from server.wsframes import FramedText
+from server.web.wsframes import FramedText
 
 
 def parse(frame: bytes) -> Frame:

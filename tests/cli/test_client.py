@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from server.client import Client, error_message
-from server.commands import finish
+from server.cli.client import Client, error_message
+from server.cli.commands import finish
 
 
 def test_error_message_of_a_non_json_answer_names_the_status():

@@ -17,8 +17,8 @@ import httpx
 import numpy as np
 import pytest
 
-from server.store import Store
-from server.training.config import RunSpec, resolve
+from server.training.spec import RunSpec, resolve
+from server.training.store import Store
 from tests.server_process import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"

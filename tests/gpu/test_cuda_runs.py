@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from server.training.config import RunSpec
+from server.training.spec import RunSpec
 from tests.conftest import wait_finished, wait_for
 
 pytestmark = [

@@ -9,7 +9,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from server.routes.pages import STATIC_DIR, format_loss
+from server.web.assets import STATIC_DIR
+from server.web.formats import format_loss
 from tests.conftest import app_client
 
 EVIL = "<script>alert(1)</script>"

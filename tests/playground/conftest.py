@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.playground.sandbox import SandboxPool
-from server.routes.playground import router
+from server.web.routes.playground import router
 
 # A short wall-clock limit keeps the CPU-bomb cases quick; the tutorial's cells take ~10 ms.
 TIMEOUT_S = 2.0

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from server.playground.sandbox import host_cuda_devices
-from server.routes.pages import STATIC_DIR
+from server.web.assets import STATIC_DIR
 from tests.playground.conftest import post
 
 CELL = re.compile(r'\{\s*id: "([\w-]+)",\s*title: "([^"]+)",\s*code: `([^`]*)`,\s*\}')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -9,9 +10,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from server.training import runner as runner_module
-from server.training.config import ConfigError, RunSpec
+from server.training import registry
 from server.training.devices import Device
+from server.training.spec import ConfigError, RunSpec
 from tests.conftest import TINY, wait_finished, wait_for
 
 MISSING = object()
@@ -97,7 +98,8 @@ def oom_variant(cfg):
 def test_failing_loop_fails_the_run_and_manager_keeps_serving(
     manager, monkeypatch, variant, message
 ):
-    monkeypatch.setitem(runner_module.VARIANTS, "tensors", variant)
+    broken = dataclasses.replace(registry.variant("tensors"), loop=variant)
+    monkeypatch.setitem(registry.REGISTRY, "tensors", broken)
     run = manager.submit(RunSpec(variant="tensors", **TINY))
     final = wait_finished(manager, run.id)
     assert final["status"] == "failed" and final["error"].startswith(message)
@@ -108,7 +110,7 @@ def test_failing_loop_fails_the_run_and_manager_keeps_serving(
 
 
 def test_manager_stopped_midway_leaves_run_interrupted(store):
-    from server.training.runner import RunManager
+    from server.training.manager import RunManager
 
     manager = RunManager(store)
     manager.start()

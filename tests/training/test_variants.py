@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from server.training.config import RunSpec, resolve
-from server.training.variants import VARIANTS
+from server.training import registry
+from server.training.spec import RunSpec, resolve
 from tests.training.tutorial_reference import REFERENCE, optim_loop
 
 
 def variant_losses(variant: str, seed: int, iterations: int = 50, **spec) -> list[float]:
     cfg = resolve(RunSpec(variant=variant, iterations=iterations, seed=seed, **spec), "cpu")
-    return [float(loss) for loss in VARIANTS[variant](cfg)]
+    return [float(loss) for loss in registry.variant(variant).loop(cfg)]
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -32,7 +32,7 @@ def test_variant_leaves_global_rng_untouched():
     torch.manual_seed(123)
     np.random.seed(123)
     before = torch.get_rng_state(), np.random.get_state()[1].copy()
-    for variant in VARIANTS:
+    for variant in registry.REGISTRY:
         variant_losses(variant, 5, iterations=2)
     assert torch.equal(torch.get_rng_state(), before[0])
     assert np.array_equal(np.random.get_state()[1], before[1])

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from server.client import DEFAULT_URL, Client
+from server.cli.client import DEFAULT_URL, Client
+from server.protocol import LIVE_STATUSES
 
 STATUS_STYLE = {
     "queued": "dim",
@@ -25,7 +26,6 @@ STATUS_STYLE = {
     "failed": "red",
     "diverged": "red",
 }
-LIVE = ("queued", "running")
 CANCEL_WAIT_S = 10.0  # a running run stops within one iteration
 SPEC_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed", "name")
 SIZE_FIELDS = ("N", "D_in", "H", "D_out", "dtype")
@@ -157,7 +157,7 @@ def cancel_command(client: Client, args: argparse.Namespace) -> int:
     """Cancel a run, wait (briefly) until it has stopped, and say its status."""
     run = client.cancel_run(args.id)
     deadline = time.monotonic() + CANCEL_WAIT_S
-    while run["status"] in LIVE and time.monotonic() < deadline:
+    while run["status"] in LIVE_STATUSES and time.monotonic() < deadline:
         time.sleep(0.05)
         run = client.read_run(args.id)
     print(f"run {run['id']}: {run['status']}")

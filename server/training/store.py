@@ -58,7 +58,6 @@ RUN_COLUMNS = [
     "started_at",
     "finished_at",
 ]
-LIVE_STATUSES = ("queued", "running")
 WAIT_S = 30.0  # how long a caller waits for the writer before giving up
 COMMIT_TRIES = 6  # with SQLite's own 5 s busy timeout, about half a minute in all
 log = logging.getLogger("lossboard.store")

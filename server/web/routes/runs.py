@@ -16,15 +16,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect
 
-from server.config import Settings
-from server.deps import HubDep, ManagerDep, RequireToken, RunId, SettingsDep, same_origin, token_ok
-from server.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic, RunStatus, run_public
-from server.series import MIN_POINTS, decimate
-from server.stream import Send
-from server.training.config import ConfigError, VariantId
+from server.protocol import CloseCode, RunStatus
+from server.settings import Settings
+from server.training.decimate import MIN_POINTS, decimate
+from server.training.manager import RunConflict
+from server.training.spec import ConfigError
+from server.web.deps import (
+    HubDep,
+    ManagerDep,
+    RequireToken,
+    RunId,
+    SettingsDep,
+    same_origin,
+    token_ok,
+)
+from server.web.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic, run_public
+from server.web.stream import Send
 
 router = APIRouter()
-CLOSE_UNKNOWN_RUN, CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_ERROR = 4404, 4401, 4403, 1011
 log = logging.getLogger("lossboard.stream")
 
 
@@ -52,12 +61,12 @@ def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
 def read_runs(
     manager: ManagerDep,
     status: RunStatus | None = None,
-    variant: VariantId | None = None,
+    variant: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
-    rows, total = manager.store.list_runs(status, variant, limit, offset)
-    return {"runs": [manager.get(r["id"]) or r for r in rows], "total": total}
+    runs, total = manager.list_runs(status, variant, limit, offset)
+    return {"runs": runs, "total": total}
 
 
 @router.get("/api/runs/{run_id}", response_model=RunPublic)
@@ -109,13 +118,11 @@ def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
     "/api/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireToken]
 )
 def delete_run(run_id: RunId, manager: ManagerDep) -> Response:
-    if (live := manager.live_run(run_id)) is not None and live.finished:
-        manager.store.flush()  # just finished: let its last writes land, then delete
-    elif live is not None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"run {run_id} is {live.status}: cancel it first"
-        )
-    if not manager.store.delete_run(run_id):
+    try:
+        deleted = manager.delete(run_id)
+    except RunConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    if not deleted:
         raise not_found(run_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -158,7 +165,7 @@ async def follow_run(
 ) -> None:
     async def work(send: Send) -> int:
         found = await hub.follow_run(run_id, after, send)
-        return 1000 if found else CLOSE_UNKNOWN_RUN
+        return CloseCode.DONE if found else CloseCode.UNKNOWN_RUN
 
     await serve_socket(websocket, settings, work)
 
@@ -167,7 +174,7 @@ async def follow_run(
 async def follow_runs(websocket: WebSocket, hub: HubDep, settings: SettingsDep) -> None:
     async def work(send: Send) -> int:
         await hub.follow_all(send)
-        return 1000
+        return CloseCode.DONE
 
     await serve_socket(websocket, settings, work)
 
@@ -178,10 +185,10 @@ async def serve_socket(
     """Accept, check the token, run `work` until it ends or the client leaves, then close."""
     await websocket.accept()
     if not same_origin(websocket):
-        await websocket.close(CLOSE_FORBIDDEN, "cross-origin websockets are refused")
+        await websocket.close(CloseCode.FORBIDDEN, "cross-origin websockets are refused")
         return
     if not token_ok(websocket, settings):
-        await websocket.close(CLOSE_UNAUTHORIZED, "a valid token is required")
+        await websocket.close(CloseCode.UNAUTHORIZED, "a valid token is required")
         return
 
     worker = asyncio.create_task(work(websocket.send_text))
@@ -191,7 +198,7 @@ async def serve_socket(
         task.cancel()
     if worker not in done:
         return  # the client left
-    code = CLOSE_ERROR
+    code = CloseCode.ERROR
     if (error := worker.exception()) is None:
         code = worker.result()
     elif not isinstance(error, (OSError, RuntimeError, WebSocketDisconnect)):  # not a lost peer

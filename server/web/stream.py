@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 import orjson
 
-from server.schemas import run_public
-from server.training.runner import Run, RunManager
-from server.wsframes import FramedText
+from server.training.manager import Run, RunManager
+from server.web.schemas import run_public
+from server.web.wsframes import FramedText
 
 # A run's worker wakes its subscribers at most every runner.TICK_S (20 times a second), so a
 # run subscriber needs no pacing of its own; the all-runs socket coalesces over this interval.
@@ -136,12 +136,15 @@ class StreamHub:
                 return
 
     async def _replay_stored(self, run_id: int, after: int, send: Send) -> bool:
-        row = await asyncio.to_thread(self.manager.store.get_run, run_id)
+        row = await asyncio.to_thread(self.manager.get, run_id)
         if row is None:
             return False
         message = run_text(row)
         await send(message)
-        steps, loss, times = await asyncio.to_thread(self.manager.store.read_losses, run_id, after)
+        series = await asyncio.to_thread(self.manager.losses, run_id, after)
+        if series is None:  # deleted meanwhile
+            return False
+        steps, loss, times = series
         for chunk in contiguous_chunks(steps, HISTORY_BATCH):
             await send(
                 encode({"type": "points", "start": int(steps[chunk.start]),

@@ -9,10 +9,10 @@ import torch
 from fastapi import APIRouter
 
 from server import __version__
-from server.deps import ManagerDep, SettingsDep
-from server.schemas import SystemPublic, VariantPublic
-from server.training.catalog import variant_catalog
+from server.training import registry
 from server.training.devices import default_device
+from server.web.deps import ManagerDep, SettingsDep
+from server.web.schemas import SystemPublic, VariantPublic
 
 router = APIRouter()
 
@@ -38,4 +38,4 @@ def read_system(manager: ManagerDep, settings: SettingsDep) -> dict:
 
 @router.get("/api/variants", response_model=list[VariantPublic])
 def read_variants() -> list[dict]:
-    return variant_catalog()
+    return [v.public() for v in registry.variants()]

@@ -10,14 +10,14 @@ from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from server import __version__
-from server.config import Settings
-from server.deps import RequireToken
 from server.playground.sandbox import SandboxPool
-from server.routes import pages, runs, system
-from server.routes import playground as playground_routes
-from server.store import Store
-from server.stream import StreamHub
-from server.training.runner import RunManager
+from server.settings import Settings
+from server.training.manager import RunManager
+from server.training.store import Store
+from server.web.deps import RequireToken
+from server.web.routes import pages, runs, system
+from server.web.routes import playground as playground_routes
+from server.web.stream import StreamHub
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             workers_per_device=settings.workers_per_device,
             max_run_bytes=settings.max_run_bytes,
         )
-        app.state.store, app.state.manager = store, manager
+        app.state.manager = manager
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
         playground = SandboxPool(
             workers=settings.playground_workers,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
-from server.training.config import RunSpec
-
-RunStatus = Literal[
-    "queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted"
-]
+from server.protocol import RunStatus
+from server.training.spec import RunSpec
 
 
 class RunCreate(RunSpec):

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from server.store import Store
-from server.training.config import ConfigError, RunSpec, TrainConfig, estimate_bytes, resolve
+from server.protocol import FINISHED_STATUSES
+from server.training import registry
 from server.training.devices import Device, list_devices, resolve_device
-from server.training.variants import VARIANTS
+from server.training.spec import ConfigError, RunSpec, TrainConfig, estimate_bytes, resolve
+from server.training.store import Store
 
 TICK_S = 0.05  # how often a running run wakes its listeners (the live stream) with new losses
 # How often it hands them to the store: a kill loses at most this much of a run. Each store
 # tick is a SQLite transaction on the writer thread, so not every 50 ms (bench/engine.py).
 STORE_TICK_S = 0.5
-FINISHED_STATUSES = ("completed", "cancelled", "failed", "diverged", "interrupted")
 Listener = Callable[["Run", str], None]
 STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
 
@@ -77,8 +77,13 @@ class Run:
         return out
 
 
+class RunConflict(Exception):
+    """A request that the run's state forbids (deleting a run that is still going)."""
+
+
 class RunManager:
-    """Queues runs per device and trains them on worker threads; every loss goes to the store."""
+    """The one way into runs: queues them per device, trains them on worker threads, and
+    answers for live and stored runs alike; every loss goes to the store."""
 
     def __init__(
         self,
@@ -187,6 +192,26 @@ class RunManager:
         run = self._live.get(run_id)
         return run.public() if run else self.store.get_run(run_id)
 
+    def list_runs(
+        self,
+        status: str | None = None,
+        variant: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict], int]:
+        """One page of runs, newest first, live ones as they are now; and how many match."""
+        rows, total = self.store.list_runs(status, variant, limit, offset)
+        return [self.get(row["id"]) or row for row in rows], total
+
+    def delete(self, run_id: int) -> bool:
+        """Delete a finished run and its losses; False if there is none, RunConflict if live."""
+        live = self._live.get(run_id)
+        if live is not None and not live.finished:
+            raise RunConflict(f"run {run_id} is {live.status}: cancel it first")
+        if live is not None:
+            self.store.flush()  # just finished: let its last writes land, then delete
+        return self.store.delete_run(run_id)
+
     def live_run(self, run_id: int) -> Run | None:
         """The in-memory run while it is queued or running (or just finished, not yet stored)."""
         return self._live.get(run_id)
@@ -237,7 +262,7 @@ class RunManager:
         """Drive the variant's loop; return how it ended. Cheap per iteration, by design."""
         losses, times, flushed = run.losses, run.times, 0
         t0 = next_tick = next_store = time.perf_counter()
-        gen = VARIANTS[run.config.variant](run.config)
+        gen = registry.variant(run.config.variant).loop(run.config)
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
                 for loss in gen:

@@ -9,11 +9,10 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
-from server import commands as c
-from server.client import ApiError
-from server.config import Settings
-
-STATUSES = ("queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted")
+from server.cli import commands as c
+from server.cli.client import ApiError
+from server.protocol import STATUSES
+from server.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +76,7 @@ def add_client_commands(
 
 
 def add_run(run: argparse.ArgumentParser) -> None:
-    run.add_argument("variant", help="numpy, tensors, autograd, nn, optim or custom_module")
+    run.add_argument("variant", help="the variant's id (`lossboard variants` lists them)")
     run.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     run.add_argument("--iterations", type=int, help="training steps (default 500)")
     run.add_argument("--lr", dest="learning_rate", metavar="LR", type=float, help="learning rate")
@@ -123,8 +122,8 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     import uvicorn  # imported only now (torch comes with the app), so a refusal is instant
 
-    from server.app import create_app
-    from server.wsframes import SharedFrameProtocol
+    from server.web.app import create_app
+    from server.web.wsframes import SharedFrameProtocol
 
     app = create_app(settings)
     # torch, FastAPI and pydantic are loaded now and stay: keep the collector from walking

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from server.playground.errors import PlaygroundError
-from server.schemas import PlaygroundEval, PlaygroundResult
+from server.web.schemas import PlaygroundEval, PlaygroundResult
 
 router = APIRouter()
 

@@ -10,8 +10,12 @@ import httpx
 from websockets.exceptions import ConnectionClosedError, InvalidHandshake, InvalidURI
 from websockets.sync.client import connect
 
+from server.protocol import CloseCode
+
 DEFAULT_URL = "http://127.0.0.1:8000"
-CLOSE_MESSAGES = {4401: "a valid token is required (pass --token or set LOSSBOARD_TOKEN)"}
+CLOSE_MESSAGES = {
+    CloseCode.UNAUTHORIZED: "a valid token is required (pass --token or set LOSSBOARD_TOKEN)"
+}
 
 
 class ApiError(Exception):
@@ -86,7 +90,7 @@ class Client:
 def closed_message(exc: ConnectionClosedError, run_id: int) -> str:
     """Why the server closed the run's socket, from its close code."""
     code = exc.rcvd.code if exc.rcvd else None
-    if code == 4404:
+    if code == CloseCode.UNKNOWN_RUN:
         return f"run {run_id} does not exist"
     if code in CLOSE_MESSAGES:
         return CLOSE_MESSAGES[code]

@@ -8,10 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-VariantId = Literal["numpy", "tensors", "autograd", "nn", "optim", "custom_module"]
-VARIANT_IDS: tuple[str, ...] = VariantId.__args__
-OPTIMIZER_VARIANTS = ("optim", "custom_module")
-OPTIMIZERS = ("sgd", "adam")
+from server.training import registry
+
 MAX_SEED = 2**63 - 1
 
 
@@ -29,7 +27,7 @@ class RunSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    variant: VariantId
+    variant: str = Field(max_length=64, description="a variant's id, as /api/variants lists")
     device: str = Field("auto", max_length=32, description="auto, cpu, cuda, cuda:N or mps")
     iterations: int = Field(500, ge=1, le=10_000_000)
     learning_rate: float | None = Field(None, gt=0, allow_inf_nan=False)
@@ -42,6 +40,15 @@ class RunSpec(BaseModel):
     dtype: Literal["float32", "float64"] | None = None
     name: str | None = Field(None, max_length=200)
 
+    @field_validator("variant")
+    @classmethod
+    def _variant_registered(cls, value: str) -> str:
+        try:
+            registry.variant(value)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return value
+
     @field_validator("device")
     @classmethod
     def _device_lowercase(cls, value: str) -> str:
@@ -51,11 +58,10 @@ class RunSpec(BaseModel):
     @classmethod
     def _optimizer_only_where_it_applies(cls, value: str | None, info: ValidationInfo):
         variant = info.data.get("variant")
-        if value is not None and variant is not None and variant not in OPTIMIZER_VARIANTS:
-            raise ValueError(
-                f"optimizer applies only to the optim and custom_module variants, not {variant}"
-            )
-        return value
+        if value is None or variant is None or registry.variant(variant).optimizer:
+            return value
+        takers = ", ".join(v.id for v in registry.variants() if v.optimizer)
+        raise ValueError(f"optimizer applies only to the {takers} variants, not {variant}")
 
 
 @dataclass(frozen=True)
@@ -79,21 +85,6 @@ class TrainConfig:
         return asdict(self)
 
 
-def default_optimizer(variant: str) -> str | None:
-    """The tutorial's optimizer: SGD in the optim section, Adam in the custom-module one."""
-    return {"optim": "sgd", "custom_module": "adam"}.get(variant)
-
-
-def default_learning_rate(variant: str, optimizer: str | None) -> float:
-    """The tutorial's learning rate: 1e-6, or 1e-4 for its custom module and wherever Adam runs."""
-    return 1e-4 if variant == "custom_module" or optimizer == "adam" else 1e-6
-
-
-def default_dtype(variant: str) -> str:
-    """NumPy's arrays are float64; torch's tensors float32."""
-    return "float64" if variant == "numpy" else "float32"
-
-
 def random_seed() -> int:
     """A fresh seed below 2**32, so the tutorial's `np.random.seed(seed)` accepts it too."""
     return secrets.randbelow(2**32)
@@ -101,9 +92,10 @@ def random_seed() -> int:
 
 def resolve(spec: RunSpec, device: str) -> TrainConfig:
     """Fill every default the tutorial gives; `device` is already resolved."""
-    optimizer = spec.optimizer or default_optimizer(spec.variant)
-    lr = spec.learning_rate or default_learning_rate(spec.variant, optimizer)
-    dtype = spec.dtype or default_dtype(spec.variant)
+    variant = registry.variant(spec.variant)
+    optimizer = spec.optimizer or variant.optimizer
+    lr = spec.learning_rate or variant.default_learning_rate(optimizer)
+    dtype = spec.dtype or variant.dtype
     seed = random_seed() if spec.seed is None else spec.seed
     sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
     return TrainConfig(
@@ -120,7 +112,7 @@ def resolve(spec: RunSpec, device: str) -> TrainConfig:
 
 def estimate_bytes(spec: RunSpec) -> int:
     """An upper estimate of the memory a run's tensors take, before anything is allocated."""
-    itemsize = 8 if (spec.dtype or default_dtype(spec.variant)) == "float64" else 4
+    itemsize = 8 if (spec.dtype or registry.variant(spec.variant).dtype) == "float64" else 4
     N, D_in, H, D_out = spec.N, spec.D_in, spec.H, spec.D_out
     data = N * D_in + N * D_out  # x, y
     weights = D_in * H + H * D_out  # w1, w2

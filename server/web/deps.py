@@ -9,10 +9,9 @@ from urllib.parse import urlsplit
 from fastapi import Depends, HTTPException, Path, status
 from starlette.requests import HTTPConnection
 
-from server.config import Settings
-from server.store import Store
-from server.stream import StreamHub
-from server.training.runner import RunManager
+from server.settings import Settings
+from server.training.manager import RunManager
+from server.web.stream import StreamHub
 
 
 def get_settings(conn: HTTPConnection) -> Settings:
@@ -23,17 +22,12 @@ def get_manager(conn: HTTPConnection) -> RunManager:
     return conn.app.state.manager
 
 
-def get_store(conn: HTTPConnection) -> Store:
-    return conn.app.state.store
-
-
 def get_hub(conn: HTTPConnection) -> StreamHub:
     return conn.app.state.hub
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
-StoreDep = Annotated[Store, Depends(get_store)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
 
 

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-from functools import cache
-from pathlib import Path
 
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from server import __version__
-from server.deps import ManagerDep, RunId
-from server.schemas import run_public
-from server.training.catalog import variant_catalog
+from server.training import registry
+from server.web.assets import STATIC_DIR, templates
+from server.web.deps import ManagerDep, RunId
+from server.web.schemas import run_public
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR, STATIC_DIR = ROOT / "templates", ROOT / "static"
 MAX_COMPARED = 24
 MAX_ID_DIGITS = 18  # any 18-digit id fits SQLite's 64-bit integers
 # A static() URL names the file's content (?v=hash), so it may be cached for good; a bare URL
@@ -55,25 +48,6 @@ def static_app() -> StaticAssets:
     return StaticAssets(directory=STATIC_DIR)
 
 
-@cache
-def static_url(path: str) -> str:
-    """/static/<path>?v=<hash of its content>: a new file gets a new URL."""
-    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
-    return f"/static/{path}?v={digest}"
-
-
-@cache
-def templates() -> Jinja2Templates:
-    """The Jinja2 environment, built on first use; everything it renders is escaped."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True,
-        lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-    )  # fmt: skip
-    env.globals.update(static=static_url, version=__version__)
-    env.filters.update(loss=format_loss, rate=format_rate, count=format_count)
-    return Jinja2Templates(env=env)
-
-
 def render(request: Request, name: str, context: dict, status_code: int = 200) -> Response:
     """A page, with headers that keep it to this host."""
     headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-store"}
@@ -82,8 +56,8 @@ def render(request: Request, name: str, context: dict, status_code: int = 200) -
 
 @router.get("/")
 def dashboard_page(request: Request, manager: ManagerDep) -> Response:
-    rows, total = manager.store.list_runs(limit=50)
-    runs = [run_public(manager.get(r["id"]) or r) for r in rows]
+    rows, total = manager.list_runs(limit=50)
+    runs = [run_public(run) for run in rows]
     return render(request, "dashboard.html", {"runs": runs, "total": total})
 
 
@@ -93,7 +67,7 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
     if run is None:
         message = f"There is no run {run_id}: it may have been deleted."
         return render(request, "error.html", {"title": "Run not found", "message": message}, 404)
-    variant = next(v for v in variant_catalog() if v["id"] == run["variant"])
+    variant = registry.variant(run["variant"]).public()
     return render(request, "run.html", {"run": run_public(run), "variant": variant})
 
 
@@ -123,35 +97,3 @@ def parse_ids(text: str) -> list[int] | None:
     if any(len(p) > MAX_ID_DIGITS for p in parts):
         return None
     return list(dict.fromkeys(int(p) for p in parts))
-
-
-def format_loss(value: float | None) -> str:
-    """1.2e7 -> '1.200e7', 0.25 -> '0.25': as the pages' JS writes it."""
-    if value is None:
-        return "—"
-    if value != 0 and not 1e-3 <= abs(value) < 1e4:
-        mantissa, exponent = f"{value:.3e}".split("e")
-        return f"{mantissa}e{int(exponent)}"
-    return f"{value:.4g}"
-
-
-def format_rate(value: float | None) -> str:
-    """Iterations a second: 12345.6 -> '12,346'."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
-
-
-def format_count(n: int) -> str:
-    """Iteration counts: exact below 100,000, then '250.3K', '1M'."""
-    if n < 100_000:
-        return f"{n:,}"
-    units = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")]
-    for i, (size, suffix) in enumerate(units):
-        value = round(n / size, 1)
-        if value >= 1:
-            if value >= 1000 and i > 0:
-                size, suffix = units[i - 1]
-                value = round(n / size, 1)
-            return f"{value:g}{suffix}"
-    return str(n)

@@ -1,0 +1,34 @@
+"""What the server and its clients (the pages, the CLI, scripts) agree on: run statuses and
+websocket close codes. Light on purpose: the CLI imports it without torch."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Literal, get_args
+
+RunStatus = Literal[
+    "queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted"
+]
+STATUSES: tuple[str, ...] = get_args(RunStatus)
+LIVE_STATUSES: tuple[str, ...] = ("queued", "running")
+FINISHED_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s not in LIVE_STATUSES)
+
+
+class CloseCode(IntEnum):
+    """How the server ends a websocket, and why."""
+
+    DONE = 1000  # the run ended and every point was sent
+    ERROR = 1011  # the server failed while streaming
+    UNAUTHORIZED = 4401  # no valid token
+    FORBIDDEN = 4403  # a page of another site
+    UNKNOWN_RUN = 4404  # no such run
+
+
+def page_constants() -> dict:
+    """The statuses and close codes as the pages read them (rendered into every page)."""
+    return {
+        "statuses": list(STATUSES),
+        "live": list(LIVE_STATUSES),
+        "finished": list(FINISHED_STATUSES),
+        "close": {code.name: code.value for code in CloseCode},
+    }

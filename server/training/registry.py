@@ -1,0 +1,115 @@
+"""The variant registry: each of the tutorial's loops declared once, with every fact about it.
+
+`variants.py` registers each loop beside its code; run validation, device checks, the API,
+the pages and the CLI (through the API) all read the entries here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.training.spec import TrainConfig
+
+Loop = Callable[["TrainConfig"], Iterator[float]]
+OPTIMIZERS = ("sgd", "adam")
+DEVICE_KINDS = ("cpu", "cuda", "mps")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One training loop and what the API tells about it."""
+
+    id: str
+    loop: Loop
+    title: str  # what it does, in a few English words
+    section: str  # the tutorial heading it comes from
+    devices: tuple[str, ...] = DEVICE_KINDS  # the device kinds it can run on
+    learning_rate: float = 1e-6  # when it takes no optimizer
+    optimizer: str | None = None  # the default optimizer; None: it takes none
+    learning_rates: dict[str, float] = field(default_factory=dict)  # per optimizer
+    dtype: str = "float32"
+    iterations: int = 500
+    shown_with: tuple[type, ...] = ()  # classes whose source comes before the loop's
+
+    def default_learning_rate(self, optimizer: str | None) -> float:
+        """The tutorial's learning rate, for the optimizer when the variant takes one."""
+        return self.learning_rates[optimizer] if optimizer else self.learning_rate
+
+    def defaults(self) -> dict[str, Any]:
+        """The RunCreate values a run of this variant gets when it names none."""
+        return {
+            "device": "auto",
+            "iterations": self.iterations,
+            "learning_rate": self.default_learning_rate(self.optimizer),
+            "optimizer": self.optimizer,
+            "learning_rates": dict(self.learning_rates),  # for a form that switches optimizer
+            "seed": None,
+            "N": 64,
+            "D_in": 1000,
+            "H": 100,
+            "D_out": 10,
+            "dtype": self.dtype,
+        }
+
+    def source(self) -> str:
+        """The loop's Python source, after the classes it trains, without its registration."""
+        parts = [inspect.getsource(cls) for cls in self.shown_with]
+        return "\n\n".join([*parts, undecorated(inspect.getsource(self.loop))])
+
+    def public(self) -> dict[str, Any]:
+        """The entry as /api/variants shows it."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "section": self.section,
+            "devices": list(self.devices),
+            "defaults": self.defaults(),
+            "source": self.source(),
+        }
+
+
+REGISTRY: dict[str, Variant] = {}
+
+
+def register(variant_id: str, **facts: Any) -> Callable[[Loop], Loop]:
+    """Decorate a loop to add it to the registry under `variant_id`, in the tutorial's order."""
+
+    def add(loop: Loop) -> Loop:
+        if variant_id in REGISTRY:
+            raise ValueError(f"variant {variant_id!r} is registered twice")
+        REGISTRY[variant_id] = Variant(variant_id, loop, **facts)
+        return loop
+
+    return add
+
+
+def variant(variant_id: str) -> Variant:
+    """The registered variant, or a KeyError that lists the known ids."""
+    load()
+    try:
+        return REGISTRY[variant_id]
+    except KeyError:
+        raise KeyError(f"'{variant_id}' is not one of {', '.join(REGISTRY)}") from None
+
+
+def variants() -> list[Variant]:
+    """Every registered variant, in the tutorial's order."""
+    load()
+    return list(REGISTRY.values())
+
+
+def load() -> None:
+    """Import the loops, which registers them (torch comes with them, so only when asked)."""
+    import server.training.variants  # noqa: F401
+
+
+def undecorated(source: str) -> str:
+    """A function's source from its `def` line on: a learner reads the loop, not its entry."""
+    lines = textwrap.dedent(source).splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("def "))
+    return "".join(lines[start:])

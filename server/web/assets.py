@@ -1,0 +1,48 @@
+"""Where the pages' templates and static files are, and the Jinja2 environment that renders them.
+
+A wheel carries `templates/` and `static/` inside the package (pyproject force-includes them);
+a source checkout keeps them at the top of the repository, beside `server/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+
+import server
+from server.web.formats import format_count, format_loss, format_rate
+
+
+def asset_dir(name: str) -> Path:
+    """The `templates` or `static` folder: inside the installed package, else the checkout's."""
+    packaged = Path(str(resources.files(server) / name))
+    if packaged.is_dir():
+        return packaged
+    return Path(server.__file__).resolve().parent.parent / name
+
+
+TEMPLATES_DIR, STATIC_DIR = asset_dir("templates"), asset_dir("static")
+
+
+@cache
+def static_url(path: str) -> str:
+    """/static/<path>?v=<hash of its content>: a new file gets a new URL."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The Jinja2 environment, built on first use; everything it renders is escaped."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True,
+        lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )  # fmt: skip
+    env.globals.update(static=static_url, version=server.__version__)
+    env.filters.update(loss=format_loss, rate=format_rate, count=format_count)
+    return Jinja2Templates(env=env)

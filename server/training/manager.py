@@ -154,7 +154,7 @@ class RunManager:
         """Validate a request against this machine, record it, and queue it on its device."""
         device = resolve_device(spec.device, spec.variant, self.devices)
         self.check_size(spec)
-        config = resolve(spec, device)
+        config = resolve(spec, device, threads=torch.get_num_threads())
         run = Run(id=0, config=config, name=spec.name)
         if self._closed:
             raise RuntimeError("the run manager is closed")

@@ -79,6 +79,9 @@ class TrainConfig:
     H: int
     D_out: int
     dtype: str
+    # torch's intra-op threads: the same build and seed give the same losses bit for bit only
+    # with the same count (nn, optim and custom_module drift apart between 1 and 2 threads)
+    threads: int | None = None
 
     def as_dict(self) -> dict:
         """The config as plain JSON-ready values."""
@@ -90,7 +93,7 @@ def random_seed() -> int:
     return secrets.randbelow(2**32)
 
 
-def resolve(spec: RunSpec, device: str) -> TrainConfig:
+def resolve(spec: RunSpec, device: str, threads: int | None = None) -> TrainConfig:
     """Fill every default the tutorial gives; `device` is already resolved."""
     variant = registry.variant(spec.variant)
     optimizer = spec.optimizer or variant.optimizer
@@ -106,6 +109,7 @@ def resolve(spec: RunSpec, device: str) -> TrainConfig:
         optimizer=optimizer,
         seed=seed,
         dtype=dtype,
+        threads=threads,
         **sizes,
     )
 

@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from tests.api.conftest import FINISHED, wait_status
 from tests.conftest import TINY
@@ -28,6 +29,7 @@ def test_create_run_answers_201_with_resolved_config(client):
     assert run["config"] == {
         "variant": "tensors", "device": "cpu", "iterations": 30, "learning_rate": 1e-6,
         "optimizer": None, "seed": 5, "dtype": "float32", **TINY,
+        "threads": torch.get_num_threads(),
     }  # fmt: skip
     final = wait_status(client, run["id"], FINISHED)
     assert final["status"] == "completed" and final["iteration"] == 30

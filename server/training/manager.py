@@ -9,6 +9,7 @@ import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -192,15 +193,9 @@ class RunManager:
         run = self._live.get(run_id)
         return run.public() if run else self.store.get_run(run_id)
 
-    def list_runs(
-        self,
-        status: str | None = None,
-        variant: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[dict], int]:
-        """One page of runs, newest first, live ones as they are now; and how many match."""
-        rows, total = self.store.list_runs(status, variant, limit, offset)
+    def list_runs(self, **query: Any) -> tuple[list[dict], int]:
+        """Store.list_runs's page of runs, with the live ones as they are now."""
+        rows, total = self.store.list_runs(**query)
         return [self.get(row["id"]) or row for row in rows], total
 
     def delete(self, run_id: int) -> bool:

@@ -65,7 +65,7 @@ def read_runs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
-    runs, total = manager.list_runs(status, variant, limit, offset)
+    runs, total = manager.list_runs(status=status, variant=variant, limit=limit, offset=offset)
     return {"runs": runs, "total": total}
 
 

@@ -14,35 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    variant TEXT NOT NULL,
-    name TEXT,
-    config TEXT NOT NULL,
-    device TEXT NOT NULL,
-    status TEXT NOT NULL,
-    iteration INTEGER NOT NULL DEFAULT 0,
-    last_loss REAL,
-    best_loss REAL,
-    iterations_per_second REAL,
-    error TEXT,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL
-);
-CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
--- Losses are kept as float64 blobs, one row per batch the writer received: a million steps
--- read back in a few milliseconds, bit for bit.
-CREATE TABLE IF NOT EXISTS losses (
-    run_id INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    loss BLOB NOT NULL,
-    time BLOB NOT NULL,
-    PRIMARY KEY (run_id, start)
-) WITHOUT ROWID;
-"""
+from server.training.migrations import migrate
+
 RUN_COLUMNS = [
     "variant",
     "name",
@@ -76,12 +49,16 @@ class Store:
         self._writer: threading.Thread | None = None
 
     def open(self) -> None:
-        """Create the schema, mark runs a previous server left unfinished, start the writer."""
+        """Migrate the schema, mark runs a previous server left unfinished, start the writer."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self._connect()
-        with conn:
-            conn.executescript(SCHEMA)
-            mark_interrupted(conn)
+        try:
+            migrate(conn, self.path)
+            with conn:
+                mark_interrupted(conn)
+        except BaseException:
+            conn.close()
+            raise
         self._writer = threading.Thread(
             target=self._write_loop, args=(conn,), name="lossboard-store-writer", daemon=True
         )

@@ -1,0 +1,79 @@
+"""The store's schema versions: ordered migrations, each moving a database one version up."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+# MIGRATIONS[n] takes a database from schema version n to n + 1 (SQLite's user_version). A
+# release that changes the schema appends one; a migration once released is never edited.
+MIGRATIONS: list[tuple[str, ...]] = [
+    # 1: the schema of 0.1.0, which stamped no version. IF NOT EXISTS: on a database that
+    # release wrote, this step creates nothing and only stamps it 1.
+    (
+        """
+        CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            variant TEXT NOT NULL,
+            name TEXT,
+            config TEXT NOT NULL,
+            device TEXT NOT NULL,
+            status TEXT NOT NULL,
+            iteration INTEGER NOT NULL DEFAULT 0,
+            last_loss REAL,
+            best_loss REAL,
+            iterations_per_second REAL,
+            error TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS runs_status ON runs (status)",
+        # Losses are kept as float64 blobs, one row per batch the writer received: a million
+        # steps read back in a few milliseconds, bit for bit.
+        """
+        CREATE TABLE IF NOT EXISTS losses (
+            run_id INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            loss BLOB NOT NULL,
+            time BLOB NOT NULL,
+            PRIMARY KEY (run_id, start)
+        ) WITHOUT ROWID
+        """,
+    ),
+]
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a later lossboard, with a schema this one does not know."""
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The database's schema version: how many migrations it has had."""
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Apply, in order, every migration the database at `path` lacks; the version it is at."""
+    found, known = schema_version(conn), len(MIGRATIONS)
+    if found > known:
+        raise SchemaTooNew(
+            f"{path} has schema version {found}, but this lossboard knows versions up to "
+            f"{known}: it was written by a later release; open it with that one or a newer one"
+        )
+    for target in range(found + 1, known + 1):
+        apply(conn, target)
+    return schema_version(conn)
+
+
+def apply(conn: sqlite3.Connection, target: int) -> None:
+    """Move the database from version target - 1 to target, all of it or none."""
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        if schema_version(conn) != target - 1:  # another process has just migrated it
+            return
+        for sql in MIGRATIONS[target - 1]:
+            conn.execute(sql)
+        conn.execute(f"PRAGMA user_version = {target}")

@@ -1,4 +1,4 @@
-"""A real `lossboard serve` in a subprocess on a free loopback port, for end-to-end tests."""
+"""Plain helpers for the tests: a tiny config, an in-process app, waits, a real server process."""
 
 from __future__ import annotations
 
@@ -7,12 +7,78 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import httpx
+from fastapi.testclient import TestClient
+
+from server.protocol import FINISHED_STATUSES
+from server.settings import Settings
+from server.training.manager import RunManager
+from server.web.app import create_app
+
+# Tiny sizes: fast runs for tests that are about the engine, not the numbers.
+TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
+TINY_ARGS = ["--N", "8", "--D-in", "16", "--H", "16", "--D-out", "1"]  # TINY as `lossboard` flags
+
+# Bound to loopback, the app answers only loopback Host names; TestClient says "testserver".
+TEST_HOSTS = ["testserver"]
 
 START_TRIES = 3  # another process may take the free port before the server binds it
+
+
+class Getter(Protocol):
+    """Anything that GETs a path: a TestClient, an httpx.Client with a base_url, a CLI Server."""
+
+    def get(self, path: str) -> httpx.Response: ...
+
+
+@contextmanager
+def app_client(data_dir, **settings) -> Iterator[TestClient]:
+    """An in-process app on its own data dir; the sandbox warms only if a test evaluates."""
+    options = {"playground_prestart": False, "allowed_hosts": TEST_HOSTS, **settings}
+    with TestClient(create_app(Settings(data_dir=data_dir, **options))) as client:
+        yield client
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> object:
+    """Poll until predicate() is truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.005)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+def wait_finished(manager: RunManager, run_id: int, timeout: float = 60.0) -> dict:
+    """Wait until the run has ended and its final state is stored; return it."""
+
+    def done() -> dict | None:
+        run = manager.get(run_id)
+        ended = run["status"] in FINISHED_STATUSES and manager.live_run(run_id) is None
+        return run if ended else None
+
+    return wait_for(done, timeout)
+
+
+def wait_status(
+    client: Getter,
+    run_id: int,
+    statuses: Sequence[str] = FINISHED_STATUSES,
+    timeout: float = 60.0,
+) -> dict:
+    """Poll GET /api/runs/{run_id} until its status is one of `statuses`; return the run."""
+
+    def check() -> dict | None:
+        run = client.get(f"/api/runs/{run_id}").json()
+        return run if run["status"] in statuses else None
+
+    return wait_for(check, timeout)
 
 
 def free_port() -> int:
@@ -64,6 +130,10 @@ class ServerProcess:
             return list(self.custom_command)
         return [sys.executable, "-m", "server", "serve", "--port", str(self.port),
                 "--data-dir", str(self.data_dir), *self.args]  # fmt: skip
+
+    def get(self, path: str) -> httpx.Response:
+        """GET a path on this server."""
+        return httpx.get(self.url + path, timeout=10)
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)

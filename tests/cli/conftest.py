@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.cli.support import LOSSBOARD, Server, clean_env, image_cmd, serving
-from tests.server_process import free_port
+from tests.helpers import free_port
 
 TOKEN = "s3cret-cli-token"
 

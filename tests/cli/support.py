@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,12 +14,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.server_process import ServerProcess
+from tests.helpers import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-# Tiny sizes: runs finish in a blink; the CLI is under test, not the numbers.
-TINY = ["--N", "8", "--D-in", "16", "--H", "16", "--D-out", "1"]
 LOSSBOARD = [sys.executable, "-m", "server"]
 
 
@@ -41,6 +38,10 @@ class Server:
         """A direct HTTP call, with the token when the server has one."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+
+    def get(self, path: str) -> httpx.Response:
+        """GET a path on this server."""
+        return self.api("GET", path)
 
 
 @contextmanager
@@ -68,17 +69,6 @@ def lossboard(
     return subprocess.run(
         [*LOSSBOARD, *args], env=env, capture_output=True, text=True, timeout=timeout
     )
-
-
-def wait_status(server: Server, run_id: int, statuses: tuple[str, ...], timeout=30) -> dict:
-    """Poll the run until its status is one of `statuses`; return it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = server.api("GET", f"/api/runs/{run_id}").json()
-        if run["status"] in statuses:
-            return run
-        time.sleep(0.02)
-    raise AssertionError(f"run {run_id} never reached {statuses}: {run}")
 
 
 def dockerfile() -> list[tuple[str, str]]:

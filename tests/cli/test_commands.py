@@ -7,8 +7,8 @@ import re
 import signal
 import subprocess
 
-from tests.cli.support import LOSSBOARD, TINY, clean_env, lossboard, serving, wait_status
-from tests.server_process import free_port
+from tests.cli.support import LOSSBOARD, clean_env, lossboard, serving
+from tests.helpers import TINY_ARGS, free_port, wait_status
 
 
 def start_run(server, *args: str) -> int:
@@ -18,14 +18,14 @@ def start_run(server, *args: str) -> int:
 
 
 def test_run_prints_the_new_run_id(server):
-    run_id = start_run(server, "nn", "--iterations", "3", "--seed", "7", *TINY)
+    run_id = start_run(server, "nn", "--iterations", "3", "--seed", "7", *TINY_ARGS)
     run = server.api("GET", f"/api/runs/{run_id}").json()
     assert run["variant"] == "nn"
     assert run["config"]["seed"] == 7
 
 
 def test_run_follow_exits_zero_when_the_run_completes(server):
-    result = lossboard(server, "run", "nn", "--iterations", "200", "--follow", *TINY)
+    result = lossboard(server, "run", "nn", "--iterations", "200", "--follow", *TINY_ARGS)
     assert result.returncode == 0, result.stderr
     run_id = int(result.stdout.splitlines()[0])
     assert f"run {run_id} completed: 200 iterations" in result.stdout
@@ -41,7 +41,7 @@ def test_run_follow_of_a_diverging_run_exits_nonzero_naming_the_iteration(server
 
 
 def test_run_follow_of_a_cancelled_run_exits_nonzero(server):
-    follow = popen_follow(server, "run", "nn", "--iterations", "10000000", "--follow", *TINY)
+    follow = popen_follow(server, "run", "nn", "--iterations", "10000000", "--follow", *TINY_ARGS)
     run_id = int(follow.stdout.readline())
     wait_status(server, run_id, ("running",))
     server.api("POST", f"/api/runs/{run_id}/cancel")
@@ -51,7 +51,7 @@ def test_run_follow_of_a_cancelled_run_exits_nonzero(server):
 
 
 def test_run_follow_interrupted_exits_130_and_leaves_the_run_going(server):
-    follow = popen_follow(server, "run", "nn", "--iterations", "10000000", "--follow", *TINY)
+    follow = popen_follow(server, "run", "nn", "--iterations", "10000000", "--follow", *TINY_ARGS)
     run_id = int(follow.stdout.readline())
     try:
         wait_status(server, run_id, ("running",))
@@ -80,7 +80,7 @@ def popen_follow(server, *args: str) -> subprocess.Popen[str]:
 
 
 def test_runs_lists_runs_in_a_table_filtered_by_variant(server):
-    run_id = start_run(server, "autograd", "--iterations", "2", "--name", "table-me", *TINY)
+    run_id = start_run(server, "autograd", "--iterations", "2", "--name", "table-me", *TINY_ARGS)
     wait_status(server, run_id, ("completed",))
     result = lossboard(server, "runs", "--variant", "autograd", "--limit", "5")
     assert result.returncode == 0, result.stderr
@@ -91,7 +91,7 @@ def test_runs_lists_runs_in_a_table_filtered_by_variant(server):
 
 
 def test_show_prints_the_run_and_its_config(server):
-    run_id = start_run(server, "tensors", "--iterations", "4", "--seed", "4242", *TINY)
+    run_id = start_run(server, "tensors", "--iterations", "4", "--seed", "4242", *TINY_ARGS)
     wait_status(server, run_id, ("completed",))
     result = lossboard(server, "show", str(run_id))
     assert result.returncode == 0, result.stderr
@@ -100,13 +100,13 @@ def test_show_prints_the_run_and_its_config(server):
 
 
 def test_show_json_prints_the_run_public_json(server):
-    run_id = start_run(server, "tensors", "--iterations", "2", *TINY)
+    run_id = start_run(server, "tensors", "--iterations", "2", *TINY_ARGS)
     result = lossboard(server, "show", str(run_id), "--json")
     assert json.loads(result.stdout)["id"] == run_id
 
 
 def test_cancel_stops_a_running_run(server):
-    run_id = start_run(server, "nn", "--iterations", "10000000", *TINY)
+    run_id = start_run(server, "nn", "--iterations", "10000000", *TINY_ARGS)
     wait_status(server, run_id, ("running",))
     result = lossboard(server, "cancel", str(run_id))
     assert result.returncode == 0, result.stderr
@@ -114,7 +114,7 @@ def test_cancel_stops_a_running_run(server):
 
 
 def test_export_csv_writes_every_step_to_a_file(server, tmp_path):
-    run_id = start_run(server, "nn", "--iterations", "50", *TINY)
+    run_id = start_run(server, "nn", "--iterations", "50", *TINY_ARGS)
     wait_status(server, run_id, ("completed",))
     out = tmp_path / "losses.csv"
     result = lossboard(server, "export", str(run_id), "--format", "csv", "-o", str(out))
@@ -125,7 +125,7 @@ def test_export_csv_writes_every_step_to_a_file(server, tmp_path):
 
 
 def test_export_json_goes_to_stdout_without_o(server):
-    run_id = start_run(server, "autograd", "--iterations", "5", *TINY)
+    run_id = start_run(server, "autograd", "--iterations", "5", *TINY_ARGS)
     wait_status(server, run_id, ("completed",))
     result = lossboard(server, "export", str(run_id), "--format", "json")
     body = json.loads(result.stdout)
@@ -151,7 +151,7 @@ def test_run_follow_exits_nonzero_when_the_server_stops(tmp_path):
     port = free_port()
     command = [*LOSSBOARD, "serve", "--port", str(port), "--data-dir", str(tmp_path)]
     with serving(command, port, clean_env(), tmp_path) as own:
-        follow = popen_follow(own, "run", "nn", "--iterations", "10000000", "--follow", *TINY)
+        follow = popen_follow(own, "run", "nn", "--iterations", "10000000", "--follow", *TINY_ARGS)
         run_id = int(follow.stdout.readline())
         wait_status(own, run_id, ("running",))
     _, err = follow.communicate(timeout=30)  # the server has stopped: its run is interrupted

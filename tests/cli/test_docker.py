@@ -11,7 +11,7 @@ import yaml
 
 from tests.cli.conftest import TOKEN
 from tests.cli.support import BIN, ROOT, clean_env, dockerfile, image_cmd, instruction
-from tests.server_process import free_port
+from tests.helpers import free_port
 
 
 def test_hadolint_passes():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.cli.conftest import TOKEN
-from tests.cli.support import TINY, Server, lossboard
-from tests.server_process import free_port
+from tests.cli.support import Server, lossboard
+from tests.helpers import TINY_ARGS, free_port
 
 
 def assert_one_line(stderr: str, text: str) -> None:
@@ -21,21 +21,21 @@ def test_unreachable_server_is_one_line():
 
 
 def test_missing_token_is_one_line_naming_the_fix(token_server):
-    result = lossboard(token_server, "run", "nn", "--iterations", "1", *TINY)
+    result = lossboard(token_server, "run", "nn", "--iterations", "1", *TINY_ARGS)
     assert result.returncode == 1
     assert_one_line(result.stderr, "a valid token is required")
     assert "LOSSBOARD_TOKEN" in result.stderr
 
 
 def test_token_reaches_the_api_and_the_websocket(token_server):
-    args = ("run", "nn", "--iterations", "20", "--follow", *TINY)
+    args = ("run", "nn", "--iterations", "20", "--follow", *TINY_ARGS)
     result = lossboard(token_server, *args, token=TOKEN)
     assert result.returncode == 0, result.stderr
     assert "completed: 20 iterations" in result.stdout
 
 
 def test_token_flag_overrides_the_environment(token_server):
-    args = ("run", "nn", "--iterations", "1", "--token", TOKEN, *TINY)
+    args = ("run", "nn", "--iterations", "1", "--token", TOKEN, *TINY_ARGS)
     result = lossboard(token_server, *args, token="wrong")
     assert result.returncode == 0, result.stderr
 

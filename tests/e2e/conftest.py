@@ -19,7 +19,7 @@ import pytest
 
 from server.training.spec import RunSpec, resolve
 from server.training.store import Store
-from tests.server_process import ServerProcess
+from tests.helpers import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.conftest import TINY, app_client, wait_for
+from tests.helpers import TINY, app_client, wait_for
 
 pytestmark = [
     pytest.mark.gpu,

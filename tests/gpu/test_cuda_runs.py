@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from server.training.spec import RunSpec
-from tests.conftest import wait_finished, wait_for
+from tests.helpers import wait_finished, wait_for
 
 pytestmark = [
     pytest.mark.gpu,

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from server.web.assets import STATIC_DIR
 from server.web.formats import format_loss
-from tests.conftest import app_client
+from tests.helpers import app_client
 
 EVIL = "<script>alert(1)</script>"
 TINY = {"N": 2, "D_in": 3, "H": 4, "D_out": 1, "iterations": 3}

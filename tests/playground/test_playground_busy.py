@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.playground.sandbox import PlaygroundError, SandboxPool
+from tests.helpers import wait_for
 from tests.playground.conftest import make_app, post, values
 
 SLOW = "a = torch.randn(2000, 2000)\nfor i in range(1000):\n    b = a @ a"
@@ -28,19 +29,11 @@ def single_client(single_pool):
         yield client
 
 
-def wait_until(condition, timeout_s: float = 10.0) -> None:
-    """Poll until a condition holds."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.005)
-
-
 def test_pool_busy_answers_429_at_once(single_client, single_pool):
     answers = []
     slow = threading.Thread(target=lambda: answers.append(post(single_client, SLOW)))
     slow.start()
-    wait_until(lambda: single_pool.busy == 1)
+    wait_for(lambda: single_pool.busy == 1)
     started = time.monotonic()
     response = post(single_client, "1 + 1")
     assert response.status_code == 429
@@ -52,7 +45,7 @@ def test_pool_busy_answers_429_at_once(single_client, single_pool):
 
 def test_pool_dead_zygote_is_replaced(single_client, single_pool):
     os.kill(single_pool.zygote_pid, signal.SIGKILL)
-    wait_until(lambda: not single_pool.zygote_alive)
+    wait_for(lambda: not single_pool.zygote_alive)
     assert values(single_client, "1 + 1") == [{"type": "python", "repr": "2"}]
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from server.training import registry
 from server.training.devices import Device
 from server.training.spec import ConfigError, RunSpec
-from tests.conftest import TINY, wait_finished, wait_for
+from tests.helpers import TINY, wait_finished, wait_for
 
 MISSING = object()
 

@@ -7,7 +7,7 @@ import numpy as np
 from server.training.manager import RunManager
 from server.training.spec import RunSpec
 from server.training.store import Store
-from tests.conftest import TINY, wait_finished
+from tests.helpers import TINY, wait_finished
 
 
 def test_reopened_store_returns_the_same_losses(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.api.conftest import TOKEN, wait_status
-from tests.conftest import TINY
+from tests.helpers import TINY, wait_status
+from tests.web.conftest import TOKEN
 
 GOOD = {"Authorization": f"Bearer {TOKEN}"}
 BAD_HEADERS = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},

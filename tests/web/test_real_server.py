@@ -14,11 +14,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import TINY, wait_for
-from tests.server_process import ServerProcess
+from tests.helpers import TINY, ServerProcess, wait_for, wait_status
 
 pytestmark = pytest.mark.e2e
-FINISHED = ("completed", "cancelled", "failed", "diverged", "interrupted")
 
 
 @pytest.fixture
@@ -31,14 +29,6 @@ def post_run(server: ServerProcess, **body) -> dict:
     response = httpx.post(f"{server.url}/api/runs", json=body)
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def wait_finished(url: str, run_id: int, timeout: float = 60) -> dict:
-    def check():
-        run = httpx.get(f"{url}/api/runs/{run_id}").json()
-        return run if run["status"] in FINISHED else None
-
-    return wait_for(check, timeout)
 
 
 def follow(ws_url: str, run_id: int, after: int = -1) -> tuple[list[int], list[dict], int]:
@@ -94,7 +84,7 @@ def test_real_server_subscribers_of_one_run_get_its_exact_losses(server):
 def test_real_server_reconnect_after_gets_the_rest(server):
     run = httpx.post(f"{server.url}/api/runs", json={"variant": "nn", "iterations": 3000,
                                                      **TINY}).json()  # fmt: skip
-    wait_finished(server.url, run["id"])
+    wait_status(server, run["id"])
     steps, _, code = follow(server.ws_url, run["id"], after=1234)
     assert steps == list(range(1235, 3000)) and code == 1000
 
@@ -104,10 +94,10 @@ def test_real_server_unknown_run_closes_4404(server):
     assert code == 4404
 
 
-def run_seconds(url: str, run_id: int) -> float:
+def run_seconds(server: ServerProcess, run_id: int) -> float:
     from datetime import datetime
 
-    run = wait_finished(url, run_id)
+    run = wait_status(server, run_id)
     assert run["status"] == "completed"
     started, finished = (datetime.fromisoformat(run[k]) for k in ("started_at", "finished_at"))
     return (finished - started).total_seconds()
@@ -116,7 +106,7 @@ def run_seconds(url: str, run_id: int) -> float:
 def test_stalled_subscribers_neither_slow_the_run_nor_grow_memory(server):
     body = {"variant": "tensors", "iterations": 50_000, "seed": 1, **TINY}
     baseline = httpx.post(f"{server.url}/api/runs", json=body).json()
-    alone = run_seconds(server.url, baseline["id"])
+    alone = run_seconds(server, baseline["id"])
     rss_before = server.rss_bytes()
 
     run = httpx.post(f"{server.url}/api/runs", json=body).json()
@@ -124,7 +114,7 @@ def test_stalled_subscribers_neither_slow_the_run_nor_grow_memory(server):
         for _ in range(10):  # they never read: the kernel's buffers fill, each one's sends wait
             ws = connect(f"{server.ws_url}/ws/runs/{run['id']}", max_queue=1, close_timeout=0.2)
             stack.enter_context(ws)
-        watched = run_seconds(server.url, run["id"])
+        watched = run_seconds(server, run["id"])
         growth = server.rss_bytes() - rss_before
     print(f"stalled: alone {alone:.2f} s, watched {watched:.2f} s, RSS +{growth / 2**20:.1f} MiB")
     assert watched < alone * 2 + 1, (alone, watched)  # a blocked run would never finish
@@ -137,7 +127,7 @@ def test_restart_keeps_finished_runs_and_marks_cut_run_interrupted(tmp_path):
     data = tmp_path / "data"
     with ServerProcess(data) as server:
         done = post_run(server, variant="autograd", iterations=400)
-        wait_finished(server.url, done["id"])
+        wait_status(server, done["id"])
         cut = post_run(server, variant="tensors", iterations=10**7, **TINY)
         wait_for(lambda: httpx.get(f"{server.url}/api/runs/{cut['id']}").json()["iteration"] > 50)
         before = httpx.get(f"{server.url}/api/runs/{done['id']}/losses").json()

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.api.conftest import FINISHED, wait_status
-from tests.conftest import TINY
+from tests.helpers import TINY, wait_status
 
 LONG = {"variant": "tensors", "iterations": 1_000_000, **TINY}
 
@@ -31,7 +30,7 @@ def test_create_run_answers_201_with_resolved_config(client):
         "optimizer": None, "seed": 5, "dtype": "float32", **TINY,
         "threads": torch.get_num_threads(),
     }  # fmt: skip
-    final = wait_status(client, run["id"], FINISHED)
+    final = wait_status(client, run["id"])
     assert final["status"] == "completed" and final["iteration"] == 30
     assert final["started_at"] <= final["finished_at"] and final["created_at"].endswith("Z")
 
@@ -39,7 +38,7 @@ def test_create_run_answers_201_with_resolved_config(client):
 def test_read_runs_newest_first_with_filters(client):
     ids = [start(client, variant=v, iterations=3)["id"] for v in ("numpy", "nn", "nn")]
     for run_id in ids:
-        wait_status(client, run_id, FINISHED)
+        wait_status(client, run_id)
     page = client.get("/api/runs").json()
     assert [r["id"] for r in page["runs"]] == ids[::-1] and page["total"] == 3
     page = client.get("/api/runs", params={"variant": "nn", "limit": 1}).json()
@@ -50,7 +49,7 @@ def test_read_runs_newest_first_with_filters(client):
 
 def test_losses_after_gives_every_later_step(client):
     run = start(client, iterations=120, seed=1)
-    wait_status(client, run["id"], FINISHED)
+    wait_status(client, run["id"])
     whole = client.get(f"/api/runs/{run['id']}/losses").json()
     assert whole["step"] == list(range(120)) and whole["decimated"] is False
     assert whole["time"] == sorted(whole["time"])
@@ -83,7 +82,7 @@ def test_cancel_is_idempotent_and_stops_the_run(client):
     assert client.post(f"/api/runs/{run['id']}/cancel").status_code == 202
     again = client.post(f"/api/runs/{run['id']}/cancel")
     assert again.status_code == 202
-    final = wait_status(client, run["id"], FINISHED)
+    final = wait_status(client, run["id"])
     assert final["status"] == "cancelled"
     assert client.post(f"/api/runs/{run['id']}/cancel").json()["status"] == "cancelled"
 
@@ -96,7 +95,7 @@ def test_delete_live_run_conflicts_and_finished_run_goes(client):
         assert response.status_code == 409 and "cancel it first" in response.json()["detail"]
     client.post(f"/api/runs/{queued['id']}/cancel")
     client.post(f"/api/runs/{run['id']}/cancel")
-    wait_status(client, run["id"], FINISHED)
+    wait_status(client, run["id"])
     assert client.get(f"/api/runs/{run['id']}").json()["iteration"] > 0
     assert client.delete(f"/api/runs/{run['id']}").status_code == 204
     assert client.get(f"/api/runs/{run['id']}").status_code == 404
@@ -106,7 +105,7 @@ def test_delete_live_run_conflicts_and_finished_run_goes(client):
 
 def test_export_csv_and_json_hold_every_loss(client):
     run = start(client, iterations=50, seed=2)
-    wait_status(client, run["id"], FINISHED)
+    wait_status(client, run["id"])
     losses = client.get(f"/api/runs/{run['id']}/losses").json()
     response = client.get(f"/api/runs/{run['id']}/export", params={"format": "csv"})
     assert "attachment" in response.headers["content-disposition"]

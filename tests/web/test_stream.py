@@ -8,8 +8,7 @@ from typing import NamedTuple
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.api.conftest import FINISHED, wait_status
-from tests.conftest import TINY
+from tests.helpers import TINY, wait_status
 
 STREAMED = {"variant": "tensors", "iterations": 20_000, **TINY}
 
@@ -66,7 +65,7 @@ def test_reconnect_with_after_gets_exactly_the_rest(client):
 
 def test_finished_run_replays_from_the_store(client):
     run = client.post("/api/runs", json={**STREAMED, "iterations": 300}).json()
-    wait_status(client, run["id"], FINISHED)
+    wait_status(client, run["id"])
     with client.websocket_connect(f"/ws/runs/{run['id']}?after=99") as ws:
         steps, runs, code, _ = collect(ws)
     assert steps == list(range(100, 300)) and code == 1000

@@ -1,8 +1,9 @@
-"""The SQLite store: bit-identical losses across a reopen, and runs cut by a stop."""
+"""The SQLite store: bit-identical losses across a reopen, runs cut by a stop, a full disk."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from server.training.manager import RunManager
 from server.training.spec import RunSpec
@@ -90,3 +91,16 @@ def test_delete_run_removes_its_losses(store):
     assert store.delete_run(run_id) is True
     assert store.get_run(run_id) is None and len(store.read_losses(run_id)[1]) == 0
     assert store.delete_run(run_id) is False
+
+
+def test_writer_survives_a_full_database_and_keeps_serving(store):
+    run_id = store.create_run({"variant": "numpy", "config": {}, "device": "cpu",
+                               "status": "running", "created_at": 0})  # fmt: skip
+    store.submit(lambda conn: conn.execute("PRAGMA max_page_count = 1")).result(10)
+    big = np.ones(100_000).tobytes()
+    with pytest.raises(Exception, match="full"):
+        store.append_losses(run_id, 0, big, big).result(10)
+    store.submit(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823")).result(10)
+    store.append_losses(run_id, 100_000, big, big).result(10)  # the writer is still there
+    steps, loss, _ = store.read_losses(run_id)
+    assert steps[0] == 100_000 and len(loss) == 100_000  # the lost batch leaves a gap

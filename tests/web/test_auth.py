@@ -1,10 +1,14 @@
-"""With a token set: mutating routes and every websocket need it; reads and /healthz don't."""
+"""Who may call: with a token set, writes and every websocket need it (reads and /healthz
+don't); a loopback bind answers only loopback Host names; other sites' pages may not write."""
 
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from server.settings import Settings
+from server.web.app import create_app
 from tests.helpers import TINY, wait_status
 from tests.web.conftest import TOKEN
 
@@ -64,3 +68,34 @@ def test_playground_refuses_missing_or_wrong_token(token_client):
         )
     answer = token_client.post("/api/playground/eval", json=cell, headers=GOOD)
     assert answer.status_code == 200 and answer.json()["outputs"][0]["value"]["type"] == "tensor"
+
+
+def test_other_hosts_are_refused_on_a_loopback_bind(tmp_path):
+    settings = Settings(data_dir=tmp_path, playground_prestart=False)  # host 127.0.0.1
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/api/runs").status_code == 200
+        rebound = client.post("/api/runs", json={"variant": "numpy", **TINY},
+                              headers={"host": "attacker.example:8000"})  # fmt: skip
+        assert rebound.status_code == 400
+        assert client.get("/api/runs").json()["total"] == 0
+
+
+def test_other_sites_pages_cannot_write(client):
+    run = client.post("/api/runs", json={**RUN, "iterations": 10**7}).json()
+    evil = {"origin": "http://evil.example"}
+    assert client.post(f"/api/runs/{run['id']}/cancel", headers=evil).status_code == 403
+    assert client.post("/api/runs", json=RUN, headers=evil).status_code == 403
+    same = {"origin": "http://testserver"}
+    assert client.post(f"/api/runs/{run['id']}/cancel", headers=same).status_code == 202
+    wait_status(client, run["id"])
+
+
+def test_other_sites_pages_cannot_open_sockets(client):
+    evil = {"origin": "http://evil.example"}
+    with (
+        client.websocket_connect("/ws/runs", headers=evil) as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        ws.receive_json()
+    assert closed.value.code == 4403

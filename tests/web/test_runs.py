@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers import TINY, wait_status
+from tests.helpers import TINY, wait_for, wait_status
 
 LONG = {"variant": "tensors", "iterations": 1_000_000, **TINY}
+FAST = {"variant": "numpy", "iterations": 3_000_000, "N": 1, "D_in": 1, "H": 1, "D_out": 1}
 
 
 def start(client, **fields) -> dict:
@@ -188,3 +189,45 @@ def test_malformed_json_is_422(client):
 )  # fmt: skip
 def test_bad_query_is_422(client, path, params):
     assert client.get(path, params=params).status_code == 422
+
+
+def test_live_losses_and_export_stay_consistent_while_the_run_appends(client):
+    run = client.post("/api/runs", json=FAST).json()
+    wait_for(lambda: client.get(f"/api/runs/{run['id']}").json()["iteration"] > 1000)
+    for _ in range(30):
+        body = client.get(f"/api/runs/{run['id']}/losses", params={"max_points": 100}).json()
+        assert len(body["step"]) == len(body["loss"]) == len(body["time"])
+        export = client.get(f"/api/runs/{run['id']}/export", params={"format": "json"})
+        assert export.status_code == 200
+    client.post(f"/api/runs/{run['id']}/cancel")
+    wait_status(client, run["id"])
+
+
+def test_stored_gap_keeps_step_numbers_in_losses_and_replay(client):
+    store = client.app.state.manager.store
+    run_id = store.create_run({"variant": "numpy", "config": {}, "device": "cpu",
+                               "status": "completed", "created_at": 0})  # fmt: skip
+    for start in (0, 10):  # steps 5..9 were never stored
+        values = np.arange(start, start + 5, dtype=float)
+        store.append_losses(run_id, start, values.tobytes(), values.tobytes())
+    store.flush()
+    body = client.get(f"/api/runs/{run_id}/losses").json()
+    assert body["step"] == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]
+    assert body["loss"] == [float(s) for s in body["step"]]
+    with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
+        messages = [ws.receive_json() for _ in range(4)]
+    starts = [(m["start"], len(m["loss"])) for m in messages if m["type"] == "points"]
+    assert starts == [(0, 5), (10, 5)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/runs/99999999999999999999", "/api/runs/-1", "/api/runs/99999999999999999999/losses"],
+)
+def test_ids_past_sqlite_range_are_422(client, path):
+    assert client.get(path).status_code == 422
+
+
+@pytest.mark.parametrize("ids", ["²", "99999999999999999999", "1,x"])
+def test_compare_with_odd_ids_is_a_400_page(client, ids):
+    assert client.get("/compare", params={"ids": ids}).status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import NamedTuple
 
@@ -108,3 +109,18 @@ def test_all_runs_socket_sends_progress_at_most_once_a_second(client):
     assert iterations == sorted(iterations) and iterations[-1] > iterations[0]
     # three progress messages take two throttle intervals at least: the run got far
     assert iterations[-1] - iterations[0] > 1_000
+
+
+def test_stream_failure_closes_1011_and_is_logged(client, monkeypatch, caplog):
+    async def broken(run_id, after, send):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(client.app.state.hub, "follow_run", broken)
+    with (
+        caplog.at_level(logging.ERROR),
+        client.websocket_connect("/ws/runs/1") as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        ws.receive_json()
+    assert closed.value.code == 1011
+    assert "websocket stream failed" in caplog.text

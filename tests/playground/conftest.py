@@ -17,15 +17,10 @@ TIMEOUT_S = 2.0
 
 
 def make_app(pool: SandboxPool) -> FastAPI:
-    """An app with only the playground route (and a health check) on the given pool."""
+    """An app with only the playground route, on the given pool."""
     app = FastAPI()
     app.include_router(router)
     app.state.playground = pool
-
-    @app.get("/healthz")
-    def read_health() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from server.playground.sandbox import host_cuda_devices
 from server.web.assets import STATIC_DIR
-from tests.playground.conftest import post
+from tests.playground.conftest import post, run
 
 CELL = re.compile(r'\{\s*id: "([\w-]+)",\s*title: "([^"]+)",\s*code: `([^`]*)`,\s*\}')
 # what each cell must show: its outputs' sources, and which of them share one storage
@@ -50,5 +50,10 @@ def test_page_cell_runs(client, cell_id):
     assert outputs, "a picker cell should show at least one Out card"
     if cell_id in EXPECTED:
         assert [output["source"] for output in outputs] == EXPECTED[cell_id]
-    storages = [outputs[i]["value"]["storage"] for i in SHARED.get(cell_id, [])]
-    assert len(set(storages)) <= 1
+
+
+@pytest.mark.parametrize("cell_id", sorted(SHARED))
+def test_page_cell_outputs_share_one_storage(client, cell_id):
+    outputs = run(client, page_cells()[cell_id])["outputs"]
+    storages = {outputs[i]["value"]["storage"] for i in SHARED[cell_id]}
+    assert len(storages) == 1, storages

@@ -50,9 +50,12 @@ def test_variant_float64_starts_from_the_float32_data():
     assert f64[0] == pytest.approx(f32[0], rel=1e-6)
 
 
-def test_numpy_seed_past_32_bits_is_reproducible():
+def test_numpy_seed_past_32_bits_keeps_every_bit():
     big = 2**63 - 1
-    assert variant_losses("numpy", big, iterations=3) == variant_losses("numpy", big, iterations=3)
+    losses = variant_losses("numpy", big, iterations=3)
+    assert losses == variant_losses("numpy", big, iterations=3)
+    assert losses != variant_losses("numpy", big & 0xFFFFFFFF, iterations=3)  # low word alone
+    assert losses != variant_losses("numpy", big - 2**32, iterations=3)  # another high word
 
 
 @pytest.mark.parametrize("variant", ["nn", "custom_module"])

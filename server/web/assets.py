@@ -15,7 +15,7 @@ import jinja2
 from fastapi.templating import Jinja2Templates
 
 import server
-from server.web.formats import format_count, format_loss, format_rate
+from server.protocol import page_constants
 
 
 def asset_dir(name: str) -> Path:
@@ -43,6 +43,6 @@ def templates() -> Jinja2Templates:
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True,
         lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )  # fmt: skip
-    env.globals.update(static=static_url, version=server.__version__)
-    env.filters.update(loss=format_loss, rate=format_rate, count=format_count)
+    # numbers are formatted by the pages' JS alone, from the raw values the templates give it
+    env.globals.update(static=static_url, version=server.__version__, constants=page_constants())
     return Jinja2Templates(env=env)

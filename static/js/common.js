@@ -1,7 +1,16 @@
-// Shared by every page: the token, the API and its sockets, number formats, small DOM helpers.
+// Shared by every page: what the server rendered into it, the token, the API and its sockets,
+// and small DOM helpers.
+import { fmtCount, fmtLoss, fmtRate } from "./numbers.js";
 
 const TOKEN_KEY = "lossboard.token";
-export const LIVE_STATUSES = new Set(["queued", "running"]);
+const readJson = (id) => JSON.parse(document.getElementById(id).textContent);
+// The run statuses and websocket close codes as the server defines them.
+const CONSTANTS = readJson("lossboard-constants");
+export const LIVE_STATUSES = new Set(CONSTANTS.live);
+export const CLOSE = CONSTANTS.close; // by name: DONE, UNAUTHORIZED, UNKNOWN_RUN, ...
+// What the server knew as it rendered this page (its runs, the variants, whether it needs a
+// token), so that the page does not ask again.
+export const PAGE_DATA = readJson("page-data");
 
 // A token given in the URL (?token=...) is kept for this tab only, then taken out of the URL.
 export function initToken() {
@@ -94,51 +103,13 @@ export function showBanner(text) {
   banner.hidden = !text;
 }
 
+export function showTokenNeeded() {
+  showBanner("This server needs a token: open the page as …?token=<token> to start or follow runs.");
+}
+
 // When the server wants a token and this tab has none, say how to give it one.
-export async function checkAuth() {
-  const system = await api("/api/system");
-  if (system.auth_required && !token()) {
-    showBanner("This server needs a token: open the page as …?token=<token> to start or follow runs.");
-  }
-  return system;
-}
-
-// ---- numbers as people read them
-
-// Loss: exponent form when big or tiny (1.234e7), else 4 significant digits.
-export function fmtLoss(value) {
-  if (value === null || value === undefined || Number.isNaN(value)) return "—";
-  if (value !== 0 && (Math.abs(value) >= 1e4 || Math.abs(value) < 1e-3)) {
-    const [mantissa, exponent] = value.toExponential(3).split("e");
-    return `${mantissa}e${Number(exponent)}`;
-  }
-  return String(Number(value.toPrecision(4)));
-}
-
-const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-
-export function fmtInt(value) {
-  return value === null || value === undefined ? "—" : integer.format(value);
-}
-
-const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
-
-// Iteration counts: exact below 100,000, then 250.3K, 1M.
-export function fmtCount(value) {
-  return value < 100_000 ? integer.format(value) : compact.format(value);
-}
-
-export function fmtRate(value) {
-  if (value === null || value === undefined) return "—";
-  return value >= 100 ? integer.format(value) : String(Number(value.toPrecision(3)));
-}
-
-export function fmtSeconds(seconds) {
-  if (seconds === null || seconds === undefined || seconds < 0) return "—";
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const m = Math.floor(seconds / 60);
-  const s = Math.floor(seconds % 60);
-  return m < 60 ? `${m} min ${s} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+export function checkAuth() {
+  if (PAGE_DATA.auth_required && !token()) showTokenNeeded();
 }
 
 // Seconds a run has trained: to its end, or to now while it runs.

@@ -1,63 +1,34 @@
-// Runs compared: their curves in one chart, one websocket each for those still running.
-import {
-  advance, api, checkAuth, fill, follow, initToken, isNewer, runFields, setLive,
-} from "./common.js";
+// Runs compared: their curves in one chart, each fed by its own websocket.
+import { checkAuth, fill, initToken, isNewer, PAGE_DATA, runFields } from "./common.js";
+import { feedRun } from "./feed.js";
 import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
 
-const HISTORY_POINTS = 2000;
-const page = document.getElementById("page");
-const ids = page.dataset.runIds.split(",").map(Number);
-const rows = new Map(ids.map((id) => [id, document.querySelector(`tr[data-id="${id}"]`)]));
-
-function label(id) {
-  const row = rows.get(id);
-  const variant = row.querySelector(".variant").textContent;
-  return `#${id} ${variant}`;
-}
-
-const lines = ids.map((id, i) => ({
-  id, label: label(id), color: PALETTE[i % PALETTE.length], series: new LossSeries(),
+const lines = PAGE_DATA.runs.map((run, i) => ({
+  run: null,
+  row: document.querySelector(`tr[data-id="${run.id}"]`),
+  label: `#${run.id} ${run.variant}`,
+  color: PALETTE[i % PALETTE.length],
+  series: new LossSeries(),
 }));
-const chart = new LossChart(document.getElementById("chart"), lines);
 
 function showRun(line, run) {
   if (!isNewer(run, line.run)) return;
   line.run = run;
-  const row = rows.get(line.id);
-  row.dataset.status = run.status;
-  fill(row, runFields(run));
+  line.row.dataset.status = run.status;
+  fill(line.row, runFields(run));
 }
 
-function followLine(line) {
-  follow(`/ws/runs/${line.id}`, {
-    params: () => ({ after: line.series.lastStep }),
-    onOpen: () => setLive("live"),
-    onMessage: (message) => {
-      if (message.type === "run") {
-        showRun(line, message.run);
-      } else if (message.type === "points") {
-        line.series.addPoints(message);
-        chart.update();
-        showRun(line, advance(line.run, message));
-      }
-    },
-    shouldRetry: (event) => ![1000, 4401, 4404].includes(event.code),
-  });
-}
-
-async function main() {
+function main() {
   initToken();
   checkAuth();
+  const chart = new LossChart(document.getElementById("chart"), lines);
   bindControls(chart);
-  for (const line of lines) {
-    rows.get(line.id).querySelector(".swatch").style.background = line.color;
-  }
-  const histories = await Promise.all(
-    lines.map((line) => api(`/api/runs/${line.id}/losses?max_points=${HISTORY_POINTS}`)),
-  );
-  histories.forEach((history, i) => lines[i].series.addHistory(history));
-  chart.update();
-  lines.forEach(followLine);
+  PAGE_DATA.runs.forEach((run, i) => {
+    const line = lines[i];
+    line.row.querySelector(".swatch").style.background = line.color;
+    showRun(line, run);
+    feedRun(run, line.series, chart, (next) => showRun(line, next));
+  });
 }
 
 main();

@@ -1,18 +1,19 @@
-// The dashboard: a form that starts runs, and the runs list kept live by /ws/runs.
+// The dashboard: a form that starts runs, and the runs list kept live by /ws/runs. The variants,
+// devices and newest runs come rendered into the page.
 import {
-  api, ApiError, checkAuth, fill, follow, initToken, isNewer, LIVE_STATUSES, runFields, setLive,
-  showBanner,
+  api, ApiError, checkAuth, CLOSE, fill, follow, initToken, isNewer, LIVE_STATUSES, PAGE_DATA,
+  runFields, setLive, showBanner, showTokenNeeded,
 } from "./common.js";
+import { fmtInt } from "./numbers.js";
 
 const form = document.getElementById("run-form");
 const tbody = document.getElementById("runs-body");
 const rowTemplate = document.getElementById("run-row-template");
 const compareButton = document.getElementById("compare-selected");
-const rows = new Map([...tbody.children].map((tr) => [Number(tr.dataset.id), tr]));
+const { variants, devices } = PAGE_DATA;
+const rows = new Map(); // run id -> its <tr>
 const shown = new Map(); // run id -> the run as its row shows it
-let variants = [];
-let devices = [];
-let total = Number.parseInt(document.getElementById("runs-total").textContent, 10) || 0;
+let total = 0;
 
 // ---- the form
 
@@ -128,7 +129,7 @@ function randomSeed() {
 }
 
 // Every variant with the form's iterations, sizes and one seed; then compare them.
-async function runAllSix() {
+async function runAll() {
   clearErrors();
   const values = readForm();
   const seed = values.seed ?? randomSeed();
@@ -139,7 +140,8 @@ async function runAllSix() {
   try {
     for (const variant of variants) {
       const device = chosen && variant.devices.includes(chosen.kind) ? chosen.id : "auto";
-      const run = await submitRun({ variant: variant.id, device, ...shared, name: `all six · seed ${seed}` });
+      const name = `all ${variants.length} · seed ${seed}`;
+      const run = await submitRun({ variant: variant.id, device, ...shared, name });
       ids.push(run.id);
     }
   } catch (error) {
@@ -186,16 +188,25 @@ function removeRun(id) {
 
 function setTotal(n) {
   total = Math.max(n, 0);
-  document.getElementById("runs-total").textContent = `${total} in all`;
+  document.getElementById("runs-total").textContent = `${fmtInt(total)} in all`;
   document.getElementById("runs-empty").hidden = rows.size > 0;
 }
 
-async function loadRuns() {
-  const page = await api("/api/runs?limit=50");
-  const ids = new Set(page.runs.map((run) => run.id));
+// A page of runs, newest first: rows for them, and none for runs that are gone.
+function showRuns({ runs, total: count }) {
+  const ids = new Set(runs.map((run) => run.id));
   for (const id of [...rows.keys()]) if (!ids.has(id)) removeRun(id);
-  for (const run of page.runs) showRun(run);
-  setTotal(page.total);
+  for (const run of runs) showRun(run);
+  setTotal(count);
+}
+
+async function refresh(id) {
+  try {
+    showRun(await api(`/api/runs/${id}`));
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    removeRun(id);
+  }
 }
 
 async function onRowClick(event) {
@@ -227,30 +238,36 @@ function updateCompareButton() {
   compareButton.textContent = n ? `Compare selected (${n})` : "Compare selected";
 }
 
+// /ws/runs names the runs live when it opens, then each change. A run shown live may have ended
+// before that (after the page was rendered, or while the socket was down), so ask about those;
+// after a reconnect, ask for the whole list: runs may also have come and gone meanwhile.
 function followRuns() {
   let opened = 0;
   follow("/ws/runs", {
     onOpen: () => {
       setLive("live");
-      if (opened++) loadRuns(); // a reconnect: catch up on what was missed
+      if (opened++) {
+        api(`/api/runs?limit=${PAGE_DATA.limit}`).then(showRuns);
+      } else {
+        for (const [id, run] of shown) if (LIVE_STATUSES.has(run.status)) refresh(id);
+      }
     },
     onMessage: (message) => message.type === "run" && showRun(message.run),
     onClose: (event) => {
       setLive("offline");
-      if (event.code === 4401) showBanner("The server needs a token: open the page as …?token=<token>.");
+      if (event.code === CLOSE.UNAUTHORIZED) showTokenNeeded();
     },
-    shouldRetry: (event) => event.code !== 4401,
+    shouldRetry: (event) => event.code !== CLOSE.UNAUTHORIZED,
   });
 }
 
-async function main() {
-  initToken();
-  [{ devices }, variants] = await Promise.all([checkAuth(), api("/api/variants")]);
+// The form's choices and handlers; its buttons stay disabled until then.
+function setUpForm() {
   const select = input("variant");
   select.replaceChildren(...variants.map((v) => option(v.id, `${v.id} — ${v.section}`)));
   input("optimizer").replaceChildren(option("sgd", "SGD"), option("adam", "Adam"));
   input("dtype").replaceChildren(option("float32", "float32"), option("float64", "float64"));
-  select.value = variants.some((v) => v.id === "autograd") ? "autograd" : variants[0].id;
+  select.value = PAGE_DATA.form_variant;
   applyDefaults(true);
   select.addEventListener("change", () => applyDefaults());
   input("optimizer").addEventListener("change", () => {
@@ -258,14 +275,20 @@ async function main() {
     input("learning_rate").value = String(rates[input("optimizer").value]);
   });
   form.addEventListener("submit", startRun);
-  document.getElementById("run-all").addEventListener("click", runAllSix);
+  document.getElementById("run-all").addEventListener("click", runAll);
   document.getElementById("reset-form").addEventListener("click", () => applyDefaults(true));
+  for (const id of ["start-run", "run-all"]) document.getElementById(id).disabled = false;
+}
+
+function main() {
+  initToken();
+  checkAuth();
+  setUpForm();
   tbody.addEventListener("click", onRowClick);
   tbody.addEventListener("change", updateCompareButton);
   compareButton.addEventListener("click", () => location.assign(`/compare?ids=${selectedIds().join(",")}`));
-  await loadRuns();
+  showRuns(PAGE_DATA);
   followRuns();
-  form.dataset.ready = "true";
 }
 
 main();

@@ -2,7 +2,7 @@
 // redraws at most once a frame. A chart never holds more than ~2 x LIMIT points per run, however
 // long the run: older points are thinned (each bucket keeps its min and max), as the server does.
 import uPlot from "../vendor/uplot/uPlot.esm.js";
-import { fmtInt, fmtLoss } from "./common.js";
+import { fmtInt, fmtLoss } from "./numbers.js";
 
 const LIMIT = 4000;
 export const PALETTE = ["#3451b2", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285",
@@ -128,8 +128,6 @@ export class LossChart {
     this.zoomed = false;
     this.plot = null;
     this.frame = 0;
-    this.t0 = null;
-    this.stats = { updates: 0, totalMs: 0, maxMs: 0 };
     new ResizeObserver(() => this.plot?.setSize(this.size())).observe(container);
   }
 
@@ -161,12 +159,10 @@ export class LossChart {
   }
 
   redraw() {
-    this.t0 = performance.now();
-    this.building = this.plot === null;
     const data = this.data();
     const points = this.lines.reduce((sum, line) => sum + line.series.length, 0);
     Object.assign(this.container.dataset, { points, series: this.lines.length });
-    if (this.building) {
+    if (this.plot === null) {
       this.plot = new uPlot(this.options(), data, this.container);
       this.plot.over.addEventListener("dblclick", () => {
         this.zoomed = false;
@@ -175,30 +171,6 @@ export class LossChart {
       this.plot.setData(data, !this.zoomed);
     }
     Object.assign(this.container.dataset, { yDistr: this.plot.scales.y.distr, xKey: this.opts.xKey });
-  }
-
-  // Called by uPlot's draw hook: when the first points landed, and how long each update took
-  // (from taking the data to uPlot having drawn it), kept on the container for anyone to read.
-  drawn() {
-    if (this.t0 === null) return;
-    const ms = performance.now() - this.t0;
-    this.t0 = null;
-    const d = this.container.dataset;
-    if (!d.firstDrawMs && Number(d.points) > 0) d.firstDrawMs = performance.now().toFixed(1);
-    if (this.building) { // a new uPlot (first load, or a toggle): not a live update
-      d.buildMs = ms.toFixed(2);
-      return;
-    }
-    const s = this.stats;
-    s.updates += 1;
-    s.totalMs += ms;
-    s.maxMs = Math.max(s.maxMs, ms);
-    Object.assign(d, {
-      updates: s.updates,
-      lastUpdateMs: ms.toFixed(2),
-      meanUpdateMs: (s.totalMs / s.updates).toFixed(2),
-      maxUpdateMs: s.maxMs.toFixed(2),
-    });
   }
 
   size() {
@@ -256,7 +228,6 @@ export class LossChart {
       legend: { live: true },
       hooks: {
         setSelect: [(u) => { if (u.select.width > 0) this.zoomed = true; }],
-        draw: [() => this.drawn()],
         setScale: [(u, key) => {
           if (key !== "x") return;
           this.container.dataset.xMin = String(u.scales.x.min);

@@ -235,7 +235,7 @@ function onPageKey(event) {
 
 function main() {
   initToken();
-  checkAuth().catch(() => {}); // only for its banner; a run says what went wrong itself
+  checkAuth();
   fillPicker();
   loadCell(picker.value);
   document.querySelector('[data-field="run-key"]').textContent = isMac() ? "⌘" : "Ctrl";

@@ -1,7 +1,9 @@
-"""The HTML pages and /static, in-process: escaping, caching headers, and no other hosts."""
+"""The HTML pages and /static, in-process: escaping, the data given to the pages' JS, caching
+headers, and no other hosts."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
@@ -9,9 +11,10 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from server.web.assets import STATIC_DIR
-from server.web.formats import format_loss
-from tests.helpers import app_client
+from server.protocol import CloseCode, page_constants
+from server.training import registry
+from server.web.assets import STATIC_DIR, TEMPLATES_DIR
+from tests.helpers import app_client, wait_finished
 
 EVIL = "<script>alert(1)</script>"
 TINY = {"N": 2, "D_in": 3, "H": 4, "D_out": 1, "iterations": 3}
@@ -27,7 +30,7 @@ def client(tmp_path) -> Iterator[TestClient]:
 def evil_run(client) -> int:
     response = client.post("/api/runs", json={"variant": "tensors", "name": EVIL, **TINY})
     assert response.status_code == 201
-    return response.json()["id"]
+    return wait_finished(client.app.state.manager, response.json()["id"])["id"]
 
 
 def assert_escaped(html: str) -> None:
@@ -35,11 +38,24 @@ def assert_escaped(html: str) -> None:
     assert EVIL not in html
 
 
+def json_block(html: str, block_id: str):
+    """The JSON of a page's <script type="application/json" id=block_id>."""
+    block = rf'<script type="application/json" id="{block_id}">(.*?)</script>'
+    found = re.search(block, html, re.S)
+    assert found, block_id
+    return json.loads(found.group(1))
+
+
+def page_data(client: TestClient, path: str) -> dict:
+    return json_block(client.get(path).text, "page-data")
+
+
 def test_dashboard_escapes_run_name(client, evil_run):
     response = client.get("/")
     assert response.status_code == 200
-    assert f'data-id="{evil_run}"' in response.text
-    assert_escaped(response.text)
+    assert EVIL not in response.text
+    assert "\\u003cscript\\u003ealert(1)" in response.text  # in the page's JSON, escaped
+    assert json_block(response.text, "page-data")["runs"][0]["name"] == EVIL
 
 
 def test_run_page_escapes_run_name(client, evil_run):
@@ -64,7 +80,7 @@ def test_run_page_unknown_run_is_404_page(client):
 def test_compare_page_names_missing_runs(client, evil_run):
     response = client.get(f"/compare?ids={evil_run},999")
     assert response.status_code == 200
-    assert f'data-run-ids="{evil_run}"' in response.text
+    assert [run["id"] for run in json_block(response.text, "page-data")["runs"]] == [evil_run]
     assert "not found: 999" in response.text
 
 
@@ -217,21 +233,78 @@ def test_vendored_uplot_has_license_and_version():
     assert version in (vendor / "README.md").read_text()
 
 
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (None, "—"),
-        (0.0, "0"),
-        (12345678.0, "1.235e7"),
-        (0.00025514, "2.551e-4"),
-        (3.14159, "3.142"),
-    ],
-)
-def test_format_loss_reads_like_the_js(value, text):
-    assert format_loss(value) == text
-
-
 def test_pages_never_carry_the_servers_token(tmp_path):
     with app_client(tmp_path, token="server-secret") as client:
         for path in ("/", "/compare?ids=1", "/runs/1", "/playground"):
             assert "server-secret" not in client.get(path).text
+
+
+# ---- what the pages are given, so that their JS need not ask again
+
+
+@pytest.mark.parametrize("page", ["/", "/runs/{id}", "/compare?ids={id}", "/playground", "/runs/0"])
+def test_page_carries_the_protocol_constants(client, evil_run, page):
+    html = client.get(page.format(id=evil_run)).text
+    assert json_block(html, "lossboard-constants") == page_constants()
+
+
+def test_protocol_constants_name_every_close_code():
+    assert page_constants()["close"] == {code.name: code.value for code in CloseCode}
+
+
+def test_dashboard_carries_the_runs_the_api_lists(client, evil_run):
+    data = page_data(client, "/")
+    listed = client.get("/api/runs", params={"limit": data["limit"]}).json()
+    assert [run["id"] for run in data["runs"]] == [run["id"] for run in listed["runs"]]
+    assert data["total"] == listed["total"]
+
+
+def test_dashboard_carries_every_registered_variant_without_source(client):
+    variants = page_data(client, "/")["variants"]
+    assert [v["id"] for v in variants] == [v.id for v in registry.variants()]
+    assert all("source" not in v and v["defaults"]["iterations"] >= 1 for v in variants)
+
+
+def test_dashboard_carries_the_devices_the_api_lists(client):
+    assert page_data(client, "/")["devices"] == client.get("/api/system").json()["devices"]
+
+
+def test_run_page_carries_its_run_and_variant_source(client, evil_run):
+    response = client.get(f"/runs/{evil_run}")
+    run = client.get(f"/api/runs/{evil_run}").json()
+    assert json_block(response.text, "page-data")["run"] == run
+    assert '<code id="source">def tensors(' in response.text
+
+
+def test_page_data_cannot_end_its_script_block(client):
+    name = "</script><script>alert(1)</script><!--"
+    run_id = client.post("/api/runs", json={"variant": "nn", "name": name, **TINY}).json()["id"]
+    for path in ("/", f"/runs/{run_id}", f"/compare?ids={run_id}"):
+        html = client.get(path).text
+        assert name not in html, path
+        assert name in json.dumps(json_block(html, "page-data"), ensure_ascii=False), path
+
+
+@pytest.mark.parametrize(("token", "required"), [(None, False), ("server-secret", True)])
+def test_pages_say_whether_a_token_is_needed(tmp_path, token, required):
+    with app_client(tmp_path, token=token) as client:
+        assert page_data(client, "/playground")["auth_required"] is required
+
+
+def test_run_form_buttons_disabled_until_its_js_is_ready(client):
+    html = client.get("/").text
+    assert re.search(r'<button type="submit"[^>]*id="start-run" disabled>', html)
+    assert re.search(r'<button type="button"[^>]*id="run-all" disabled', html)
+
+
+STATUS = "|".join(page_constants()["statuses"])
+STATUS_LIST = re.compile(rf"""["']({STATUS})["']\s*,\s*["']({STATUS})["']""")
+CLOSE_CODE = re.compile(r"\b(1011|4401|4403|4404)\b")
+
+
+def test_pages_keep_no_copy_of_statuses_or_close_codes():
+    files = [*(STATIC_DIR / "js").glob("*.js"), *TEMPLATES_DIR.rglob("*.html")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not STATUS_LIST.search(text), path
+        assert not CLOSE_CODE.search(text), path

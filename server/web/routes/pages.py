@@ -1,4 +1,8 @@
-"""The browser pages: the dashboard, a run's live chart, runs compared, the playground; /static."""
+"""The browser pages: the dashboard, a run's live chart, runs compared, the playground; /static.
+
+Each page carries what the server already knows as a JSON data block (`page_data`), which its
+JS reads instead of asking the API again.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ from starlette.types import Scope
 
 from server.training import registry
 from server.web.assets import STATIC_DIR, templates
-from server.web.deps import ManagerDep, RunId
-from server.web.schemas import run_public
+from server.web.deps import ManagerDep, RunId, get_settings
+from server.web.schemas import DevicePublic, run_public
 
 MAX_COMPARED = 24
+RUNS_SHOWN = 50  # the dashboard's list: the newest runs, then those created while it is open
+FORM_VARIANT = "autograd"  # the form's first choice when it is registered: the tutorial's core
 MAX_ID_DIGITS = 18  # any 18-digit id fits SQLite's 64-bit integers
 # A static() URL names the file's content (?v=hash), so it may be cached for good; a bare URL
 # (an ES module's own imports) must be revalidated, which ETag/Last-Modified make cheap.
@@ -48,17 +54,36 @@ def static_app() -> StaticAssets:
     return StaticAssets(directory=STATIC_DIR)
 
 
-def render(request: Request, name: str, context: dict, status_code: int = 200) -> Response:
-    """A page, with headers that keep it to this host."""
+def render(
+    request: Request, name: str, context: dict, status_code: int = 200, data: dict | None = None
+) -> Response:
+    """A page, with headers that keep it to this host, and `data` for its JS."""
+    auth_required = bool(get_settings(request).token)
+    context = context | {"page_data": {"auth_required": auth_required, **(data or {})}}
     headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-store"}
     return templates().TemplateResponse(request, name, context, status_code, headers)
 
 
+def form_variants() -> list[dict]:
+    """The registry's variants as the run form needs them: without their source."""
+    entries = (variant.public() for variant in registry.variants())
+    return [{k: v for k, v in entry.items() if k != "source"} for entry in entries]
+
+
 @router.get("/")
 def dashboard_page(request: Request, manager: ManagerDep) -> Response:
-    rows, total = manager.list_runs(limit=50)
-    runs = [run_public(run) for run in rows]
-    return render(request, "dashboard.html", {"runs": runs, "total": total})
+    rows, total = manager.list_runs(limit=RUNS_SHOWN)
+    variants = form_variants()
+    ids = [v["id"] for v in variants]
+    data = {
+        "runs": [run_public(run) for run in rows],
+        "total": total,
+        "limit": RUNS_SHOWN,
+        "variants": variants,
+        "form_variant": FORM_VARIANT if FORM_VARIANT in ids else ids[0],
+        "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
+    }
+    return render(request, "dashboard.html", {"variants": variants}, data=data)
 
 
 @router.get("/runs/{run_id}")
@@ -67,8 +92,9 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
     if run is None:
         message = f"There is no run {run_id}: it may have been deleted."
         return render(request, "error.html", {"title": "Run not found", "message": message}, 404)
+    run = run_public(run)
     variant = registry.variant(run["variant"]).public()
-    return render(request, "run.html", {"run": run_public(run), "variant": variant})
+    return render(request, "run.html", {"run": run, "variant": variant}, data={"run": run})
 
 
 @router.get("/compare")
@@ -80,7 +106,7 @@ def compare_page(request: Request, manager: ManagerDep, ids: str = "") -> Respon
     found = {i: manager.get(i) for i in wanted}
     runs = [run_public(run) for run in found.values() if run is not None]
     missing = [i for i, run in found.items() if run is None]
-    return render(request, "compare.html", {"runs": runs, "missing": missing})
+    return render(request, "compare.html", {"runs": runs, "missing": missing}, data={"runs": runs})
 
 
 @router.get("/playground")

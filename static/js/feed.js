@@ -1,0 +1,47 @@
+// A run's losses fed to a chart: its decimated history, then every later point from
+// /ws/runs/{id}. The run page feeds one run, the compare page one per run.
+import { advance, api, CLOSE, follow, setLive, showBanner, showTokenNeeded } from "./common.js";
+
+const HISTORY_POINTS = 2000;
+const FINAL = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN]); // no use retrying
+let connected = 0; // the page's feeds with an open socket, for the header's live dot
+
+function closed(run, event) {
+  if (connected === 0) setLive(event.code === CLOSE.DONE ? "done" : "offline");
+  if (event.code === CLOSE.UNAUTHORIZED) showTokenNeeded();
+  if (event.code === CLOSE.UNKNOWN_RUN) showBanner(`Run #${run.id} no longer exists.`);
+}
+
+// Feed `run`'s losses into `series` and redraw `chart`; `onRun` gets the run as each status
+// message says it, and as each batch of points moves its numbers on.
+export async function feedRun(run, series, chart, onRun) {
+  series.addHistory(await api(`/api/runs/${run.id}/losses?max_points=${HISTORY_POINTS}`));
+  chart.update();
+  let latest = run;
+  let open = false;
+  const show = (next) => {
+    latest = next;
+    onRun(next);
+  };
+  follow(`/ws/runs/${run.id}`, {
+    params: () => ({ after: series.lastStep }), // a reconnect resumes after the last point held
+    onOpen: () => {
+      open = true;
+      connected += 1;
+      setLive("live");
+    },
+    onMessage: (message) => {
+      if (message.type === "run") show(message.run);
+      if (message.type !== "points") return;
+      series.addPoints(message);
+      chart.update();
+      show(advance(latest, message));
+    },
+    onClose: (event) => {
+      if (open) connected -= 1;
+      open = false;
+      closed(run, event);
+    },
+    shouldRetry: (event) => !FINAL.has(event.code),
+  });
+}

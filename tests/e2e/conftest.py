@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
+from server.protocol import LIVE_STATUSES
 from server.training.spec import RunSpec, resolve
 from server.training.store import Store
 from tests.helpers import ServerProcess
@@ -33,7 +34,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 BIG_RUN_STEPS = 1_000_000
-FINISHED = ("completed", "cancelled", "failed", "diverged", "interrupted")
 
 
 def in_ci() -> bool:
@@ -157,7 +157,7 @@ def server_answer(msg) -> bool:
 
 def cancel_live_runs(server: Server) -> None:
     """Leave no run queued or running for the next test (they share one worker)."""
-    for status in ("running", "queued"):
+    for status in LIVE_STATUSES:
         for run in server.api("GET", f"/api/runs?status={status}&limit=1000").json()["runs"]:
             server.api("POST", f"/api/runs/{run['id']}/cancel")
 
@@ -183,8 +183,9 @@ def expect(*args, **kwargs):
 
 
 def open_dashboard(page, base_url: str, query: str = "") -> None:
+    """Open the dashboard and wait for its form: its buttons are enabled once its JS is ready."""
     page.goto(base_url + "/" + query)
-    expect(page.locator("#run-form")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#start-run")).to_be_enabled()
 
 
 def submit_form(page) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -10,6 +11,42 @@ from tests.e2e.conftest import SMALL, expect, open_dashboard, row, screenshot, s
 
 pytestmark = pytest.mark.e2e
 EVIL = "<script>alert(1)</script>"
+GPU = {"id": "cuda:0", "kind": "cuda", "name": "NVIDIA H100", "memory_total": 80 * 2**30}
+
+
+def api_calls(page) -> list[str]:
+    """The paths of the API requests the page makes from now on."""
+    calls: list[str] = []
+    page.on("request", lambda request: "/api/" in request.url and calls.append(request.url))
+    return calls
+
+
+def test_dashboard_asks_for_no_runs_variants_or_devices(page, server):
+    calls = api_calls(page)
+    open_dashboard(page, server.url)
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    expect(row(page, server.big_run_id)).to_be_visible()
+    expect(page.locator("#f-variant option")).not_to_have_count(0)
+    asked = [url for url in calls if re.search(r"/api/(runs\?|runs$|variants|system)", url)]
+    assert asked == []  # the page came with them
+
+
+def test_dashboard_rows_show_formatted_numbers_on_load(page, server):
+    open_dashboard(page, server.url)
+    big = row(page, server.big_run_id)
+    expect(big.locator('[data-field="count"]')).to_have_text("1M / 1M")
+    expect(big.locator('[data-field="speed"]')).to_have_text("5,000")
+    expect(big.locator('[data-field="loss"]')).to_have_text(re.compile(r"^\d\.\d{3}e-\d$"))
+
+
+def test_run_page_asks_only_for_its_losses(page, server):
+    calls = api_calls(page)
+    page.goto(f"{server.url}/runs/{server.big_run_id}")
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "done")
+    expect(page.locator("#source")).to_contain_text("def autograd")
+    assert [url.split("?")[0] for url in calls] == [
+        f"{server.url}/api/runs/{server.big_run_id}/losses"
+    ]
 
 
 def test_form_run_reaches_500_and_chart_holds_500_points(page, server):
@@ -106,6 +143,7 @@ def test_tick_runs_then_compare(page, server):
     chart = page.locator("#chart")
     expect(chart).to_have_attribute("data-series", "2")
     expect(page.locator("#chart .u-legend .u-series")).to_have_count(3)
+    expect(chart).to_have_attribute("data-points", re.compile(r"^\d{4}$"))  # both drawn
     points = int(chart.get_attribute("data-points"))
     assert 100 < points <= 100 + 2000  # the million-step run comes decimated
 
@@ -150,11 +188,19 @@ def test_422_shown_next_to_its_field(page, server):
     screenshot(page, "form-422-size-cap")
 
 
+# A GPU added to the devices in the page's data, as a GPU box renders them: once the page is
+# parsed ("interactive"), before its module scripts run.
+ADD_GPU_JS = f"""document.addEventListener("readystatechange", () => {{
+  if (document.readyState !== "interactive") return;
+  const block = document.getElementById("page-data");
+  const data = JSON.parse(block.textContent);
+  data.devices.push({json.dumps(GPU)});
+  block.textContent = JSON.stringify(data);
+}});"""
+
+
 def test_form_follows_variant_defaults_and_lists_gpus(page, server):
-    system = server.api("GET", "/api/system").json()
-    gpu = {"id": "cuda:0", "kind": "cuda", "name": "NVIDIA H100", "memory_total": 80 * 2**30}
-    system["devices"] = [*system["devices"], gpu]
-    page.route("**/api/system", lambda route: route.fulfill(json=system))  # as on a GPU box
+    page.add_init_script(ADD_GPU_JS)
     open_dashboard(page, server.url)
 
     page.select_option("#f-variant", "autograd")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.helpers import TINY, app_client, wait_for
+from tests.helpers import TINY, app_client, wait_status
 
 pytestmark = [
     pytest.mark.gpu,
@@ -39,11 +39,7 @@ def test_auto_puts_a_torch_run_on_the_gpu_and_numpy_on_the_cpu(client):
     assert torch_run.status_code == numpy_run.status_code == 201, (torch_run.text, numpy_run.text)
     assert torch_run.json()["device"] == "cuda:0" and numpy_run.json()["device"] == "cpu"
     for run in (torch_run.json(), numpy_run.json()):
-        final = wait_for(lambda run=run: ended(client.get(f"/api/runs/{run['id']}").json()))
+        final = wait_status(client, run["id"])
         assert final["status"] == "completed" and final["iteration"] == 50, final
         losses = client.get(f"/api/runs/{run['id']}/losses").json()
         assert len(losses["loss"]) == 50
-
-
-def ended(run: dict) -> dict | None:
-    return run if run["status"] not in ("queued", "running") else None

@@ -1,4 +1,4 @@
-"""The tutorial's own training loops, copied from shared/seed/pytorch-tutorial.txt.
+"""The tutorial's own training loops, copied from its cells.
 
 Only `print(it, loss)` became `losses.append(...)`, and the loop count is a parameter.
 Each function seeds the global generators as a learner would before running the cell.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import ServerProcess
+from tests.helpers import ServerProcess, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -23,9 +22,8 @@ LOSSBOARD = [sys.executable, "-m", "server"]
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without LOSSBOARD_* settings, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSBOARD_")}
-    env["COLUMNS"] = "200"  # rich tables at full width, so names and ids are not cut
-    return env | extra
+    # rich tables at full width, so names and ids are not cut
+    return server_env({"COLUMNS": "200", **extra})
 
 
 @dataclass

@@ -7,7 +7,7 @@ import builtins
 import contextlib
 import io
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -57,7 +57,7 @@ class Interpreter:
 
     def run(self, tree: ast.Module) -> list[dict[str, Any]]:
         """Run every statement; each top-level expression that is not None gives an output."""
-        outputs = []
+        outputs: list[dict[str, Any]] = []
         for statement in tree.body:
             if not isinstance(statement, ast.Expr):
                 self.execute(statement)
@@ -168,6 +168,7 @@ class Interpreter:
 
     def exec_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
+            assert isinstance(target, ast.Name)  # validate.py allows only `del name`
             if target.id not in self.names:
                 raise NameError(f"name {target.id!r} is not defined")
             del self.names[target.id]
@@ -194,6 +195,7 @@ class Interpreter:
                 raise Refusal(400, f"only a tensor's {target.attr} may be assigned")
             setattr(owner, target.attr, value)
         else:
+            assert isinstance(target, (ast.Tuple, ast.List))  # all validate.py leaves
             self.unpack(target, value)
 
     def unpack(self, target: ast.Tuple | ast.List, value: Any) -> None:
@@ -253,7 +255,8 @@ class Interpreter:
         return set(self.elements(node.elts))
 
     def eval_Dict(self, node: ast.Dict) -> dict:
-        pairs = zip(node.keys, node.values, strict=True)
+        keys = cast("list[ast.expr]", node.keys)  # no None: validate.py refuses {**mapping}
+        pairs = zip(keys, node.values, strict=True)
         return {self.evaluate(key): self.evaluate(value) for key, value in pairs}
 
     def eval_BinOp(self, node: ast.BinOp) -> Any:
@@ -296,10 +299,10 @@ class Interpreter:
         for value in (*args, *kwargs.values()):
             if isinstance(value, (Fn, ModuleRef)):
                 raise Refusal(400, "functions and modules cannot be passed as arguments")
-        return call(func, args, kwargs)
+        return call(func, args, cast("dict[str, Any]", kwargs))  # no None: ** is refused
 
 
-def _as_load(target: ast.expr) -> ast.expr:
+def _as_load(target: ast.Name | ast.Attribute | ast.Subscript) -> ast.expr:
     """The same target read instead of written, for `x += 1`."""
     copy = type(target)(**{field: getattr(target, field) for field in target._fields})
     copy.ctx = ast.Load()

@@ -7,6 +7,7 @@ import importlib
 import inspect
 import operator
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from server.playground.errors import Refusal
 from server.playground.wire import HOST_CUDA_ENV
 
 # What each operator of the syntax tree does; the operands' own types decide the rest.
-BINARY = {
+BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.Pow: operator.pow, ast.MatMult: operator.matmul, ast.LShift: operator.lshift,
@@ -25,12 +26,14 @@ BINARY = {
     ast.BitAnd: operator.and_,
 }  # fmt: skip
 # `x += y` is `operator.iadd`: in place for tensors, as in Python (a view's base changes).
-INPLACE = {node: getattr(operator, f"i{op.__name__.rstrip('_')}") for node, op in BINARY.items()}
-UNARY = {
+INPLACE: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    node: getattr(operator, f"i{op.__name__.rstrip('_')}") for node, op in BINARY.items()
+}
+UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
     ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Not: operator.not_,
     ast.Invert: operator.invert,
 }  # fmt: skip
-COMPARE = {
+COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_,
     ast.IsNot: operator.is_not, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,

@@ -165,7 +165,7 @@ class SandboxPool:
             if self._zygote is None and prestart:
                 self._zygote = Zygote(self.workdir, self.limits)
             if wait and self._zygote is not None:
-                self._wait_ready()
+                self._wait_ready(self._zygote)
 
     def close(self) -> None:
         """Stop the zygote and its children and remove the working directory."""
@@ -213,9 +213,8 @@ class SandboxPool:
             raise PlaygroundError(413, f"the code is {len(body):,} bytes; the limit is {limit:,}")
         return body
 
-    def _wait_ready(self) -> Zygote:
+    def _wait_ready(self, zygote: Zygote) -> Zygote:
         """Wait (lock held) until the zygote has torch warm; forget it if it cannot start."""
-        zygote = self._zygote
         if not zygote.ready:
             try:
                 zygote.wait_ready(START_TIMEOUT_S)
@@ -236,7 +235,7 @@ class SandboxPool:
             if self._zygote is None:
                 self._zygote = Zygote(self.workdir, self.limits)
             try:
-                return self._wait_ready()
+                return self._wait_ready(self._zygote)
             except RuntimeError as error:
                 raise PlaygroundError(503, f"the playground cannot start: {error}") from None
 

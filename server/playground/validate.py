@@ -121,8 +121,13 @@ class Checker:
     def check_For(self, node: ast.For, in_loop: bool) -> None:
         """Allow `for name in range(...)` only, without `else`."""
         loop = node.iter
-        ranged = isinstance(loop, ast.Call) and isinstance(loop.func, ast.Name)
-        if not (ranged and loop.func.id == "range" and not loop.keywords):
+        ranged = (
+            isinstance(loop, ast.Call)
+            and isinstance(loop.func, ast.Name)
+            and loop.func.id == "range"
+            and not loop.keywords
+        )
+        if not ranged:
             raise self.refuse(node, "for loops may only run over range(...)")
         if not isinstance(node.target, ast.Name) or node.orelse:
             raise self.refuse(node, "only `for name in range(...):` is allowed, without else")

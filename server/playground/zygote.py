@@ -109,10 +109,11 @@ class Zygote:
         signal.set_wakeup_fd(self.wake_write, warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         self.control.send(b'{"ready": true}')
+        watched: list[socket.socket | int] = [self.control, self.wake_read]
         while True:
             # Messages first; spares are forked only while no message waits.
             idle = None if len(self.spares) >= self.target else 0
-            readable, _, _ = select.select([self.control, self.wake_read], [], [], idle)
+            readable, _, _ = select.select(watched, [], [], idle)
             if self.wake_read in readable:
                 self.reap()
             if self.control in readable and not self.receive():

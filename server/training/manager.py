@@ -172,7 +172,7 @@ class RunManager:
         if need <= self.max_run_bytes:
             return
         sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
-        largest = max(sizes, key=sizes.get)
+        largest = max(sizes, key=sizes.__getitem__)
         shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
         raise ConfigError(
             largest,
@@ -237,7 +237,7 @@ class RunManager:
                 return
             run.stop = status
             if run.status == "queued":  # never started: its worker will skip it
-                self._finish(run, status, stop_error(run))
+                self._finish(run, status, stop_error(run, status))
 
     def _work(self, q: queue.Queue[Run | None]) -> None:
         while (run := q.get()) is not None:
@@ -270,7 +270,7 @@ class RunManager:
                     if run.best_loss is None or loss < run.best_loss:
                         run.best_loss = loss
                     if run.stop:
-                        return run.stop, stop_error(run)
+                        return run.stop, stop_error(run, run.stop)
                     if now >= next_tick:
                         next_tick = now + TICK_S
                         if now >= next_store:
@@ -321,9 +321,9 @@ def progress(run: Run) -> dict:
     }
 
 
-def stop_error(run: Run) -> str | None:
-    """Why a run stopped early, when it was not the user's own cancel."""
-    template = STOP_ERRORS[run.stop]
+def stop_error(run: Run, stop: str) -> str | None:
+    """Why a run stopped early with `stop`, when it was not the user's own cancel."""
+    template = STOP_ERRORS[stop]
     return template.format(status=run.status) if template else None
 
 

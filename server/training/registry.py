@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import inspect
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from server.training.spec import TrainConfig
 
-Loop = Callable[["TrainConfig"], Iterator[float]]
+# a generator, so that a run that ends early can close it and free its tensors at once
+Loop = Callable[["TrainConfig"], Generator[float, None, None]]
 OPTIMIZERS = ("sgd", "adam")
 DEVICE_KINDS = ("cpu", "cuda", "mps")
 

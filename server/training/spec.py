@@ -56,7 +56,9 @@ class RunSpec(BaseModel):
 
     @field_validator("optimizer")
     @classmethod
-    def _optimizer_only_where_it_applies(cls, value: str | None, info: ValidationInfo):
+    def _optimizer_only_where_it_applies(
+        cls, value: str | None, info: ValidationInfo
+    ) -> str | None:
         variant = info.data.get("variant")
         if value is None or variant is None or registry.variant(variant).optimizer:
             return value

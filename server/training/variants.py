@@ -9,7 +9,8 @@ them to the run's device, so a CPU run reproduces the tutorial's code run after
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -17,6 +18,8 @@ import torch.nn as nn
 
 from server.training.registry import register
 from server.training.spec import TrainConfig
+
+M = TypeVar("M", bound=nn.Module)
 
 
 @register(
@@ -26,7 +29,7 @@ from server.training.spec import TrainConfig
     devices=("cpu",),
     dtype="float64",
 )  # NumPy computes on the CPU, in float64
-def numpy(cfg: TrainConfig) -> Iterator[float]:
+def numpy(cfg: TrainConfig) -> Generator[float, None, None]:
     """热身: 用numpy实现两层神经网络 — forward, loss and backward by hand in NumPy."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     random = numpy_random_state(cfg.seed)
@@ -65,7 +68,7 @@ def numpy(cfg: TrainConfig) -> Iterator[float]:
 
 
 @register("tensors", title="Tensors by hand", section="PyTorch: Tensors")
-def tensors(cfg: TrainConfig) -> Iterator[float]:
+def tensors(cfg: TrainConfig) -> Generator[float, None, None]:
     """PyTorch: Tensors — the same network by hand, on tensors that can live on a GPU."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -103,7 +106,7 @@ def tensors(cfg: TrainConfig) -> Iterator[float]:
 
 
 @register("autograd", title="Tensors and autograd", section="PyTorch: Tensor和autograd")
-def autograd(cfg: TrainConfig) -> Iterator[float]:
+def autograd(cfg: TrainConfig) -> Generator[float, None, None]:
     """PyTorch: Tensor和autograd — autograd computes the backward pass."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -129,14 +132,15 @@ def autograd(cfg: TrainConfig) -> Iterator[float]:
 
         # update weights of w1 and w2
         with torch.no_grad():
-            w1 -= learning_rate * w1.grad
-            w2 -= learning_rate * w2.grad
-            w1.grad.zero_()
-            w2.grad.zero_()
+            # torch types .grad as Optional; backward() above has set it
+            w1 -= learning_rate * w1.grad  # type: ignore[operator]
+            w2 -= learning_rate * w2.grad  # type: ignore[operator]
+            w1.grad.zero_()  # type: ignore[union-attr]
+            w2.grad.zero_()  # type: ignore[union-attr]
 
 
 @register("nn", title="nn.Sequential", section="PyTorch: nn")
-def nn_(cfg: TrainConfig) -> Iterator[float]:
+def nn_(cfg: TrainConfig) -> Generator[float, None, None]:
     """PyTorch: nn — the network as torch.nn.Sequential, updated by hand."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -153,8 +157,9 @@ def nn_(cfg: TrainConfig) -> Iterator[float]:
         )
     model = materialize(model, g)
 
-    torch.nn.init.normal_(model[0].weight, generator=g)
-    torch.nn.init.normal_(model[2].weight, generator=g)
+    # torch types a submodule's attribute as Tensor | Module
+    torch.nn.init.normal_(model[0].weight, generator=g)  # type: ignore[arg-type]
+    torch.nn.init.normal_(model[2].weight, generator=g)  # type: ignore[arg-type]
 
     model = model.to(device, dtype)
 
@@ -175,7 +180,9 @@ def nn_(cfg: TrainConfig) -> Iterator[float]:
         # update weights of w1 and w2
         with torch.no_grad():
             for param in model.parameters():  # param (tensor, grad)
-                param -= learning_rate * param.grad
+                # torch types .grad as Optional (backward() has set it) and Parameter - Tensor
+                # as a Tensor, though -= updates the Parameter in place
+                param -= learning_rate * param.grad  # type: ignore[operator, misc]
 
         model.zero_grad()
 
@@ -187,7 +194,7 @@ def nn_(cfg: TrainConfig) -> Iterator[float]:
     optimizer="sgd",
     learning_rates={"sgd": 1e-6, "adam": 1e-4},
 )
-def optim(cfg: TrainConfig) -> Iterator[float]:
+def optim(cfg: TrainConfig) -> Generator[float, None, None]:
     """PyTorch: optim — torch.optim updates the weights (SGD, or Adam when asked)."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -204,8 +211,9 @@ def optim(cfg: TrainConfig) -> Iterator[float]:
         )
     model = materialize(model, g)
 
-    torch.nn.init.normal_(model[0].weight, generator=g)
-    torch.nn.init.normal_(model[2].weight, generator=g)
+    # torch types a submodule's attribute as Tensor | Module
+    torch.nn.init.normal_(model[0].weight, generator=g)  # type: ignore[arg-type]
+    torch.nn.init.normal_(model[2].weight, generator=g)  # type: ignore[arg-type]
 
     model = model.to(device, dtype)
 
@@ -250,7 +258,7 @@ class TwoLayerNet(torch.nn.Module):
     learning_rates={"sgd": 1e-4, "adam": 1e-4},
     shown_with=(TwoLayerNet,),
 )
-def custom_module(cfg: TrainConfig) -> Iterator[float]:
+def custom_module(cfg: TrainConfig) -> Generator[float, None, None]:
     """PyTorch: 自定义 nn Modules — the tutorial's TwoLayerNet, trained with Adam."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -294,7 +302,7 @@ def torch_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def materialize(model: nn.Module, g: torch.Generator) -> nn.Module:
+def materialize(model: M, g: torch.Generator) -> M:
     """Allocate a meta-built model on the CPU and give each Linear its default init from g."""
     model = model.to_empty(device="cpu")
     for layer in model.modules():
@@ -307,7 +315,9 @@ def materialize(model: nn.Module, g: torch.Generator) -> nn.Module:
     return model
 
 
-def make_optimizer(name: str | None, params, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str | None, params: Iterable[nn.Parameter], lr: float
+) -> torch.optim.Optimizer:
     """torch.optim.SGD or torch.optim.Adam, as the tutorial builds them."""
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)

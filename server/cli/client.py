@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -13,7 +14,7 @@ from websockets.sync.client import connect
 from server.protocol import CloseCode
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-CLOSE_MESSAGES = {
+CLOSE_MESSAGES: dict[int, str] = {
     CloseCode.UNAUTHORIZED: "a valid token is required (pass --token or set LOSSBOARD_TOKEN)"
 }
 
@@ -34,7 +35,7 @@ class Client:
     def close(self) -> None:
         self.http.close()
 
-    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request; turn a transport failure or a 4xx/5xx answer into ApiError."""
         try:
             response = self.http.request(method, path, **kwargs)
@@ -47,7 +48,7 @@ class Client:
     def create_run(self, spec: dict) -> dict:
         return self.request("POST", "/api/runs", json=spec).json()
 
-    def read_runs(self, **query) -> dict:
+    def read_runs(self, **query: Any) -> dict:
         params = {k: v for k, v in query.items() if v is not None}
         return self.request("GET", "/api/runs", params=params).json()
 
@@ -66,7 +67,7 @@ class Client:
     def read_system(self) -> dict:
         return self.request("GET", "/api/system").json()
 
-    def ws_url(self, path: str, **query) -> str:
+    def ws_url(self, path: str, **query: Any) -> str:
         """The websocket URL for `path`: ws(s) on the same host and prefix, token as ?token=."""
         parts = urlsplit(self.url)
         scheme = {"https": "wss"}.get(parts.scheme, "ws")
@@ -94,7 +95,7 @@ def closed_message(exc: ConnectionClosedError, run_id: int) -> str:
         return f"run {run_id} does not exist"
     if code in CLOSE_MESSAGES:
         return CLOSE_MESSAGES[code]
-    why = f" ({code} {exc.rcvd.reason})".replace(" )", ")") if code else ""
+    why = f" ({code} {exc.rcvd.reason})".replace(" )", ")") if exc.rcvd and code else ""
     return (
         f"lost the connection to the server while following run {run_id}{why}; "
         f"once the server is back, `lossboard show {run_id}` says how the run ended"

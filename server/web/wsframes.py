@@ -10,6 +10,7 @@ it and writes its ready frame to the socket instead.
 
 from __future__ import annotations
 
+from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
@@ -32,7 +33,7 @@ class FramedText(str):
 class SharedFrameProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O websocket protocol; a `FramedText` goes out as its ready frame."""
 
-    async def send(self, message) -> None:  # type: ignore[override]
+    async def send(self, message: ASGISendEvent) -> None:
         text = message.get("text") if message["type"] == "websocket.send" else None
         if not isinstance(text, FramedText) or self.conn.extensions:
             await super().send(message)  # everything else, exactly as uvicorn does it

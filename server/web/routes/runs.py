@@ -7,8 +7,8 @@ import contextlib
 import io
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, status
@@ -163,7 +163,7 @@ async def follow_run(
     settings: SettingsDep,
     after: Annotated[int, Query(ge=-1)] = -1,
 ) -> None:
-    async def work(send: Send) -> int:
+    async def work(send: Send) -> CloseCode:
         found = await hub.follow_run(run_id, after, send)
         return CloseCode.DONE if found else CloseCode.UNKNOWN_RUN
 
@@ -172,7 +172,7 @@ async def follow_run(
 
 @router.websocket("/ws/runs")
 async def follow_runs(websocket: WebSocket, hub: HubDep, settings: SettingsDep) -> None:
-    async def work(send: Send) -> int:
+    async def work(send: Send) -> CloseCode:
         await hub.follow_all(send)
         return CloseCode.DONE
 
@@ -180,7 +180,7 @@ async def follow_runs(websocket: WebSocket, hub: HubDep, settings: SettingsDep) 
 
 
 async def serve_socket(
-    websocket: WebSocket, settings: Settings, work: Callable[[Send], Awaitable[int]]
+    websocket: WebSocket, settings: Settings, work: Callable[[Send], Coroutine[Any, Any, CloseCode]]
 ) -> None:
     """Accept, check the token, run `work` until it ends or the client leaves, then close."""
     await websocket.accept()

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
+import uvicorn
 from fastapi.testclient import TestClient
 
 from server.protocol import FINISHED_STATUSES
@@ -194,3 +196,37 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class ThreadServer:
+    """An ASGI app under a real uvicorn on a free loopback port, in a thread of this process,
+    so a test can change what the app reads (the variant registry, say) and watch it serve."""
+
+    def __init__(self, app: object, **options: object) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", **options)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, args=([self.socket],), name="test-uvicorn", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        wait_for(lambda: self.server.started or not self.thread.is_alive(), timeout=60)
+        if not self.server.started:
+            raise RuntimeError("uvicorn did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        self.socket.close()

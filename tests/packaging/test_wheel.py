@@ -1,0 +1,87 @@
+"""The wheel stands alone: installed (not editable) into a fresh venv, `lossboard serve` serves the
+pages, their static files and the playground from the installed package."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import ServerProcess, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def build_wheel(out: Path) -> Path:
+    """`pip wheel` of this checkout, built with the hatchling the test extra installs."""
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+               "--quiet", "--wheel-dir", str(out), str(ROOT)]  # fmt: skip
+    subprocess.run(command, check=True)
+    (wheel,) = out.glob("lossboard-*.whl")
+    return wheel
+
+
+def fresh_venv(path: Path, wheel: Path) -> Path:
+    """A new venv with the wheel installed; its dependencies come from this venv's site-packages
+    through a .pth line, which adds that folder without running its .pth files (so this
+    checkout's editable install stays out)."""
+    venv.create(path, with_pip=False)
+    python = path / "bin" / "python"
+    site = subprocess.check_output(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True
+    ).strip()
+    (Path(site) / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+               "--no-index", "--quiet", str(wheel)]  # fmt: skip
+    subprocess.run(install, check=True)
+    return path / "bin"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Iterator[tuple[Path, str]]:
+    """The venv's bin folder and the URL of its `lossboard serve`."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    bin_dir = fresh_venv(tmp / "venv", build_wheel(tmp / "dist"))
+    data, port = tmp / "data", free_port()
+    command = [str(bin_dir / "lossboard"), "serve", "--port", str(port), "--data-dir", str(data)]
+    with ServerProcess(data, command=command, port=port) as server:
+        yield bin_dir, server.url
+
+
+def test_wheel_installs_the_package_not_this_checkout(installed):
+    bin_dir, _ = installed
+    where = subprocess.check_output(
+        [bin_dir / "python", "-c", "import server; print(server.__file__)"], cwd="/", text=True
+    )
+    assert Path(where).is_relative_to(bin_dir.parent) and not Path(where).is_relative_to(ROOT)
+
+
+def test_wheel_serves_the_pages(installed):
+    _, url = installed
+    run = httpx.post(url + "/api/runs", json={"variant": "numpy", "iterations": 3, "N": 2}).json()
+    for path in ("/", f"/runs/{run['id']}", "/playground"):
+        page = httpx.get(url + path)
+        assert page.status_code == 200 and "<main" in page.text, path
+
+
+def test_wheel_serves_the_static_files_the_pages_name(installed):
+    _, url = installed
+    page = httpx.get(url + "/playground").text
+    scripts = [part.split('"')[0] for part in page.split('src="')[1:]]
+    assert scripts and all(s.startswith("/static/js/") for s in scripts)
+    for script in scripts:
+        answer = httpx.get(url + script)
+        assert answer.status_code == 200 and "import" in answer.text, script
+
+
+def test_wheel_playground_evaluates_a_cell(installed):
+    _, url = installed
+    answer = httpx.post(url + "/api/playground/eval", json={"code": "x = torch.ones(2)\nx + 1"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outputs"][0]["value"]["shape"] == [2]

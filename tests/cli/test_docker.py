@@ -34,6 +34,13 @@ def test_dockerfile_keeps_the_images_torch():
     assert "--constraint" in run and "version('torch')" in run
 
 
+def test_dockerfile_installs_the_package_with_its_pages_not_an_editable_tree():
+    run = " ".join(rest for key, rest in dockerfile() if key == "RUN")
+    assert "pip install" in run and "--editable" not in run and " -e " not in run
+    copied = {rest.split()[0] for key, rest in dockerfile() if key == "COPY"}
+    assert {"server", "templates", "static", "pyproject.toml"} <= copied
+
+
 def test_dockerfile_runs_unprivileged_with_data_volume_port_and_healthcheck():
     user = instruction("USER").split(":")[0]
     assert user not in ("root", "0")

@@ -42,4 +42,4 @@ bench: $(STAMP)
 	$(PY) bench/playground.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache dist

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from server.protocol import LIVE_STATUSES
 from server.training.migrations import migrate
 
 RUN_COLUMNS = [
@@ -231,15 +232,16 @@ def run_op(op: Op, conn: sqlite3.Connection) -> tuple[object, BaseException | No
 
 def mark_interrupted(conn: sqlite3.Connection) -> int:
     """Runs left queued or running by a server that stopped become `interrupted`."""
-    sql = """
+    live = ", ".join("?" * len(LIVE_STATUSES))
+    sql = f"""
         UPDATE runs SET
             status = 'interrupted',
             error = COALESCE(error, 'the server stopped while the run was ' || status),
             finished_at = COALESCE(finished_at, ?),
             iteration = (SELECT COALESCE(SUM(count), 0) FROM losses WHERE run_id = runs.id)
-        WHERE status IN ('queued', 'running')
+        WHERE status IN ({live})
     """
-    return conn.execute(sql, (time.time(),)).rowcount
+    return conn.execute(sql, (time.time(), *LIVE_STATUSES)).rowcount
 
 
 def row_dict(row: sqlite3.Row) -> dict:

@@ -1,7 +1,7 @@
 // The tutorial's tensor cells ("Tensors" to "CUDA Tensors", and "简单的autograd"), as the
 // playground's picker offers them. Each runs on its own, so a cell that used an earlier cell's
 // `x` starts by making one. Keep every entry as `{ id: "...", title: "...", code: `...` }`:
-// tests/playground/test_playground_page_cells.py reads this file and runs each cell.
+// tests/playground/test_page_cells.py reads this file and runs each cell.
 
 export const CELLS = [
   {

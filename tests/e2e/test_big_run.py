@@ -12,10 +12,10 @@ import re
 import pytest
 
 from tests.e2e.conftest import expect, screenshot
+from tests.helpers import TINY
 
 pytestmark = pytest.mark.e2e
 LIVE_STEPS = 50_000  # several times what a chart holds, so it has to thin them as they come
-TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
 RESPONSIVE_MS = 1000  # a page whose main thread is blocked misses frames for far longer
 FRAME_LATENCY_JS = """async () => {
   const t0 = performance.now();

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from server.protocol import CloseCode, page_constants
 from server.training import registry
 from server.web.assets import STATIC_DIR, TEMPLATES_DIR
-from tests.helpers import app_client, wait_finished
+from tests.helpers import TINY, app_client, wait_finished
 
 EVIL = "<script>alert(1)</script>"
-TINY = {"N": 2, "D_in": 3, "H": 4, "D_out": 1, "iterations": 3}
+QUICK = {**TINY, "iterations": 3}
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def client(tmp_path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def evil_run(client) -> int:
-    response = client.post("/api/runs", json={"variant": "tensors", "name": EVIL, **TINY})
+    response = client.post("/api/runs", json={"variant": "tensors", "name": EVIL, **QUICK})
     assert response.status_code == 201
     return wait_finished(client.app.state.manager, response.json()["id"])["id"]
 
@@ -84,8 +84,9 @@ def test_compare_page_names_missing_runs(client, evil_run):
     assert "not found: 999" in response.text
 
 
-def test_compare_page_bad_ids_is_400(client):
-    assert client.get("/compare?ids=1,two").status_code == 400
+@pytest.mark.parametrize("ids", ["1,two", "²", "99999999999999999999", "1,x"])
+def test_compare_page_bad_ids_is_400(client, ids):
+    assert client.get("/compare", params={"ids": ids}).status_code == 400
 
 
 def test_playground_page_renders_editor_and_picker(client):
@@ -278,7 +279,7 @@ def test_run_page_carries_its_run_and_variant_source(client, evil_run):
 
 def test_page_data_cannot_end_its_script_block(client):
     name = "</script><script>alert(1)</script><!--"
-    run_id = client.post("/api/runs", json={"variant": "nn", "name": name, **TINY}).json()["id"]
+    run_id = client.post("/api/runs", json={"variant": "nn", "name": name, **QUICK}).json()["id"]
     for path in ("/", f"/runs/{run_id}", f"/compare?ids={run_id}"):
         html = client.get(path).text
         assert name not in html, path

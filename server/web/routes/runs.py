@@ -34,6 +34,7 @@ from server.web.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic, r
 from server.web.stream import Send
 
 router = APIRouter()
+writes = APIRouter(dependencies=[RequireToken])  # what changes runs needs the token
 log = logging.getLogger("lossboard.stream")
 
 
@@ -41,12 +42,7 @@ def not_found(run_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} does not exist")
 
 
-@router.post(
-    "/api/runs",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RunPublic,
-    dependencies=[RequireToken],
-)
+@writes.post("/api/runs", status_code=status.HTTP_201_CREATED, response_model=RunPublic)
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
     try:
         run = manager.submit(spec)
@@ -101,11 +97,8 @@ def read_losses(
     return JSONResponse(body)  # built here: validating a million floats would be slow
 
 
-@router.post(
-    "/api/runs/{run_id}/cancel",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=RunPublic,
-    dependencies=[RequireToken],
+@writes.post(
+    "/api/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=RunPublic
 )
 def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
     run = manager.cancel(run_id)
@@ -114,9 +107,7 @@ def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
     return run
 
 
-@router.delete(
-    "/api/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireToken]
-)
+@writes.delete("/api/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_run(run_id: RunId, manager: ManagerDep) -> Response:
     try:
         deleted = manager.delete(run_id)
@@ -213,3 +204,6 @@ async def wait_disconnect(websocket: WebSocket) -> None:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+
+
+router.include_router(writes)

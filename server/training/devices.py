@@ -6,6 +6,7 @@ import platform
 import re
 from dataclasses import dataclass
 
+import threadpoolctl
 import torch
 
 from server.training import registry
@@ -53,6 +54,12 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.machine() or "cpu"
+
+
+def blas_threads() -> int | None:
+    """How many threads NumPy's BLAS computes with (the numpy loop's count), if it says."""
+    pools = threadpoolctl.threadpool_info()
+    return next((p["num_threads"] for p in pools if p["user_api"] == "blas"), None)
 
 
 def variant_kinds(variant: str) -> tuple[str, ...]:

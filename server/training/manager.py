@@ -16,7 +16,7 @@ import torch
 
 from server.protocol import FINISHED_STATUSES
 from server.training import registry
-from server.training.devices import Device, list_devices, resolve_device
+from server.training.devices import Device, blas_threads, list_devices, resolve_device
 from server.training.spec import ConfigError, RunSpec, TrainConfig, estimate_bytes, resolve
 from server.training.store import Store
 
@@ -155,7 +155,7 @@ class RunManager:
         """Validate a request against this machine, record it, and queue it on its device."""
         device = resolve_device(spec.device, spec.variant, self.devices)
         self.check_size(spec)
-        config = resolve(spec, device, threads=torch.get_num_threads())
+        config = resolve(spec, device, threads=torch.get_num_threads(), blas_threads=blas_threads())
         run = Run(id=0, config=config, name=spec.name)
         if self._closed:
             raise RuntimeError("the run manager is closed")

@@ -81,9 +81,11 @@ class TrainConfig:
     H: int
     D_out: int
     dtype: str
-    # torch's intra-op threads: the same build and seed give the same losses bit for bit only
-    # with the same count (nn, optim and custom_module drift apart between 1 and 2 threads)
+    # The threads it computed with: torch's intra-op threads, and NumPy's BLAS threads for the
+    # numpy loop. The same build and seed give the same losses bit for bit only with the same
+    # counts (nn, optim, custom_module and numpy drift apart between 1 and 2 threads).
     threads: int | None = None
+    blas_threads: int | None = None
 
     def as_dict(self) -> dict:
         """The config as plain JSON-ready values."""
@@ -95,8 +97,10 @@ def random_seed() -> int:
     return secrets.randbelow(2**32)
 
 
-def resolve(spec: RunSpec, device: str, threads: int | None = None) -> TrainConfig:
-    """Fill every default the tutorial gives; `device` is already resolved."""
+def resolve(
+    spec: RunSpec, device: str, threads: int | None = None, blas_threads: int | None = None
+) -> TrainConfig:
+    """Fill every default the tutorial gives; `device` and the thread counts are this machine's."""
     variant = registry.variant(spec.variant)
     optimizer = spec.optimizer or variant.optimizer
     lr = spec.learning_rate or variant.default_learning_rate(optimizer)
@@ -112,6 +116,7 @@ def resolve(spec: RunSpec, device: str, threads: int | None = None) -> TrainConf
         seed=seed,
         dtype=dtype,
         threads=threads,
+        blas_threads=blas_threads,
         **sizes,
     )
 

@@ -9,6 +9,7 @@ import time
 import pytest
 import torch
 from pydantic import ValidationError
+from threadpoolctl import threadpool_limits
 
 from server.training import registry
 from server.training.devices import Device
@@ -28,6 +29,18 @@ def test_run_completes_with_every_loss_stored(manager, store):
     assert final["last_loss"] == loss[-1] and final["best_loss"] == loss.min()
     assert final["iterations_per_second"] > 0
     assert list(times) == sorted(times)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_run_records_the_thread_counts_it_computes_with(manager, count):
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        with threadpool_limits(count, user_api="blas"):
+            config = manager.submit(RunSpec(variant="numpy", iterations=2, **TINY)).config
+    finally:
+        torch.set_num_threads(before)
+    assert (config.threads, config.blas_threads) == (count, count)
 
 
 def test_two_identical_runs_at_once_give_the_same_losses(make_manager, store):

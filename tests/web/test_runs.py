@@ -30,7 +30,7 @@ def test_create_run_answers_201_with_resolved_config(client):
     assert run["config"] == {
         "variant": "tensors", "device": "cpu", "iterations": 30, "learning_rate": 1e-6,
         "optimizer": None, "seed": 5, "dtype": "float32", **TINY,
-        "threads": torch.get_num_threads(),
+        "threads": torch.get_num_threads(), "blas_threads": run["config"]["blas_threads"],
     }  # fmt: skip
     final = wait_status(client, run["id"])
     assert final["status"] == "completed" and final["iteration"] == 30

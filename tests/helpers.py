@@ -95,7 +95,21 @@ def server_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     return env | {"PYTHONUNBUFFERED": "1"} | dict(overrides or {})
 
 
-class ServerProcess:
+class Loopback:
+    """A server on 127.0.0.1 at `self.port`, and its HTTP and websocket base URLs."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+
+class ServerProcess(Loopback):
     """`python -m server serve` on a data dir, logging to DATA_DIR/server.log.
 
     A context manager: it starts the server, waits for /healthz, and stops it on exit.
@@ -117,14 +131,6 @@ class ServerProcess:
         self.port = port or free_port()
         self.log = self.data_dir / "server.log"
         self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
     @property
     def command(self) -> list[str]:
@@ -198,7 +204,7 @@ class ServerProcess:
         self.stop()
 
 
-class ThreadServer:
+class ThreadServer(Loopback):
     """An ASGI app under a real uvicorn on a free loopback port, in a thread of this process,
     so a test can change what the app reads (the variant registry, say) and watch it serve."""
 
@@ -210,14 +216,6 @@ class ThreadServer:
         self.thread = threading.Thread(
             target=self.server.run, args=([self.socket],), name="test-uvicorn", daemon=True
         )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ThreadServer:
         self.thread.start()

@@ -132,11 +132,10 @@ def autograd(cfg: TrainConfig) -> Generator[float, None, None]:
 
         # update weights of w1 and w2
         with torch.no_grad():
-            # torch types .grad as Optional; backward() above has set it
-            w1 -= learning_rate * w1.grad  # type: ignore[operator]
-            w2 -= learning_rate * w2.grad  # type: ignore[operator]
-            w1.grad.zero_()  # type: ignore[union-attr]
-            w2.grad.zero_()  # type: ignore[union-attr]
+            w1 -= learning_rate * w1.grad
+            w2 -= learning_rate * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
 
 
 @register("nn", title="nn.Sequential", section="PyTorch: nn")
@@ -157,9 +156,8 @@ def nn_(cfg: TrainConfig) -> Generator[float, None, None]:
         )
     model = materialize(model, g)
 
-    # torch types a submodule's attribute as Tensor | Module
-    torch.nn.init.normal_(model[0].weight, generator=g)  # type: ignore[arg-type]
-    torch.nn.init.normal_(model[2].weight, generator=g)  # type: ignore[arg-type]
+    torch.nn.init.normal_(model[0].weight, generator=g)
+    torch.nn.init.normal_(model[2].weight, generator=g)
 
     model = model.to(device, dtype)
 
@@ -180,9 +178,7 @@ def nn_(cfg: TrainConfig) -> Generator[float, None, None]:
         # update weights of w1 and w2
         with torch.no_grad():
             for param in model.parameters():  # param (tensor, grad)
-                # torch types .grad as Optional (backward() has set it) and Parameter - Tensor
-                # as a Tensor, though -= updates the Parameter in place
-                param -= learning_rate * param.grad  # type: ignore[operator, misc]
+                param -= learning_rate * param.grad
 
         model.zero_grad()
 
@@ -211,9 +207,8 @@ def optim(cfg: TrainConfig) -> Generator[float, None, None]:
         )
     model = materialize(model, g)
 
-    # torch types a submodule's attribute as Tensor | Module
-    torch.nn.init.normal_(model[0].weight, generator=g)  # type: ignore[arg-type]
-    torch.nn.init.normal_(model[2].weight, generator=g)  # type: ignore[arg-type]
+    torch.nn.init.normal_(model[0].weight, generator=g)
+    torch.nn.init.normal_(model[2].weight, generator=g)
 
     model = model.to(device, dtype)
 

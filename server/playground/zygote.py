@@ -125,7 +125,10 @@ class Zygote:
 
     def receive(self) -> bool:
         """Handle one message; False when the server is gone or said quit."""
-        data, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 1)
+        try:
+            data, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 1)
+        except ConnectionResetError:  # it closed with our "ready" unread: its quit is lost
+            return False
         if not data:
             return False
         line, _, code = data.partition(b"\n")

@@ -1,4 +1,4 @@
-"""The HTTP and websocket calls behind the `lossboard` client commands (API.md's contract)."""
+"""The HTTP and websocket calls behind the `lossboard` client commands (docs/api.md's contract)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response models of the HTTP API (field names are API.md's contract)."""
+"""Request and response models of the HTTP API (field names are docs/api.md's contract)."""
 
 from __future__ import annotations
 

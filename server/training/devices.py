@@ -25,7 +25,7 @@ class Device:
     memory_total: int | None = None
 
     def as_dict(self) -> dict[str, str | int]:
-        """The device as API.md describes it (memory only for GPUs)."""
+        """The device as docs/api.md describes it (memory only for GPUs)."""
         out: dict[str, str | int] = {"id": self.id, "kind": self.kind, "name": self.name}
         if self.memory_total is not None:
             out["memory_total"] = self.memory_total

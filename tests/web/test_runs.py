@@ -1,4 +1,4 @@
-"""The Runs section of API.md, in process."""
+"""The Runs section of docs/api.md, in process."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Live stream section of API.md, in process."""
+"""The Live stream section of docs/api.md, in process."""
 
 from __future__ import annotations
 

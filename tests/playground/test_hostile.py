@@ -1,4 +1,4 @@
-"""Hostile snippets: each gets the status docs/api.md gives, writes no file, and the pool lives on."""
+"""Hostile snippets: each gets the status docs/api.md gives, writes no file, the pool lives on."""
 
 from __future__ import annotations
 

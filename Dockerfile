@@ -1,4 +1,5 @@
-# lossboard on the official PyTorch CUDA runtime image: its torch is the one that runs here.
+# lossboard (with its Ray extra) on the official PyTorch CUDA runtime image: its torch is the one
+# that runs here, and every Ray node built from this image runs the same lossboard and torch.
 # Build: docker build -t lossboard .
 # Run:   docker run --gpus all -p 8000:8000 -e LOSSBOARD_TOKEN=... lossboard
 FROM pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime
@@ -14,11 +15,11 @@ COPY server ./server
 COPY templates ./templates
 COPY static ./static
 
-# Install the wheel (its pages and static files inside it), pinning torch to the image's own
-# build so pip never swaps in another (multi-GB) one; the source tree is not kept.
+# Install the wheel (its pages and static files inside it) with the Ray extra, pinning torch to
+# the image's own build so pip never swaps in another (multi-GB) one; the source tree is not kept.
 RUN python -c "from importlib.metadata import version; print('torch==' + version('torch'))" \
         > /tmp/constraints.txt \
-    && pip install --no-cache-dir --constraint /tmp/constraints.txt . \
+    && pip install --no-cache-dir --constraint /tmp/constraints.txt '.[ray]' \
     && rm -rf /tmp/constraints.txt /src
 
 WORKDIR /data

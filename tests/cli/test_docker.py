@@ -41,6 +41,13 @@ def test_dockerfile_installs_the_package_with_its_pages_not_an_editable_tree():
     assert {"server", "templates", "static", "pyproject.toml"} <= copied
 
 
+def test_dockerfile_installs_the_ray_extra_that_pyproject_declares():
+    run = " ".join(rest for key, rest in dockerfile() if key == "RUN")
+    (extra,) = re.findall(r"pip install [^&]*'\.\[(\w+)\]'", run)
+    assert extra == "ray"
+    assert re.search(rf"^{extra} = \[", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+
+
 def test_dockerfile_runs_unprivileged_with_data_volume_port_and_healthcheck():
     user = instruction("USER").split(":")[0]
     assert user not in ("root", "0")

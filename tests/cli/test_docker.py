@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 
 import httpx
 import yaml
 
+from server.cli.main import build_parser
 from tests.cli.conftest import TOKEN
 from tests.cli.support import BIN, ROOT, clean_env, dockerfile, image_cmd, instruction
 from tests.helpers import free_port
+
+CLUSTER = {"ray-head", "ray-worker", "lossboard-ray"}
 
 
 def test_hadolint_passes():
@@ -102,5 +106,90 @@ def test_compose_keeps_data_in_a_named_volume_and_the_token_in_an_env_file():
     assert re.search(r"^LOSSBOARD_TOKEN=", example, re.MULTILINE)
 
 
+def test_compose_default_profile_is_the_single_lossboard_service():
+    services = compose()["services"]
+    assert [name for name, service in services.items() if "profiles" not in service] == [
+        "lossboard"
+    ]
+
+
+def test_compose_cluster_profile_is_a_ray_head_a_worker_and_a_server():
+    services = compose()["services"]
+    profiled = {name for name, service in services.items() if "profiles" in service}
+    assert profiled == CLUSTER
+    assert all(services[name]["profiles"] == ["cluster"] for name in CLUSTER)
+
+
+def test_compose_cluster_nodes_run_the_servers_image():
+    services = compose()["services"]
+    image = {(services[name]["build"], services[name]["image"]) for name in CLUSTER}
+    assert image == {(services["lossboard"]["build"], services["lossboard"]["image"])}
+
+
+def test_compose_reserves_gpus_on_the_ray_worker_only():
+    services = compose()["services"]
+    assert services["ray-worker"]["deploy"] == services["lossboard"]["deploy"]
+    assert "deploy" not in services["ray-head"] and "deploy" not in services["lossboard-ray"]
+
+
+def test_compose_cluster_nodes_join_the_heads_port():
+    services = compose()["services"]
+    (port,) = re.findall(r"--port=(\d+)", " ".join(services["ray-head"]["command"]))
+    for name in ("ray-worker", "lossboard-ray"):
+        assert f"--address=ray-head:{port}" in " ".join(services[name]["command"])
+
+
+def test_compose_cluster_server_serves_with_the_ray_executor_after_joining():
+    command = compose()["services"]["lossboard-ray"]["command"]
+    join, serve = command[-1].split(" && exec ")
+    assert join.startswith("ray start --address=")
+    program, *args = shlex.split(serve)
+    parsed = build_parser().parse_args(args)
+    assert (program, parsed.executor, parsed.ray_address) == ("lossboard", "ray", "auto")
+    assert parsed.host == "0.0.0.0" and parsed.data_dir is not None
+
+
+def test_compose_cluster_turns_on_ray_token_auth_on_every_node():
+    services = compose()["services"]
+    for name in CLUSTER:
+        assert services[name]["environment"]["RAY_AUTH_MODE"] == "token"
+        assert services[name]["environment"]["RAY_AUTH_TOKEN"] == "${RAY_AUTH_TOKEN:-}"
+    assert re.search(r"^RAY_AUTH_TOKEN=$", (ROOT / ".env.example").read_text(), re.MULTILINE)
+
+
+def test_compose_cluster_publishes_only_its_server():
+    services = compose()["services"]
+    assert "ports" not in services["ray-head"] and "ports" not in services["ray-worker"]
+    assert services["lossboard-ray"]["ports"] == ["8001:8000"]
+    assert services["lossboard-ray"]["volumes"] == ["lossboard-ray-data:/data"]
+
+
+def test_compose_ray_nodes_replace_the_images_http_healthcheck():
+    services = compose()["services"]
+    assert "health-check" in services["ray-head"]["healthcheck"]["test"]
+    assert services["ray-worker"]["healthcheck"] == {"disable": True}
+
+
+def test_compose_ray_head_with_the_example_env_refuses_to_start(tmp_path):
+    head = compose()["services"]["ray-head"]
+    args = [arg for arg in head["command"][1:] if not arg.startswith("--port=")]
+    command = [str(BIN / "ray"), *args, f"--port={free_port()}", f"--temp-dir={tmp_path}"]
+    env = {k: v for k, v in clean_env(HOME=str(tmp_path)).items() if not k.startswith("RAY_")}
+    env |= interpolated(head["environment"], (ROOT / ".env.example").read_text())
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "no authentication token was found" in result.stderr
+
+
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def interpolated(environment: dict[str, str], dotenv: str) -> dict[str, str]:
+    """A service's environment as compose fills in ${VAR} and ${VAR:-default} from `dotenv`."""
+    values = dict(re.findall(r"^(\w+)=(.*)$", dotenv, re.MULTILINE))
+
+    def value(match: re.Match[str]) -> str:
+        return values.get(match[1]) or match[2] or ""
+
+    return {k: re.sub(r"\$\{(\w+)(?::?-([^}]*))?\}", value, v) for k, v in environment.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,10 @@ class Settings(BaseSettings):
     token: str | None = Field(None, description="needed by mutating requests and websockets")
     insecure: bool = False
     workers_per_device: int = Field(1, ge=1, le=64)
+    executor: Literal["local", "ray"] = Field("local", description="where runs train")
+    ray_address: str | None = Field(
+        None, description="unset: a private local Ray; auto; a GCS host:port; or ray://host:port"
+    )
     max_run_bytes: int = Field(2**30, ge=1, description="cap on the memory of one run's tensors")
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)

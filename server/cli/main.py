@@ -37,6 +37,14 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
         default=None,
         help="allow a non-loopback address without a token (a bad idea)",
     )
+    serve.add_argument(
+        "--executor", choices=("local", "ray"), help="where runs train (default local)"
+    )
+    serve.add_argument(
+        "--ray-address",
+        help="the Ray cluster: auto, a GCS host:port, or ray://host:10001 (default: a private "
+        "local Ray)",
+    )
     serve.set_defaults(handler=serve_command)
 
 
@@ -111,13 +119,14 @@ def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Run uvicorn with one worker: the run registry lives in this one process."""
-    flags = {k: getattr(args, k) for k in ("host", "port", "data_dir", "token", "insecure")}
+    names = ("host", "port", "data_dir", "token", "insecure", "executor", "ray_address")
+    flags = {k: getattr(args, k) for k in names}
     try:
         settings = Settings(**{k: v for k, v in flags.items() if v is not None})
     except ValidationError as exc:
         print(f"lossboard: invalid settings: {exc}", file=sys.stderr)
         return 2
-    if problem := settings.exposure_problem():
+    if problem := settings.exposure_problem() or executor_problem(settings):
         print(f"lossboard: {problem}", file=sys.stderr)
         return 2
     import uvicorn  # imported only now (torch comes with the app), so a refusal is instant
@@ -144,6 +153,17 @@ def serve_command(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
     )
     return 0
+
+
+def executor_problem(settings: Settings) -> str | None:
+    """Why the Ray executor cannot start here (Ray missing, cluster unreachable), or None."""
+    if settings.executor != "ray":
+        return None
+    try:
+        from server.training.ray_executor import check_address
+    except ImportError:
+        return "--executor ray needs Ray: pip install 'lossboard[ray]'"
+    return check_address(settings.ray_address)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,7 @@
-"""RunManager: a FIFO queue and named worker threads per device, running variants as runs."""
+"""RunManager: a FIFO queue per lane and named threads that train its runs through an executor."""
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 import time
@@ -15,12 +14,12 @@ import numpy as np
 import torch
 
 from server.protocol import FINISHED_STATUSES
-from server.training import registry
-from server.training.devices import Device, blas_threads, list_devices, resolve_device
+from server.training.devices import Device
+from server.training.drive import Batch, Ended
+from server.training.executors import Executor, LocalExecutor, Worker
 from server.training.spec import ConfigError, RunSpec, TrainConfig, estimate_bytes, resolve
 from server.training.store import Store
 
-TICK_S = 0.05  # how often a running run wakes its listeners (the live stream) with new losses
 # How often it hands them to the store: a kill loses at most this much of a run. Each store
 # tick is a SQLite transaction on the writer thread, so not every 50 ms (bench/engine.py).
 STORE_TICK_S = 0.5
@@ -44,6 +43,7 @@ class Run:
     losses: array = field(default_factory=lambda: array("d"))
     times: array = field(default_factory=lambda: array("d"))
     stop: str | None = None  # "cancelled" or "interrupted", set from another thread
+    worker: dict | None = None  # where it trains, once it has started
 
     @property
     def finished(self) -> bool:
@@ -68,6 +68,7 @@ class Run:
             "error": self.error,
             "created_at": self.created_at,
             "started_at": self.started_at,
+            "worker": self.worker,
             **progress(self),
         }
 
@@ -83,21 +84,26 @@ class RunConflict(Exception):
 
 
 class RunManager:
-    """The one way into runs: queues them per device, trains them on worker threads, and
-    answers for live and stored runs alike; every loss goes to the store."""
+    """The one way into runs: queues them per lane, trains them through the executor on named
+    threads, and answers for live and stored runs alike; every loss goes to the store.
+
+    Without an executor it trains on this machine (LocalExecutor) with `workers_per_device`
+    threads for each of `devices`; 0 leaves the training to `run_queued`.
+    """
 
     def __init__(
         self,
         store: Store,
         *,
+        executor: Executor | None = None,
         workers_per_device: int = 1,
         max_run_bytes: int = 2**30,
         devices: list[Device] | None = None,
     ) -> None:
         self.store = store
-        self.workers_per_device = workers_per_device
+        self.executor = executor or LocalExecutor(devices, workers_per_device)
         self.max_run_bytes = max_run_bytes
-        self.devices = devices if devices is not None else list_devices()
+        self._lanes: dict[str, int] = {}
         self._live: dict[int, Run] = {}
         self._lock = threading.Lock()
         self._queues: dict[str, queue.Queue[Run | None]] = {}
@@ -105,14 +111,20 @@ class RunManager:
         self._listeners: list[Listener] = []
         self._closed = False
 
+    @property
+    def devices(self) -> list[Device]:
+        """The devices runs can ask for (for Ray, the whole cluster's)."""
+        return self.executor.devices()
+
     def start(self) -> None:
-        """Start the worker threads, `workers_per_device` for each device (none for 0: then
-        the caller trains the queued runs itself, with `run_queued`)."""
-        for device in self.devices:
+        """Start the executor, then as many threads for each lane as it may train at once."""
+        self.executor.start()
+        self._lanes = self.executor.lanes()
+        for lane, slots in self._lanes.items():
             q: queue.Queue[Run | None] = queue.Queue()
-            self._queues[device.id] = q
-            for i in range(self.workers_per_device):
-                name = f"lossboard-run-{device.id}-{i}"
+            self._queues[lane] = q
+            for i in range(slots):
+                name = f"lossboard-run-{lane}-{i}"
                 thread = threading.Thread(target=self._work, args=(q,), name=name, daemon=True)
                 thread.start()
                 self._threads.append(thread)
@@ -124,11 +136,12 @@ class RunManager:
             live = list(self._live.values())
         for run in live:
             self._stop(run, "interrupted")
-        for q in self._queues.values():
-            for _ in range(self.workers_per_device):
+        for lane, q in self._queues.items():
+            for _ in range(self._lanes[lane]):
                 q.put(None)
         for thread in self._threads:
             thread.join(timeout)
+        self.executor.close()
         self.store.flush(timeout)
 
     def run_queued(self, device: str) -> None:
@@ -139,9 +152,10 @@ class RunManager:
         its own, and while a process has two, their threads sleep between operations where
         they would spin: the `nn` loop took 2.2 times as long.)
         """
-        if self.workers_per_device:
+        lane = self.executor.lane(device)
+        if self._lanes[lane]:
             raise RuntimeError("run_queued is for a manager with workers_per_device=0")
-        q = self._queues[device]
+        q = self._queues[lane]
         q.put(None)  # the worker loop's stop: after the runs queued before it
         self._work(q)
 
@@ -153,16 +167,16 @@ class RunManager:
 
     def submit(self, spec: RunSpec) -> Run:
         """Validate a request against this machine, record it, and queue it on its device."""
-        device = resolve_device(spec.device, spec.variant, self.devices)
+        device = self.executor.resolve_device(spec.device, spec.variant)
         self.check_size(spec)
-        config = resolve(spec, device, threads=torch.get_num_threads(), blas_threads=blas_threads())
+        config = resolve(spec, device)
         run = Run(id=0, config=config, name=spec.name)
         if self._closed:
             raise RuntimeError("the run manager is closed")
         run.id = self.store.create_run(run.row())  # waits on the disk: not under the lock
         with self._lock:
             self._live[run.id] = run
-        self._queues[device].put(run)
+        self._queues[self.executor.lane(device)].put(run)
         self._notify(run, "status")
         return run
 
@@ -238,6 +252,8 @@ class RunManager:
             run.stop = status
             if run.status == "queued":  # never started: its worker will skip it
                 self._finish(run, status, stop_error(run, status))
+                return
+        self.executor.cancel(run.id)
 
     def _work(self, q: queue.Queue[Run | None]) -> None:
         while (run := q.get()) is not None:
@@ -248,42 +264,46 @@ class RunManager:
             self.store.update_run(run.id, {"status": "running", "started_at": run.started_at})
             self._notify(run, "status")
             status, error = self._train(run)
+            if status in STOP_ERRORS:
+                error = stop_error(run, status)
             with self._lock:
                 self._finish(run, status, error)
             if q.empty():  # idle: give the GPU's cached memory back (a queue keeps reusing it)
                 release_device_memory(run.config.device)
 
-    def _train(self, run: Run) -> tuple[str, str | None]:
-        """Drive the variant's loop; return how it ended. Cheap per iteration, by design."""
-        losses, times, flushed = run.losses, run.times, 0
-        t0 = next_tick = next_store = time.perf_counter()
-        gen = registry.variant(run.config.variant).loop(run.config)
+    def _train(self, run: Run) -> Ended:
+        """Train the run through the executor, taking in its batches; return how it ended."""
+        flushed, next_store = 0, 0.0
+        ended: Ended = "failed", "the executor ended the run without saying how"
         try:
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
-                for loss in gen:
-                    now = time.perf_counter()
-                    loss = float(loss)
-                    if not math.isfinite(loss):
-                        return "diverged", f"the loss became {loss} at iteration {len(losses)}"
-                    losses.append(loss)
-                    times.append(round(now - t0, 6))  # microseconds: finer is jitter
-                    if run.best_loss is None or loss < run.best_loss:
-                        run.best_loss = loss
-                    if run.stop:
-                        return run.stop, stop_error(run, run.stop)
-                    if now >= next_tick:
-                        next_tick = now + TICK_S
-                        if now >= next_store:
-                            flushed, next_store = self._store_tick(run, flushed), now + STORE_TICK_S
-                        self._notify(run, "points")
-            return "completed", None
-        except torch.OutOfMemoryError as exc:
-            return "failed", f"out of memory on {run.config.device}: {first_line(exc)}"
-        except Exception as exc:  # any failure of the loop ends this run, not the worker
-            return "failed", f"{type(exc).__name__}: {first_line(exc)}"
+            for item in self.executor.execute(run.id, run.config, lambda: run.stop):
+                if isinstance(item, Worker):
+                    self._started_on(run, item)
+                    continue
+                self._take(run, item)
+                if item.ended is not None:
+                    ended = item.ended
+                    break
+                if (now := time.perf_counter()) >= next_store:
+                    flushed, next_store = self._store_tick(run, flushed), now + STORE_TICK_S
+                self._notify(run, "points")
         finally:
-            gen.close()
             self._flush_losses(run, flushed)
+        return ended
+
+    def _started_on(self, run: Run, worker: Worker) -> None:
+        """Record where the run trains."""
+        run.worker = worker.as_dict()
+        self.store.update_run(run.id, {"worker": run.worker})
+        self._notify(run, "status")
+
+    def _take(self, run: Run, batch: Batch) -> None:
+        """Append a batch's losses to the run (readers see both arrays reach each length)."""
+        if batch.loss:
+            low = min(batch.loss)
+            run.best_loss = low if run.best_loss is None else min(run.best_loss, low)
+        run.losses.extend(batch.loss)
+        run.times.extend(batch.time)
 
     def _store_tick(self, run: Run, flushed: int) -> int:
         """Hand the losses since the last store tick, and the progress, to the store."""
@@ -331,12 +351,6 @@ def release_device_memory(device: str) -> None:
     """Give an idle GPU's cached memory back, so other processes (and runs) can use it."""
     if device.startswith("cuda") and torch.cuda.is_available():
         torch.cuda.empty_cache()
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (CUDA errors run on for many lines)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def format_bytes(n: int) -> str:

@@ -43,6 +43,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) WITHOUT ROWID
         """,
     ),
+    # 2: where each run ran, and with how many threads (JSON; null until it starts)
+    ("ALTER TABLE runs ADD COLUMN worker TEXT",),
 ]
 
 

@@ -81,11 +81,6 @@ class TrainConfig:
     H: int
     D_out: int
     dtype: str
-    # The threads it computed with: torch's intra-op threads, and NumPy's BLAS threads for the
-    # numpy loop. The same build and seed give the same losses bit for bit only with the same
-    # counts (nn, optim, custom_module and numpy drift apart between 1 and 2 threads).
-    threads: int | None = None
-    blas_threads: int | None = None
 
     def as_dict(self) -> dict:
         """The config as plain JSON-ready values."""
@@ -97,10 +92,8 @@ def random_seed() -> int:
     return secrets.randbelow(2**32)
 
 
-def resolve(
-    spec: RunSpec, device: str, threads: int | None = None, blas_threads: int | None = None
-) -> TrainConfig:
-    """Fill every default the tutorial gives; `device` and the thread counts are this machine's."""
+def resolve(spec: RunSpec, device: str) -> TrainConfig:
+    """Fill every default the tutorial gives; `device` is already resolved."""
     variant = registry.variant(spec.variant)
     optimizer = spec.optimizer or variant.optimizer
     lr = spec.learning_rate or variant.default_learning_rate(optimizer)
@@ -115,8 +108,6 @@ def resolve(
         optimizer=optimizer,
         seed=seed,
         dtype=dtype,
-        threads=threads,
-        blas_threads=blas_threads,
         **sizes,
     )
 

@@ -31,7 +31,9 @@ RUN_COLUMNS = [
     "created_at",
     "started_at",
     "finished_at",
+    "worker",
 ]
+JSON_COLUMNS = ("config", "worker")  # kept as JSON text
 WAIT_S = 30.0  # how long a caller waits for the writer before giving up
 COMMIT_TRIES = 6  # with SQLite's own 5 s busy timeout, about half a minute in all
 log = logging.getLogger("lossboard.store")
@@ -87,7 +89,7 @@ class Store:
     def create_run(self, row: dict) -> int:
         """Insert a run and wait for its id (TimeoutError if the disk does not answer)."""
         cols = [c for c in RUN_COLUMNS if c in row]
-        values = [json.dumps(row[c]) if c == "config" else row[c] for c in cols]
+        values = [encode(c, row[c]) for c in cols]
         sql = f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         return self.submit(lambda conn: conn.execute(sql, values).lastrowid).result(WAIT_S)
 
@@ -95,7 +97,7 @@ class Store:
         """Queue an update of some of a run's columns."""
         assignments = ", ".join(f"{c} = ?" for c in fields)
         sql = f"UPDATE runs SET {assignments} WHERE id = ?"
-        params = [*fields.values(), run_id]
+        params = [*(encode(c, v) for c, v in fields.items()), run_id]
         return self.submit(lambda conn: conn.execute(sql, params).rowcount)
 
     def append_losses(self, run_id: int, start: int, loss: bytes, times: bytes) -> Future:
@@ -244,8 +246,14 @@ def mark_interrupted(conn: sqlite3.Connection) -> int:
     return conn.execute(sql, (time.time(), *LIVE_STATUSES)).rowcount
 
 
+def encode(column: str, value: object) -> object:
+    """A value as its column keeps it: JSON text for the JSON columns."""
+    return json.dumps(value) if column in JSON_COLUMNS and value is not None else value
+
+
 def row_dict(row: sqlite3.Row) -> dict:
-    """A runs row as a dict with its config decoded."""
+    """A runs row as a dict with its JSON columns decoded."""
     out = dict(row)
-    out["config"] = json.loads(out["config"])
+    for column in JSON_COLUMNS:
+        out[column] = json.loads(out[column]) if out[column] is not None else None
     return out

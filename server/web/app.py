@@ -12,6 +12,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from server import __version__
 from server.playground.sandbox import SandboxPool
 from server.settings import Settings
+from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.store import Store
 from server.web.deps import RequireToken
@@ -28,11 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.data_dir)
         store.open()
-        manager = RunManager(
-            store,
-            workers_per_device=settings.workers_per_device,
-            max_run_bytes=settings.max_run_bytes,
+        executor = make_executor(
+            settings.executor, settings.ray_address, settings.workers_per_device
         )
+        manager = RunManager(store, executor=executor, max_run_bytes=settings.max_run_bytes)
         app.state.manager = manager
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
         playground = SandboxPool(

@@ -15,6 +15,17 @@ class RunCreate(RunSpec):
     """POST /api/runs: a variant and, optionally, anything the tutorial fixes."""
 
 
+class WorkerPublic(BaseModel):
+    """Where a run trained, and with how many threads (its losses depend on them)."""
+
+    executor: str
+    node: str
+    host: str
+    device: str
+    threads: int
+    blas_threads: int | None
+
+
 class RunPublic(BaseModel):
     """A run as every reader sees it."""
 
@@ -32,6 +43,7 @@ class RunPublic(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    worker: WorkerPublic | None = None  # where it trains; null while queued
 
 
 class RunsPublic(BaseModel):
@@ -58,6 +70,23 @@ class DevicePublic(BaseModel):
     memory_total: int | None = None
 
 
+class NodePublic(BaseModel):
+    """One node of the Ray cluster."""
+
+    id: str
+    host: str
+    alive: bool
+    cpus: int
+    gpus: int
+    gpu_names: list[str]
+
+
+class ClusterPublic(BaseModel):
+    address: str
+    reachable: bool
+    nodes: list[NodePublic]
+
+
 class SystemPublic(BaseModel):
     version: str
     python: str
@@ -67,6 +96,8 @@ class SystemPublic(BaseModel):
     devices: list[DevicePublic]
     default_device: str
     auth_required: bool
+    executor: str  # where runs train: "local" or "ray"
+    cluster: ClusterPublic | None  # the Ray cluster; null for the local executor
 
 
 class VariantPublic(BaseModel):

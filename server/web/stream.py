@@ -20,7 +20,7 @@ from server.training.manager import Run, RunManager
 from server.web.schemas import run_public
 from server.web.wsframes import FramedText
 
-# A run's worker wakes its subscribers at most every runner.TICK_S (20 times a second), so a
+# A run's worker wakes its subscribers at most every drive.TICK_S (20 times a second), so a
 # run subscriber needs no pacing of its own; the all-runs socket coalesces over this interval.
 SEND_INTERVAL_S = 0.05
 PROGRESS_INTERVAL_S = 1.0  # /ws/runs: at most one progress message a second per running run

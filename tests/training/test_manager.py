@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import threading
 import time
 
@@ -37,10 +38,13 @@ def test_run_records_the_thread_counts_it_computes_with(manager, count):
     torch.set_num_threads(count)
     try:
         with threadpool_limits(count, user_api="blas"):
-            config = manager.submit(RunSpec(variant="numpy", iterations=2, **TINY)).config
+            run = manager.submit(RunSpec(variant="numpy", iterations=2, **TINY))
+            worker = wait_finished(manager, run.id)["worker"]
     finally:
         torch.set_num_threads(before)
-    assert (config.threads, config.blas_threads) == (count, count)
+    assert (worker["threads"], worker["blas_threads"]) == (count, count)
+    assert worker["executor"] == "local" and worker["node"] == "local"
+    assert worker["device"] == "cpu" and worker["host"] == socket.gethostname()
 
 
 def test_two_identical_runs_at_once_give_the_same_losses(make_manager, store):

@@ -7,8 +7,13 @@ import torch
 from tests.training.tutorial_reference import REFERENCE
 
 
-def test_healthz_answers_ok(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
+def test_healthz_answers_ok_with_the_executors_health(client):
+    assert client.get("/healthz").json() == {"status": "ok", "executor": "ok"}
+
+
+def test_system_says_the_local_executor_has_no_cluster(client):
+    system = client.get("/api/system").json()
+    assert system["executor"] == "local" and system["cluster"] is None
 
 
 def test_system_lists_cpu_and_versions(client):

@@ -18,8 +18,9 @@ router = APIRouter()
 
 
 @router.get("/healthz")
-def read_health() -> dict:
-    return {"status": "ok"}
+def read_health(manager: ManagerDep) -> dict:
+    """200 while the server works; `executor` says whether runs can reach their workers."""
+    return {"status": "ok", "executor": manager.executor.health()}
 
 
 @router.get("/api/system", response_model=SystemPublic)
@@ -33,6 +34,8 @@ def read_system(manager: ManagerDep, settings: SettingsDep) -> dict:
         "devices": [d.as_dict() for d in manager.devices],
         "default_device": default_device(manager.devices),
         "auth_required": bool(settings.token),
+        "executor": manager.executor.name,
+        "cluster": manager.executor.cluster(),
     }
 
 

@@ -1,0 +1,71 @@
+"""Driving a variant's loop wherever it runs: each loss checked and timed, handed on in batches.
+
+The same generator runs on a local worker thread and inside a Ray task; both hand the run
+manager `Batch`es about every `TICK_S`, the last one saying how the loop ended.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from server.training import registry
+from server.training.spec import TrainConfig
+
+TICK_S = 0.05  # how often a running run hands on its new losses (the live stream's pace)
+Ended = tuple[str, str | None]  # (status, error)
+
+
+@dataclass
+class Batch:
+    """Losses of consecutive steps and their times (seconds since the loop started)."""
+
+    loss: array = field(default_factory=lambda: array("d"))
+    time: array = field(default_factory=lambda: array("d"))
+    ended: Ended | None = None  # on the last batch: how the loop ended
+
+
+def drive(config: TrainConfig, stop: Callable[[], str | None]) -> Iterator[Batch]:
+    """Run the variant's loop to its end, or until `stop()` names a status; cheap per step."""
+    batch, step = Batch(), 0
+    t0 = next_tick = time.perf_counter()
+    loop = registry.variant(config.variant).loop(config)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
+            for value in loop:
+                now = time.perf_counter()
+                loss = float(value)
+                if not math.isfinite(loss):
+                    batch.ended = "diverged", f"the loss became {loss} at iteration {step}"
+                    break
+                batch.loss.append(loss)
+                batch.time.append(round(now - t0, 6))  # microseconds: finer is jitter
+                step += 1
+                if stopped := stop():
+                    batch.ended = stopped, None
+                    break
+                if now >= next_tick:
+                    next_tick = now + TICK_S
+                    yield batch
+                    batch = Batch()
+            else:
+                batch.ended = "completed", None
+    except torch.OutOfMemoryError as exc:
+        batch.ended = "failed", f"out of memory on {config.device}: {first_line(exc)}"
+    except Exception as exc:  # any failure of the loop ends this run, not its worker
+        batch.ended = "failed", f"{type(exc).__name__}: {first_line(exc)}"
+    finally:
+        loop.close()
+    yield batch
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (CUDA errors run on for many lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,206 @@
+"""RayExecutor: each run is a Ray streaming-generator task that yields its batches of losses.
+
+The task runs the same `drive` loop as a local worker thread, on whichever node Ray gives
+it (`num_cpus=1` for a CPU run, `num_gpus=1` for a CUDA one), and yields its Worker first.
+Imported only with `--executor ray`: Ray is the optional extra `lossboard[ray]`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+from collections.abc import Iterator
+from typing import Any, cast
+
+import ray
+from ray.exceptions import RayError, TaskCancelledError
+
+import server
+from server.training import registry
+from server.training.devices import DEVICE_PATTERN, Device
+from server.training.drive import Batch, drive, first_line
+from server.training.executors import Stop, Worker, this_worker
+from server.training.spec import ConfigError, TrainConfig
+
+log = logging.getLogger("lossboard.ray")
+CHECK_TIMEOUT_S = 5.0  # ray.init to a dead address can hang for minutes: look first
+HEALTH_TIMEOUT_S = 1.0
+
+
+def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]:
+    """A run on a Ray worker: where it trains, then its batches (the last says how it ended)."""
+    node = ray.get_runtime_context().get_node_id()
+    device = config["device"]
+    if device == "cuda":  # Ray shows the task only its own GPU, as cuda:0
+        device = f"cuda:{ray.get_gpu_ids()[0]}"
+        config = {**config, "device": "cuda:0"}
+    yield this_worker("ray", node, device)
+    if version != server.__version__:
+        why = (
+            f"node {node} runs lossboard {server.__version__} and the server {version}: every "
+            "node needs the server's lossboard and torch"
+        )
+        yield Batch(ended=("failed", why))
+        return
+    yield from drive(TrainConfig(**config), lambda: None)
+
+
+def warm_task() -> int:
+    """Start a worker with torch and the loops imported, so a run does not pay for it."""
+    registry.load()
+    return os.getpid()
+
+
+def check_address(address: str | None) -> str | None:
+    """Why the Ray cluster at `address` cannot be reached, or None (unset: a private one)."""
+    if address is None:
+        return None
+    try:
+        target = bootstrap_address(address)
+    except Exception as exc:  # Ray says why it found no cluster
+        return f"no Ray cluster at {address!r}: {first_line(exc)}"
+    host, _, port = target.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), CHECK_TIMEOUT_S).close()
+    except (OSError, ValueError) as exc:
+        return f"cannot reach the Ray cluster at {target} ({address}): {first_line(exc)}"
+    return None
+
+
+def bootstrap_address(address: str) -> str:
+    """host:port for a GCS address, `auto` (the cluster `ray start` made) or ray://host:port."""
+    if address.startswith("ray://"):
+        return address.removeprefix("ray://")
+    from ray._private.services import canonicalize_bootstrap_address_or_die
+
+    return canonicalize_bootstrap_address_or_die(address)
+
+
+class RayExecutor:
+    """Runs train as Ray tasks; the manager's lane threads follow their streams."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
+        self.address = address
+        self.num_cpus = num_cpus
+        self._owns_ray = False
+        self._running: dict[int, ray.ObjectRefGenerator] = {}  # run id -> its task's stream
+
+    def start(self) -> None:
+        """Connect (or start a private Ray), then warm one worker per CPU."""
+        if ray.is_initialized():  # this process already talks to a cluster: use it
+            log.info("Ray executor on the Ray this process has already joined")
+        else:
+            self._owns_ray = True
+            cpus = (self.num_cpus or os.cpu_count()) if self.address is None else None
+            ray.init(address=self.address, num_cpus=cpus, include_dashboard=False)
+        log.info("Ray executor on %s", ray.get_runtime_context().gcs_address)
+        slots = int(ray.cluster_resources().get("CPU", 0))
+        ray.get([ray.remote(warm_task).options(num_cpus=1).remote() for _ in range(slots)])
+
+    def close(self) -> None:
+        """Leave the cluster (and stop the private Ray this executor started)."""
+        if self._owns_ray:
+            ray.shutdown()
+
+    def devices(self) -> list[Device]:
+        """The cluster as two devices: its CPUs, and its GPUs when a node has one."""
+        nodes = [n for n in ray.nodes() if n["Alive"]]
+        cpus = sum(int(n["Resources"].get("CPU", 0)) for n in nodes)
+        out = [Device("cpu", "cpu", f"{cpus} CPUs on {len(nodes)} Ray node(s)")]
+        if gpus := sum(int(n["Resources"].get("GPU", 0)) for n in nodes):
+            names = sorted({name for n in nodes for name in gpu_names(n)})
+            out.append(Device("cuda", "cuda", f"{gpus} GPUs on the Ray cluster {names or ''}"))
+        return out
+
+    def lanes(self) -> dict[str, int]:
+        """A queue for CPU runs and one for GPU runs, as wide as the cluster."""
+        resources = ray.cluster_resources()
+        return {"cpu": int(resources.get("CPU", 0)), "cuda": int(resources.get("GPU", 0))}
+
+    def lane(self, device: str) -> str:
+        return device
+
+    def resolve_device(self, requested: str, variant: str) -> str:
+        """cpu or cuda: Ray picks the node, so a run names a kind, never cuda:N."""
+        match = DEVICE_PATTERN.match(requested)
+        if not match or match[1] == "mps" or (match[2] is not None):
+            raise ConfigError(
+                "device",
+                f"'{requested}': under the Ray executor a run asks for auto, cpu or cuda, and "
+                "Ray picks the node and GPU (use cuda, not cuda:N)",
+            )
+        kinds = registry.variant(variant).devices
+        has_gpu = ray.cluster_resources().get("GPU", 0) >= 1
+        if match[1] == "auto":
+            free_gpu = ray.available_resources().get("GPU", 0) >= 1
+            return "cuda" if free_gpu and "cuda" in kinds else "cpu"
+        if match[1] not in kinds:
+            raise ConfigError("device", f"the {variant} variant runs only on the CPU")
+        if match[1] == "cuda" and not has_gpu:
+            raise ConfigError("device", "no node of the Ray cluster has a GPU")
+        return str(match[1])
+
+    def execute(self, run_id: int, config: TrainConfig, stop: Stop) -> Iterator[Worker | Batch]:
+        """Start the run's task and pass on what it yields; Ray's failures end the run."""
+        resources = {"num_gpus": 1, "num_cpus": 0} if config.device == "cuda" else {"num_cpus": 1}
+        task = ray.remote(train_task).options(num_returns="streaming", max_retries=0, **resources)
+        # num_returns="streaming" makes .remote() give a generator of refs, not one ref
+        stream = cast(ray.ObjectRefGenerator, task.remote(config.as_dict(), server.__version__))
+        self._running[run_id] = stream
+        node = "?"
+        try:
+            for ref in stream:
+                item = ray.get(ref)
+                node = item.node if isinstance(item, Worker) else node
+                yield item
+        except TaskCancelledError:
+            yield Batch(ended=(stop() or "cancelled", None))
+        except RayError as exc:
+            why = f"Ray lost the run on node {node}: {type(exc).__name__}: {first_line(exc)}"
+            yield Batch(ended=("failed", why))
+        finally:
+            self._running.pop(run_id, None)
+
+    def cancel(self, run_id: int) -> None:
+        """Cancel the run's task: Ray interrupts it wherever it is."""
+        if (stream := self._running.get(run_id)) is not None:
+            ray.cancel(stream)
+
+    def health(self) -> str:
+        """ "ok" while the cluster's control store answers, else "unreachable"."""
+        host, _, port = ray.get_runtime_context().gcs_address.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), HEALTH_TIMEOUT_S).close()
+        except OSError:
+            return "unreachable"
+        return "ok"
+
+    def cluster(self) -> dict[str, Any]:
+        """The address, whether it answers, and every node with its CPUs and GPUs."""
+        reachable = self.health() == "ok"
+        nodes = [node_public(n) for n in ray.nodes()] if reachable else []
+        address = ray.get_runtime_context().gcs_address
+        return {"address": address, "reachable": reachable, "nodes": nodes}
+
+
+def node_public(node: dict[str, Any]) -> dict[str, Any]:
+    """One node of ray.nodes() as /api/system shows it."""
+    resources = node["Resources"]
+    return {
+        "id": node["NodeID"],
+        "host": node["NodeManagerHostname"],
+        "alive": node["Alive"],
+        "cpus": int(resources.get("CPU", 0)),
+        "gpus": int(resources.get("GPU", 0)),
+        "gpu_names": gpu_names(node),
+    }
+
+
+def gpu_names(node: dict[str, Any]) -> list[str]:
+    """The node's GPU model, from its `accelerator_type:*` resource where Ray reports one."""
+    return [re.sub("^accelerator_type:", "", key) for key in node["Resources"] if
+            key.startswith("accelerator_type:")]  # fmt: skip

@@ -11,11 +11,12 @@ import logging
 import os
 import re
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any, cast
 
 import ray
-from ray.exceptions import RayError, TaskCancelledError
+from ray.exceptions import RayError
 
 import server
 from server.training import registry
@@ -27,6 +28,9 @@ from server.training.spec import ConfigError, TrainConfig
 log = logging.getLogger("lossboard.ray")
 CHECK_TIMEOUT_S = 5.0  # ray.init to a dead address can hang for minutes: look first
 HEALTH_TIMEOUT_S = 1.0
+SILENT_END = "failed", "the Ray task ended without saying how"
+POLL_S = 0.25  # how often a stopped run's task is cancelled again while it still runs
+CANCEL_GRACE_S = 1.5  # then the run ends as stopped, whatever Ray still does with it
 
 
 def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]:
@@ -151,15 +155,20 @@ class RayExecutor:
         # num_returns="streaming" makes .remote() give a generator of refs, not one ref
         stream = cast(ray.ObjectRefGenerator, task.remote(config.as_dict(), server.__version__))
         self._running[run_id] = stream
-        node = "?"
+        if stop():  # stopped before it was there to cancel
+            ray.cancel(stream)
+        node, item = "?", None
         try:
-            for ref in stream:
+            for ref in follow(stream, stop):
                 item = ray.get(ref)
                 node = item.node if isinstance(item, Worker) else node
                 yield item
-        except TaskCancelledError:
-            yield Batch(ended=(stop() or "cancelled", None))
-        except RayError as exc:
+            if not isinstance(item, Batch) or item.ended is None:  # a cancelled task may stop so
+                yield Batch(ended=(stopped, None) if (stopped := stop()) else SILENT_END)
+        except RayError as exc:  # a cancelled task raises too, as one of several errors
+            if stopped := stop():
+                yield Batch(ended=(stopped, None))
+                return
             why = f"Ray lost the run on node {node}: {type(exc).__name__}: {first_line(exc)}"
             yield Batch(ended=("failed", why))
         finally:
@@ -185,6 +194,24 @@ class RayExecutor:
         nodes = [node_public(n) for n in ray.nodes()] if reachable else []
         address = ray.get_runtime_context().gcs_address
         return {"address": address, "reachable": reachable, "nodes": nodes}
+
+
+def follow(stream: ray.ObjectRefGenerator, stop: Stop) -> Iterator[ray.ObjectRef]:
+    """The stream's refs as they come. Once stopped, cancel again while it goes on (a cancel
+    sent before the task started can be lost), and give up on it after CANCEL_GRACE_S."""
+    stopped_at = None
+    while True:
+        ready, _ = ray.wait([stream], timeout=POLL_S)
+        if ready:
+            try:
+                yield next(stream)
+            except StopIteration:
+                return
+        if stop():
+            stopped_at = stopped_at or time.monotonic()
+            if time.monotonic() - stopped_at > CANCEL_GRACE_S:
+                return
+            ray.cancel(stream)
 
 
 def node_public(node: dict[str, Any]) -> dict[str, Any]:

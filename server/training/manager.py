@@ -221,6 +221,14 @@ class RunManager:
             self.store.flush()  # just finished: let its last writes land, then delete
         return self.store.delete_run(run_id)
 
+    def queued(self) -> dict[str, int]:
+        """How many runs wait in each lane (a device locally; cpu or cuda under Ray)."""
+        waiting = dict.fromkeys(self._lanes, 0)
+        for run in self.live_runs():
+            if run.status == "queued":
+                waiting[self.executor.lane(run.config.device)] += 1
+        return waiting
+
     def live_run(self, run_id: int) -> Run | None:
         """The in-memory run while it is queued or running (or just finished, not yet stored)."""
         return self._live.get(run_id)

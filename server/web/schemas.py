@@ -98,6 +98,7 @@ class SystemPublic(BaseModel):
     auth_required: bool
     executor: str  # where runs train: "local" or "ray"
     cluster: ClusterPublic | None  # the Ray cluster; null for the local executor
+    queued: dict[str, int]  # runs waiting, per lane: a device id locally, cpu or cuda under Ray
 
 
 class VariantPublic(BaseModel):

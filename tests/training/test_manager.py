@@ -263,3 +263,14 @@ def test_a_manager_without_workers_trains_on_the_callers_thread(make_manager, st
 def test_run_queued_refuses_a_manager_with_workers(manager):
     with pytest.raises(RuntimeError, match="workers_per_device=0"):
         manager.run_queued("cpu")
+
+
+def test_queued_counts_the_runs_waiting_in_each_lane(make_manager):
+    manager = make_manager(workers_per_device=0)
+    assert manager.queued() == {"cpu": 0}
+    runs = [manager.submit(RunSpec(variant="nn", iterations=2, **TINY)) for _ in range(2)]
+    assert manager.queued() == {"cpu": 2}
+    manager.cancel(runs[0].id)
+    assert manager.queued() == {"cpu": 1}
+    manager.run_queued("cpu")
+    assert manager.queued() == {"cpu": 0}

@@ -14,6 +14,7 @@ def test_healthz_answers_ok_with_the_executors_health(client):
 def test_system_says_the_local_executor_has_no_cluster(client):
     system = client.get("/api/system").json()
     assert system["executor"] == "local" and system["cluster"] is None
+    assert system["queued"] == {"cpu": 0}
 
 
 def test_system_lists_cpu_and_versions(client):

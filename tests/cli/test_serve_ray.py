@@ -1,0 +1,81 @@
+"""`lossboard serve --executor ray --ray-address auto` against a real `ray start --head`, with Ray's
+token auth on as the README says, and what a user sees when the cluster is not there."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.support import LOSSBOARD, Server, clean_env, lossboard
+from tests.helpers import TINY_ARGS, ServerProcess, free_port, wait_status
+
+RAY = Path(sys.executable).parent / "ray"
+
+
+@pytest.fixture(scope="module")
+def ray_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """A head started by `ray start` (token auth on, two CPUs); the env its clients need."""
+    home = tmp_path_factory.mktemp("ray-home")  # the token file Ray may write stays here
+    # Its own RAY_TMPDIR (short: Ray's socket paths must fit), where `auto` finds this head
+    # and not another Ray on the machine.
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    env = clean_env(
+        RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(16), HOME=str(home),
+        RAY_TMPDIR=temp, OMP_NUM_THREADS="1",
+    )  # fmt: skip
+    command = [str(RAY), "start", "--head", "--num-cpus", "2", "--port", str(free_port()),
+               "--include-dashboard", "false", "--disable-usage-stats", "--block"]  # fmt: skip
+    head = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        yield env
+    finally:
+        head.terminate()  # --block: its children stop with it (`ray stop` would stop every Ray)
+        head.wait(60)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ray_server(ray_env, tmp_path_factory) -> Iterator[Server]:
+    data, port = tmp_path_factory.mktemp("ray-serve"), free_port()
+    command = [*LOSSBOARD, "serve", "--port", str(port), "--data-dir", str(data),
+               "--executor", "ray", "--ray-address", "auto"]  # fmt: skip
+    with ServerProcess(data, command=command, port=port, env=ray_env) as process:
+        yield Server(process.url, data_dir=data)
+
+
+def test_server_joins_the_head_that_ray_start_made(ray_server):
+    system = httpx.get(ray_server.url + "/api/system").json()
+    assert system["executor"] == "ray" and system["cluster"]["reachable"] is True
+    assert [node["cpus"] for node in system["cluster"]["nodes"]] == [2]
+
+
+def test_run_started_over_http_completes_on_the_cluster(ray_server):
+    body = {"variant": "nn", "iterations": 200, "N": 8, "D_in": 16, "H": 16, "D_out": 1}
+    run = httpx.post(ray_server.url + "/api/runs", json=body).json()
+    final = wait_status(ray_server, run["id"])
+    assert final["status"] == "completed" and final["worker"]["executor"] == "ray"
+
+
+def test_run_followed_from_the_cli_completes(ray_server):
+    result = lossboard(ray_server, "run", "autograd", "--iterations", "300", *TINY_ARGS, "--follow")
+    assert result.returncode == 0, result.stderr
+    run_id = int(result.stdout.splitlines()[0])
+    assert f"run {run_id} completed: 300 iterations" in result.stdout
+
+
+def test_serve_with_an_unreachable_cluster_says_so_in_one_line(tmp_path):
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    command = [*LOSSBOARD, "serve", "--data-dir", str(tmp_path), "--executor", "ray",
+               "--ray-address", address]  # fmt: skip
+    result = subprocess.run(command, env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("lossboard: cannot reach the Ray cluster at ")
+    assert f"({address})" in result.stderr

@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/stream.py
 	$(PY) bench/losses.py
 	$(PY) bench/playground.py
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) bench/cluster.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache dist

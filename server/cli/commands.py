@@ -196,7 +196,7 @@ def variants_command(client: Client, args: argparse.Namespace) -> int:
 
 
 def devices_command(client: Client, args: argparse.Namespace) -> int:
-    """The devices the server can run on, and which one `auto` picks."""
+    """The devices the server can run on, which one `auto` picks, and where runs train."""
     system = client.read_system()
     table = Table("id", "kind", "name", "memory")
     for device in system["devices"]:
@@ -207,7 +207,29 @@ def devices_command(client: Client, args: argparse.Namespace) -> int:
     console.print(table)
     cuda = "available" if system["cuda_available"] else "not available"
     console.print(f"auto picks {system['default_device']}; torch {system['torch']}, CUDA {cuda}")
+    if cluster := system.get("cluster"):
+        console.print(nodes_table(cluster["nodes"]))
+        reachable = "reachable" if cluster["reachable"] else "[red]unreachable[/]"
+        queued = ", ".join(f"{lane} {n}" for lane, n in system["queued"].items())
+        console.print(f"executor ray at {cluster['address']} ({reachable}); queued: {queued}")
+    else:
+        console.print("executor local: runs train on the server's own machine")
     return 0
+
+
+def nodes_table(nodes: list[dict]) -> Table:
+    """The Ray cluster's nodes, with their CPUs and GPUs."""
+    table = Table("node", "host", "alive", "CPUs", "GPUs", "GPU names", title="Ray nodes")
+    for node in nodes:
+        table.add_row(
+            node["id"],
+            node["host"],
+            "[green]yes[/]" if node["alive"] else "[red]no[/]",
+            str(node["cpus"]),
+            str(node["gpus"]),
+            ", ".join(node["gpu_names"]),
+        )
+    return table
 
 
 def number(value: float | None, spec: str = ".6g") -> str:

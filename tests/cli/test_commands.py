@@ -147,6 +147,12 @@ def test_devices_lists_the_cpu_and_what_auto_picks(server):
     assert "auto picks" in result.stdout
 
 
+def test_devices_says_the_executor_is_local(server):
+    result = lossboard(server, "devices")
+    assert "executor local" in result.stdout
+    assert "Ray nodes" not in result.stdout
+
+
 def test_run_follow_exits_nonzero_when_the_server_stops(tmp_path):
     port = free_port()
     command = [*LOSSBOARD, "serve", "--port", str(port), "--data-dir", str(tmp_path)]

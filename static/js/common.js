@@ -143,6 +143,11 @@ export function advance(run, { start, loss, time }) {
   };
 }
 
+// A Ray node's id cut to its first 8 hex digits, as a person compares them ("local" stays).
+export function shortNode(id) {
+  return /^[0-9a-f]{16,}$/.test(id) ? id.slice(0, 8) : id;
+}
+
 // ---- DOM
 
 // Set every [data-field] inside `root` that `fields` names: text, or a <progress>'s value/max.

@@ -1,9 +1,10 @@
-// The dashboard: a form that starts runs, and the runs list kept live by /ws/runs. The variants,
-// devices and newest runs come rendered into the page.
+// The dashboard: a form that starts runs, the runs list kept live by /ws/runs, and under Ray the
+// Cluster card. The variants, devices, newest runs and the cluster come rendered into the page.
 import {
   api, ApiError, checkAuth, CLOSE, fill, follow, initToken, isNewer, LIVE_STATUSES, PAGE_DATA,
   runFields, setLive, showBanner, showTokenNeeded,
 } from "./common.js";
+import { clusterPanel } from "./cluster.js";
 import { fmtInt } from "./numbers.js";
 
 const form = document.getElementById("run-form");
@@ -14,6 +15,7 @@ const { variants, devices } = PAGE_DATA;
 const rows = new Map(); // run id -> its <tr>
 const shown = new Map(); // run id -> the run as its row shows it
 let total = 0;
+let cluster = null; // the Cluster card, when the server trains on Ray
 
 // ---- the form
 
@@ -177,6 +179,7 @@ function showRun(run) {
   const live = LIVE_STATUSES.has(run.status);
   tr.querySelector('[data-action="cancel"]').disabled = !live;
   tr.querySelector('[data-action="delete"]').disabled = live;
+  cluster?.redraw();
 }
 
 function removeRun(id) {
@@ -184,6 +187,7 @@ function removeRun(id) {
   shown.delete(id);
   if (rows.delete(id)) setTotal(total - 1);
   updateCompareButton();
+  cluster?.redraw();
 }
 
 function setTotal(n) {
@@ -288,6 +292,8 @@ function main() {
   tbody.addEventListener("change", updateCompareButton);
   compareButton.addEventListener("click", () => location.assign(`/compare?ids=${selectedIds().join(",")}`));
   showRuns(PAGE_DATA);
+  const card = document.getElementById("cluster");
+  if (card) cluster = clusterPanel(card, PAGE_DATA, () => [...shown.values()]);
   followRuns();
 }
 

@@ -270,6 +270,20 @@ def test_dashboard_carries_the_devices_the_api_lists(client):
     assert page_data(client, "/")["devices"] == client.get("/api/system").json()["devices"]
 
 
+def test_dashboard_carries_the_executor_cluster_and_queues_the_api_lists(client):
+    data, system = page_data(client, "/"), client.get("/api/system").json()
+    assert {k: data[k] for k in ("executor", "cluster", "queued")} == {
+        k: system[k] for k in ("executor", "cluster", "queued")
+    }
+
+
+def test_dashboard_cluster_card_absent_for_the_local_executor(client):
+    html = client.get("/").text
+    assert json_block(html, "page-data")["executor"] == "local"
+    assert 'id="cluster"' not in html
+    assert 'id="runs-body"' in html
+
+
 def test_run_page_carries_its_run_and_variant_source(client, evil_run):
     response = client.get(f"/runs/{evil_run}")
     run = client.get(f"/api/runs/{evil_run}").json()

@@ -15,9 +15,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from server.training import registry
+from server.training.manager import RunManager
 from server.web.assets import STATIC_DIR, templates
 from server.web.deps import ManagerDep, RunId, get_settings
-from server.web.schemas import DevicePublic, run_public
+from server.web.schemas import ClusterPublic, DevicePublic, run_public
 
 MAX_COMPARED = 24
 RUNS_SHOWN = 50  # the dashboard's list: the newest runs, then those created while it is open
@@ -82,8 +83,20 @@ def dashboard_page(request: Request, manager: ManagerDep) -> Response:
         "variants": variants,
         "form_variant": FORM_VARIANT if FORM_VARIANT in ids else ids[0],
         "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
+        **cluster_data(manager),
     }
-    return render(request, "dashboard.html", {"variants": variants}, data=data)
+    context = {"variants": variants, "executor": data["executor"]}
+    return render(request, "dashboard.html", context, data=data)
+
+
+def cluster_data(manager: RunManager) -> dict:
+    """The executor, its Ray cluster (None locally) and its waiting runs, as /api/system says."""
+    cluster = manager.executor.cluster()
+    return {
+        "executor": manager.executor.name,
+        "cluster": None if cluster is None else ClusterPublic(**cluster).model_dump(),
+        "queued": manager.queued(),
+    }
 
 
 @router.get("/runs/{run_id}")

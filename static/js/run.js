@@ -2,7 +2,7 @@
 // its websocket.
 import {
   api, ApiError, checkAuth, elapsed, fill, initToken, isNewer, LIVE_STATUSES, PAGE_DATA, runFields,
-  showBanner,
+  shortNode, showBanner,
 } from "./common.js";
 import { feedRun } from "./feed.js";
 import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
@@ -12,11 +12,25 @@ const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
 let run = null;
 
+// Where the run trains: dashes until a worker takes it.
+function workerFields(worker) {
+  if (!worker) return { executor: "—", node: "—", host: "—", "worker-device": "—", threads: "—" };
+  const blas = worker.blas_threads === null ? "" : ` · BLAS ${worker.blas_threads}`;
+  return {
+    executor: worker.executor,
+    node: shortNode(worker.node),
+    host: worker.host,
+    "worker-device": worker.device,
+    threads: `torch ${worker.threads}${blas}`,
+  };
+}
+
 function showRun(next) {
   if (!isNewer(next, run)) return;
   run = next;
   page.dataset.status = run.status;
-  fill(page, { ...runFields(run), elapsed: fmtSeconds(elapsed(run)) });
+  fill(page, { ...runFields(run), ...workerFields(run.worker), elapsed: fmtSeconds(elapsed(run)) });
+  page.querySelector('[data-field="node"]').title = run.worker?.node ?? "";
   const error = page.querySelector('[data-field="error"]');
   error.textContent = run.error ?? "";
   error.hidden = !run.error;

@@ -6,6 +6,7 @@ a browser test that silently skips in CI tests nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -56,6 +57,10 @@ class Server:
     def api(self, method: str, path: str, **kwargs) -> httpx.Response:
         return httpx.request(method, self.url + path, timeout=30, **kwargs)
 
+    def get(self, path: str) -> httpx.Response:
+        """GET a path on this server."""
+        return self.api("GET", path)
+
 
 def seed_big_run(data_dir: Path) -> int:
     """A finished run of a million steps, written straight into the store the server will open."""
@@ -96,13 +101,19 @@ def serve(data_dir: Path, *args: str) -> Iterator[str]:
         yield process.url
 
 
+@contextmanager
+def seeded_server(data_dir: Path, *args: str) -> Iterator[Server]:
+    """A server as `serve` starts it, its store seeded with a million-step run."""
+    big_run_id = seed_big_run(data_dir)
+    with serve(data_dir, *args) as url:
+        yield Server(url, big_run_id, data_dir / "server.log")
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator[Server]:
-    """The server under test, its store seeded with a million-step run."""
-    data_dir = tmp_path_factory.mktemp("lossboard-data")
-    big_run_id = seed_big_run(data_dir)
-    with serve(data_dir) as url:
-        yield Server(url, big_run_id, data_dir / "server.log")
+    """The server under test, training on its own threads."""
+    with seeded_server(tmp_path_factory.mktemp("lossboard-data")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +184,25 @@ def screenshot(page, name: str) -> Path:
 
 # sizes that make a run take milliseconds
 SMALL = {"N": "32", "D_in": "100", "H": "50", "D_out": "10"}
+
+
+def api_calls(page) -> list[str]:
+    """The URLs of the API requests the page makes from now on."""
+    calls: list[str] = []
+    page.on("request", lambda request: "/api/" in request.url and calls.append(request.url))
+    return calls
+
+
+def add_device_script(device: dict) -> str:
+    """An init script that adds `device` to the page's data, as a server with it would render
+    them: once the page is parsed ("interactive"), before its module scripts run."""
+    return f"""document.addEventListener("readystatechange", () => {{
+  if (document.readyState !== "interactive") return;
+  const block = document.getElementById("page-data");
+  const data = JSON.parse(block.textContent);
+  data.devices.push({json.dumps(device)});
+  block.textContent = JSON.stringify(data);
+}});"""
 
 
 def expect(*args, **kwargs):

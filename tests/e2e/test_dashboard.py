@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from tests.e2e.conftest import SMALL, expect, open_dashboard, row, screenshot, submit_form
+from tests.e2e.conftest import (
+    SMALL,
+    add_device_script,
+    api_calls,
+    expect,
+    open_dashboard,
+    row,
+    screenshot,
+    submit_form,
+)
 
 pytestmark = pytest.mark.e2e
 EVIL = "<script>alert(1)</script>"
 GPU = {"id": "cuda:0", "kind": "cuda", "name": "NVIDIA H100", "memory_total": 80 * 2**30}
-
-
-def api_calls(page) -> list[str]:
-    """The paths of the API requests the page makes from now on."""
-    calls: list[str] = []
-    page.on("request", lambda request: "/api/" in request.url and calls.append(request.url))
-    return calls
 
 
 def test_dashboard_asks_for_no_runs_variants_or_devices(page, server):
@@ -188,19 +189,8 @@ def test_422_shown_next_to_its_field(page, server):
     screenshot(page, "form-422-size-cap")
 
 
-# A GPU added to the devices in the page's data, as a GPU box renders them: once the page is
-# parsed ("interactive"), before its module scripts run.
-ADD_GPU_JS = f"""document.addEventListener("readystatechange", () => {{
-  if (document.readyState !== "interactive") return;
-  const block = document.getElementById("page-data");
-  const data = JSON.parse(block.textContent);
-  data.devices.push({json.dumps(GPU)});
-  block.textContent = JSON.stringify(data);
-}});"""
-
-
 def test_form_follows_variant_defaults_and_lists_gpus(page, server):
-    page.add_init_script(ADD_GPU_JS)
+    page.add_init_script(add_device_script(GPU))
     open_dashboard(page, server.url)
 
     page.select_option("#f-variant", "autograd")

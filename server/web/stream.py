@@ -114,7 +114,7 @@ class StreamHub:
             self.unsubscribe(sub, run_id)
 
     async def _follow_live(self, run: Run, cursor: int, sub: Subscriber, send: Send) -> None:
-        sent_status = run.status
+        sent_status, sent_worker = run.status, run.worker
         await send(run_text(run.public()))
         sub.wake.set()  # send what is already there at once
         while True:
@@ -129,8 +129,8 @@ class StreamHub:
             if end > cursor:
                 await send(self.points_text(run, cursor, end))
                 cursor = end
-            if status != sent_status or run.finished:
-                sent_status = status
+            if status != sent_status or run.finished or run.worker is not sent_worker:
+                sent_status, sent_worker = status, run.worker  # where it trains is news too
                 await send(run_text(run.public()))
             if run.finished and cursor >= len(run.losses):
                 return

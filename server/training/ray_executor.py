@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import ray
@@ -52,9 +55,30 @@ def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]
 
 
 def warm_task() -> int:
-    """Start a worker with torch and the loops imported, so a run does not pay for it."""
-    registry.load()
+    """Start a worker with torch and everything the loops import on their first step, so a
+    run pays for none of it, and a cancel never lands in the middle of an import."""
+    for variant in registry.variants():
+        config = TrainConfig(
+            variant.id, "cpu", 2, 1e-6, variant.optimizer, 0, 2, 2, 2, 1, "float32"
+        )
+        for _ in variant.loop(config):
+            pass
     return os.getpid()
+
+
+@contextmanager
+def server_signals() -> Iterator[None]:
+    """Keep the server's SIGTERM and SIGINT handlers: ray.init puts its own in their place,
+    which would end uvicorn with a SystemExit instead of its orderly shutdown."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
 
 
 def check_address(address: str | None) -> str | None:
@@ -91,6 +115,7 @@ class RayExecutor:
         self.address = address
         self.num_cpus = num_cpus
         self._owns_ray = False
+        self._capacity: dict[str, int] = {}  # the lanes' widths, as the cluster was at start
         self._running: dict[int, ray.ObjectRefGenerator] = {}  # run id -> its task's stream
 
     def start(self) -> None:
@@ -99,11 +124,16 @@ class RayExecutor:
             log.info("Ray executor on the Ray this process has already joined")
         else:
             self._owns_ray = True
-            cpus = (self.num_cpus or os.cpu_count()) if self.address is None else None
-            ray.init(address=self.address, num_cpus=cpus, include_dashboard=False)
+            # "local": a new instance, even where a `ray start` cluster runs on this machine
+            address = self.address or "local"
+            cpus = (self.num_cpus or os.cpu_count()) if address == "local" else None
+            with server_signals():
+                ray.init(address=address, num_cpus=cpus, include_dashboard=False)
         log.info("Ray executor on %s", ray.get_runtime_context().gcs_address)
-        slots = int(ray.cluster_resources().get("CPU", 0))
-        ray.get([ray.remote(warm_task).options(num_cpus=1).remote() for _ in range(slots)])
+        resources = ray.cluster_resources()
+        self._capacity = {"cpu": int(resources.get("CPU", 0)), "cuda": int(resources.get("GPU", 0))}
+        warm = ray.remote(warm_task).options(num_cpus=1)
+        ray.get([warm.remote() for _ in range(self._capacity["cpu"])])
 
     def close(self) -> None:
         """Leave the cluster (and stop the private Ray this executor started)."""
@@ -117,13 +147,13 @@ class RayExecutor:
         out = [Device("cpu", "cpu", f"{cpus} CPUs on {len(nodes)} Ray node(s)")]
         if gpus := sum(int(n["Resources"].get("GPU", 0)) for n in nodes):
             names = sorted({name for n in nodes for name in gpu_names(n)})
-            out.append(Device("cuda", "cuda", f"{gpus} GPUs on the Ray cluster {names or ''}"))
+            kinds = f" ({', '.join(names)})" if names else ""
+            out.append(Device("cuda", "cuda", f"{gpus} GPUs on the Ray cluster{kinds}"))
         return out
 
     def lanes(self) -> dict[str, int]:
-        """A queue for CPU runs and one for GPU runs, as wide as the cluster."""
-        resources = ray.cluster_resources()
-        return {"cpu": int(resources.get("CPU", 0)), "cuda": int(resources.get("GPU", 0))}
+        """A queue for CPU runs and one for GPU runs, as wide as the cluster was at start."""
+        return dict(self._capacity)
 
     def lane(self, device: str) -> str:
         return device
@@ -138,14 +168,17 @@ class RayExecutor:
                 "Ray picks the node and GPU (use cuda, not cuda:N)",
             )
         kinds = registry.variant(variant).devices
-        has_gpu = ray.cluster_resources().get("GPU", 0) >= 1
+        has_gpu = self._capacity["cuda"] > 0  # a GPU that joined later has no lane to run in
         if match[1] == "auto":
-            free_gpu = ray.available_resources().get("GPU", 0) >= 1
+            free_gpu = has_gpu and ray.available_resources().get("GPU", 0) >= 1
             return "cuda" if free_gpu and "cuda" in kinds else "cpu"
         if match[1] not in kinds:
             raise ConfigError("device", f"the {variant} variant runs only on the CPU")
         if match[1] == "cuda" and not has_gpu:
-            raise ConfigError("device", "no node of the Ray cluster has a GPU")
+            raise ConfigError(
+                "device",
+                "the Ray cluster had no GPU when the server started (restart it to use one)",
+            )
         return str(match[1])
 
     def execute(self, run_id: int, config: TrainConfig, stop: Stop) -> Iterator[Worker | Batch]:

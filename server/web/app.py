@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,13 @@ from server.web.deps import RequireToken
 from server.web.routes import pages, runs, system
 from server.web.routes import playground as playground_routes
 from server.web.stream import StreamHub
+
+log = logging.getLogger("uvicorn.error")  # uvicorn's own log: what `lossboard serve` prints
+
+
+def where(cluster: dict | None) -> str:
+    """Where runs train, as the start-up log says it."""
+    return f"on the Ray cluster at {cluster['address']}" if cluster else "on this machine"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.playground = playground
         manager.start()
+        log.info("runs train %s", where(manager.executor.cluster()))
         # the zygote imports torch (~2 s) in its own process while the server starts serving
         playground.start(wait=False, prestart=settings.playground_prestart)
         try:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from server.training.manager import RunManager
+
+# Ray's token auth, one token, for every Ray these tests start or join (as the README asks of
+# every cluster). Set before anything imports ray: a process reads its auth mode once, and a
+# cluster started later with another mode refuses that process.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(16))
 from server.training.store import Store
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.cli.support import LOSSBOARD, Server, clean_env, lossboard
-from tests.helpers import TINY_ARGS, ServerProcess, free_port, wait_status
+from tests.helpers import TINY_ARGS, ServerProcess, free_port, wait_for, wait_status
 
 RAY = Path(sys.executable).parent / "ray"
 
@@ -35,6 +35,8 @@ def ray_env(tmp_path_factory) -> Iterator[dict[str, str]]:
                "--include-dashboard", "false", "--disable-usage-stats", "--block"]  # fmt: skip
     head = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
+        # up once it has written its address where `auto` looks (else auto finds other Rays)
+        wait_for(lambda: (Path(temp) / "ray" / "ray_current_cluster").exists(), timeout=60)
         yield env
     finally:
         head.terminate()  # --block: its children stop with it (`ray stop` would stop every Ray)
@@ -55,6 +57,11 @@ def test_server_joins_the_head_that_ray_start_made(ray_server):
     system = httpx.get(ray_server.url + "/api/system").json()
     assert system["executor"] == "ray" and system["cluster"]["reachable"] is True
     assert [node["cpus"] for node in system["cluster"]["nodes"]] == [2]
+    address = system["cluster"]["address"]
+    assert (
+        f"runs train on the Ray cluster at {address}"
+        in (ray_server.data_dir / "server.log").read_text()
+    )
 
 
 def test_run_started_over_http_completes_on_the_cluster(ray_server):
@@ -79,3 +86,13 @@ def test_serve_with_an_unreachable_cluster_says_so_in_one_line(tmp_path):
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("lossboard: cannot reach the Ray cluster at ")
     assert f"({address})" in result.stderr
+
+
+def test_serve_with_ray_missing_says_which_extra_to_install(tmp_path):
+    # `ray` made unimportable for this one process, as on a machine without the extra
+    code = "import sys; sys.modules['ray'] = None; from server.cli.main import main; exit(main())"
+    argv = ["serve", "--data-dir", str(tmp_path), "--executor", "ray"]
+    result = subprocess.run([sys.executable, "-c", code, *argv], env=clean_env(),
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == "lossboard: --executor ray needs Ray: pip install 'lossboard[ray]'\n"

@@ -3,7 +3,6 @@ them, /api/system lists them, and a node that dies fails only its own run."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -18,16 +17,13 @@ LONG = {"variant": "tensors", "device": "cpu", "iterations": 150_000, **TINY}  #
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    """A head and one more node; Ray's settings (token auth) do not outlive the module."""
-    environ = dict(os.environ)
+    """A head and one more node."""
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     cluster.add_node(num_cpus=1)
     ray.init(address=cluster.address, log_to_driver=False)
     yield cluster
     ray.shutdown()
     cluster.shutdown()
-    os.environ.clear()
-    os.environ.update(environ)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ the local executor to the last bit, every point streamed once, cancel, failures,
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 
@@ -27,13 +26,10 @@ LONG = {"iterations": 10_000_000, **TINY}  # runs until cancelled
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    """One Ray instance for the module; its settings (token auth) do not outlive it."""
-    environ = dict(os.environ)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    """One Ray instance for the module."""
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
-    os.environ.clear()
-    os.environ.update(environ)
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +135,17 @@ def test_ray_diverging_run_ends_diverged_naming_the_iteration(manager):
     run = manager.submit(RunSpec(variant="numpy", learning_rate=1.0, iterations=500, **TINY))
     final = wait_finished(manager, run.id)
     assert final["status"] == "diverged" and "at iteration" in final["error"]
+
+
+def test_ray_runs_a_stopping_server_cuts_short_end_interrupted(tmp_path):
+    store = Store(tmp_path)
+    store.open()
+    manager = RunManager(store, executor=RayExecutor())
+    manager.start()
+    run = manager.submit(RunSpec(variant="tensors", **LONG))
+    wait_for(lambda: len(run.losses) > 10)
+    manager.close()
+    final = store.get_run(run.id)
+    store.close()
+    assert final["status"] == "interrupted" and final["iteration"] > 10
+    assert final["error"] == "the server stopped while the run was running"

@@ -14,7 +14,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -34,6 +34,7 @@ HEALTH_TIMEOUT_S = 1.0
 SILENT_END = "failed", "the Ray task ended without saying how"
 POLL_S = 0.25  # how often a stopped run's task is cancelled again while it still runs
 CANCEL_GRACE_S = 1.5  # then the run ends as stopped, whatever Ray still does with it
+LOST_CHECK_POLLS = 8  # while a run hears nothing, check every 2 s that the cluster answers
 
 
 def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]:
@@ -116,6 +117,7 @@ class RayExecutor:
         self.num_cpus = num_cpus
         self._owns_ray = False
         self._capacity: dict[str, int] = {}  # the lanes' widths, as the cluster was at start
+        self._devices: list[Device] = []  # as last seen: a cluster that went away says no more
         self._running: dict[int, ray.ObjectRefGenerator] = {}  # run id -> its task's stream
 
     def start(self) -> None:
@@ -142,14 +144,9 @@ class RayExecutor:
 
     def devices(self) -> list[Device]:
         """The cluster as two devices: its CPUs, and its GPUs when a node has one."""
-        nodes = [n for n in ray.nodes() if n["Alive"]]
-        cpus = sum(int(n["Resources"].get("CPU", 0)) for n in nodes)
-        out = [Device("cpu", "cpu", f"{cpus} CPUs on {len(nodes)} Ray node(s)")]
-        if gpus := sum(int(n["Resources"].get("GPU", 0)) for n in nodes):
-            names = sorted({name for n in nodes for name in gpu_names(n)})
-            kinds = f" ({', '.join(names)})" if names else ""
-            out.append(Device("cuda", "cuda", f"{gpus} GPUs on the Ray cluster{kinds}"))
-        return out
+        if self.health() == "ok":
+            self._devices = cluster_devices([n for n in ray.nodes() if n["Alive"]])
+        return self._devices
 
     def lanes(self) -> dict[str, int]:
         """A queue for CPU runs and one for GPU runs, as wide as the cluster was at start."""
@@ -170,7 +167,7 @@ class RayExecutor:
         kinds = registry.variant(variant).devices
         has_gpu = self._capacity["cuda"] > 0  # a GPU that joined later has no lane to run in
         if match[1] == "auto":
-            free_gpu = has_gpu and ray.available_resources().get("GPU", 0) >= 1
+            free_gpu = has_gpu and self.health() == "ok" and free_gpus() >= 1
             return "cuda" if free_gpu and "cuda" in kinds else "cpu"
         if match[1] not in kinds:
             raise ConfigError("device", f"the {variant} variant runs only on the CPU")
@@ -183,6 +180,9 @@ class RayExecutor:
 
     def execute(self, run_id: int, config: TrainConfig, stop: Stop) -> Iterator[Worker | Batch]:
         """Start the run's task and pass on what it yields; Ray's failures end the run."""
+        if self.health() != "ok":
+            yield Batch(ended=("failed", self.lost()))
+            return
         resources = {"num_gpus": 1, "num_cpus": 0} if config.device == "cuda" else {"num_cpus": 1}
         task = ray.remote(train_task).options(num_returns="streaming", max_retries=0, **resources)
         # num_returns="streaming" makes .remote() give a generator of refs, not one ref
@@ -192,7 +192,7 @@ class RayExecutor:
             ray.cancel(stream)
         node, item = "?", None
         try:
-            for ref in follow(stream, stop):
+            for ref in follow(stream, stop, lambda: self.health() == "ok"):
                 item = ray.get(ref)
                 node = item.node if isinstance(item, Worker) else node
                 yield item
@@ -204,12 +204,14 @@ class RayExecutor:
                 return
             why = f"Ray lost the run on node {node}: {type(exc).__name__}: {first_line(exc)}"
             yield Batch(ended=("failed", why))
+        except ClusterLost:
+            yield Batch(ended=("failed", self.lost()))
         finally:
             self._running.pop(run_id, None)
 
     def cancel(self, run_id: int) -> None:
         """Cancel the run's task: Ray interrupts it wherever it is."""
-        if (stream := self._running.get(run_id)) is not None:
+        if (stream := self._running.get(run_id)) is not None and self.health() == "ok":
             ray.cancel(stream)
 
     def health(self) -> str:
@@ -221,6 +223,11 @@ class RayExecutor:
             return "unreachable"
         return "ok"
 
+    def lost(self) -> str:
+        """Why a run could not go on: the cluster stopped answering."""
+        address = ray.get_runtime_context().gcs_address
+        return f"the Ray cluster at {address} does not answer (is its head node down?)"
+
     def cluster(self) -> dict[str, Any]:
         """The address, whether it answers, and every node with its CPUs and GPUs."""
         reachable = self.health() == "ok"
@@ -229,22 +236,48 @@ class RayExecutor:
         return {"address": address, "reachable": reachable, "nodes": nodes}
 
 
-def follow(stream: ray.ObjectRefGenerator, stop: Stop) -> Iterator[ray.ObjectRef]:
+class ClusterLost(Exception):
+    """The Ray cluster stopped answering while a run waited on it."""
+
+
+def follow(
+    stream: ray.ObjectRefGenerator, stop: Stop, reachable: Callable[[], bool]
+) -> Iterator[ray.ObjectRef]:
     """The stream's refs as they come. Once stopped, cancel again while it goes on (a cancel
-    sent before the task started can be lost), and give up on it after CANCEL_GRACE_S."""
-    stopped_at = None
+    sent before the task started can be lost), and give up on it after CANCEL_GRACE_S; while
+    nothing comes, raise ClusterLost once the cluster no longer answers."""
+    stopped_at, quiet = None, 0
     while True:
         ready, _ = ray.wait([stream], timeout=POLL_S)
         if ready:
+            quiet = 0
             try:
                 yield next(stream)
             except StopIteration:
                 return
+        elif (quiet := quiet + 1) % LOST_CHECK_POLLS == 0 and not reachable():
+            raise ClusterLost
         if stop():
             stopped_at = stopped_at or time.monotonic()
             if time.monotonic() - stopped_at > CANCEL_GRACE_S:
                 return
             ray.cancel(stream)
+
+
+def cluster_devices(nodes: list[dict[str, Any]]) -> list[Device]:
+    """The alive nodes as two devices: their CPUs, and their GPUs when a node has one."""
+    cpus = sum(int(n["Resources"].get("CPU", 0)) for n in nodes)
+    out = [Device("cpu", "cpu", f"{cpus} CPUs on {len(nodes)} Ray node(s)")]
+    if gpus := sum(int(n["Resources"].get("GPU", 0)) for n in nodes):
+        names = sorted({name for n in nodes for name in gpu_names(n)})
+        kinds = f" ({', '.join(names)})" if names else ""
+        out.append(Device("cuda", "cuda", f"{gpus} GPUs on the Ray cluster{kinds}"))
+    return out
+
+
+def free_gpus() -> float:
+    """How many GPUs of the cluster no task holds now."""
+    return float(ray.available_resources().get("GPU", 0))
 
 
 def node_public(node: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,12 +21,12 @@ from tests.helpers import TINY_ARGS, ServerProcess, free_port, wait_for, wait_st
 RAY = Path(sys.executable).parent / "ray"
 
 
-@pytest.fixture(scope="module")
-def ray_env(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """A head started by `ray start` (token auth on, two CPUs); the env its clients need."""
-    home = tmp_path_factory.mktemp("ray-home")  # the token file Ray may write stays here
+@contextmanager
+def ray_head(home: Path) -> Iterator[tuple[dict[str, str], subprocess.Popen]]:
+    """A head started by `ray start` (token auth on, two CPUs): the env its clients need,
+    and its process (stopping it stops the cluster)."""
     # Its own RAY_TMPDIR (short: Ray's socket paths must fit), where `auto` finds this head
-    # and not another Ray on the machine.
+    # and not another Ray on the machine; HOME keeps any token file Ray writes.
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
     env = clean_env(
         RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(16), HOME=str(home),
@@ -37,19 +38,31 @@ def ray_env(tmp_path_factory) -> Iterator[dict[str, str]]:
     try:
         # up once it has written its address where `auto` looks (else auto finds other Rays)
         wait_for(lambda: (Path(temp) / "ray" / "ray_current_cluster").exists(), timeout=60)
-        yield env
+        yield env, head
     finally:
         head.terminate()  # --block: its children stop with it (`ray stop` would stop every Ray)
         head.wait(60)
         shutil.rmtree(temp, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def ray_server(ray_env, tmp_path_factory) -> Iterator[Server]:
-    data, port = tmp_path_factory.mktemp("ray-serve"), free_port()
+def serving_on_ray(data: Path, env: dict[str, str]) -> ServerProcess:
+    """`lossboard serve --executor ray --ray-address auto` on a free port."""
+    port = free_port()
     command = [*LOSSBOARD, "serve", "--port", str(port), "--data-dir", str(data),
                "--executor", "ray", "--ray-address", "auto"]  # fmt: skip
-    with ServerProcess(data, command=command, port=port, env=ray_env) as process:
+    return ServerProcess(data, command=command, port=port, env=env)
+
+
+@pytest.fixture(scope="module")
+def ray_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    with ray_head(tmp_path_factory.mktemp("ray-home")) as (env, _):
+        yield env
+
+
+@pytest.fixture(scope="module")
+def ray_server(ray_env, tmp_path_factory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("ray-serve")
+    with serving_on_ray(data, ray_env) as process:
         yield Server(process.url, data_dir=data)
 
 
@@ -96,3 +109,15 @@ def test_serve_with_ray_missing_says_which_extra_to_install(tmp_path):
                             capture_output=True, text=True, timeout=60)  # fmt: skip
     assert result.returncode == 2
     assert result.stderr == "lossboard: --executor ray needs Ray: pip install 'lossboard[ray]'\n"
+
+
+def test_cluster_that_goes_away_fails_new_runs_and_the_server_says_so(tmp_path):
+    with ray_head(tmp_path / "home") as (env, head), serving_on_ray(tmp_path / "data", env) as srv:
+        assert srv.get("/healthz").json() == {"status": "ok", "executor": "ok"}
+        head.terminate()
+        head.wait(60)
+        wait_for(lambda: srv.get("/healthz").json()["executor"] == "unreachable")
+        run = httpx.post(srv.url + "/api/runs", json={"variant": "nn", "N": 8}).json()
+        final = wait_status(srv, run["id"])
+        assert final["status"] == "failed" and "does not answer" in final["error"]
+        assert srv.get("/api/system").json()["cluster"]["reachable"] is False

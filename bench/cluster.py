@@ -27,8 +27,9 @@ import ray
 from pairs import fmt, measure_pairs
 from ray.cluster_utils import Cluster
 
-from server.training.manager import Run, RunManager
+from server.training.manager import RunManager
 from server.training.ray_executor import RayExecutor
+from server.training.run import Run
 from server.training.spec import RunSpec
 from server.training.store import Store
 

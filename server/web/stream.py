@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 import orjson
 
-from server.training.manager import Run, RunManager
+from server.training.manager import RunManager
+from server.training.run import Run
 from server.web.schemas import run_public
 from server.web.wsframes import FramedText
 

@@ -1,0 +1,81 @@
+"""A run while it is queued or running: its config, state, and every loss so far, in memory."""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+
+from server.protocol import FINISHED_STATUSES
+from server.training.spec import TrainConfig
+
+STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
+
+
+@dataclass(eq=False)
+class Run:
+    """A queued or running run: its config, state, and every loss so far (in memory)."""
+
+    id: int
+    config: TrainConfig
+    name: str | None
+    status: str = "queued"
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    best_loss: float | None = None
+    losses: array = field(default_factory=lambda: array("d"))
+    times: array = field(default_factory=lambda: array("d"))
+    stop: str | None = None  # "cancelled" or "interrupted", set from another thread
+    worker: dict | None = None  # where it trains, once it has started
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    def iterations_per_second(self) -> float | None:
+        """Iterations done per second of training so far."""
+        if self.started_at is None or not self.losses:
+            return None
+        elapsed = (self.finished_at or time.time()) - self.started_at
+        return len(self.losses) / elapsed if elapsed > 0 else None
+
+    def public(self) -> dict:
+        """The run as the API shows it (RunPublic's fields)."""
+        return {
+            "id": self.id,
+            "variant": self.config.variant,
+            "name": self.name,
+            "config": self.config.as_dict(),
+            "device": self.config.device,
+            "status": self.status,
+            "error": self.error,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "worker": self.worker,
+            **progress(self),
+        }
+
+    def row(self) -> dict:
+        """The columns the store keeps for this run."""
+        out = self.public()
+        del out["id"]
+        return out
+
+
+def progress(run: Run) -> dict:
+    """The columns that change while a run trains (called each tick: no config copy)."""
+    return {
+        "iteration": len(run.losses),
+        "last_loss": run.losses[-1] if run.losses else None,
+        "best_loss": run.best_loss,
+        "iterations_per_second": run.iterations_per_second(),
+        "finished_at": run.finished_at,
+    }
+
+
+def stop_error(run: Run, stop: str) -> str | None:
+    """Why a run stopped early with `stop`, when it was not the user's own cancel."""
+    template = STOP_ERRORS[stop]
+    return template.format(status=run.status) if template else None

@@ -7,7 +7,6 @@ Imported only with `--executor ray`: Ray is the optional extra `lossboard[ray]`.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import signal
@@ -28,7 +27,6 @@ from server.training.drive import Batch, drive, first_line
 from server.training.executors import Stop, Worker, this_worker
 from server.training.spec import ConfigError, TrainConfig
 
-log = logging.getLogger("lossboard.ray")
 CHECK_TIMEOUT_S = 5.0  # ray.init to a dead address can hang for minutes: look first
 HEALTH_TIMEOUT_S = 1.0
 SILENT_END = "failed", "the Ray task ended without saying how"
@@ -122,16 +120,13 @@ class RayExecutor:
 
     def start(self) -> None:
         """Connect (or start a private Ray), then warm one worker per CPU."""
-        if ray.is_initialized():  # this process already talks to a cluster: use it
-            log.info("Ray executor on the Ray this process has already joined")
-        else:
+        if not ray.is_initialized():  # else this process already talks to a cluster: use it
             self._owns_ray = True
             # "local": a new instance, even where a `ray start` cluster runs on this machine
             address = self.address or "local"
             cpus = (self.num_cpus or os.cpu_count()) if address == "local" else None
             with server_signals():
                 ray.init(address=address, num_cpus=cpus, include_dashboard=False)
-        log.info("Ray executor on %s", ray.get_runtime_context().gcs_address)
         resources = ray.cluster_resources()
         self._capacity = {"cpu": int(resources.get("CPU", 0)), "cuda": int(resources.get("GPU", 0))}
         warm = ray.remote(warm_task).options(num_cpus=1)

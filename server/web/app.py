@@ -17,6 +17,7 @@ from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.store import Store
 from server.web.deps import RequireToken
+from server.web.metrics import Metrics
 from server.web.routes import pages, runs, system
 from server.web.routes import playground as playground_routes
 from server.web.stream import StreamHub
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         manager = RunManager(store, executor=executor, max_run_bytes=settings.max_run_bytes)
         app.state.manager = manager
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
+        app.state.metrics = Metrics(manager, app.state.hub)
         playground = SandboxPool(
             workers=settings.playground_workers,
             timeout_s=settings.playground_timeout_s,

@@ -93,6 +93,10 @@ class StreamHub:
             if self.manager.live_run(run_id) is None:
                 self._marks.pop(run_id, None)
 
+    def subscribers(self) -> int:
+        """How many websockets follow a run or every run now (read on the loop)."""
+        return len(self._all) + sum(len(subs) for subs in self._by_run.values())
+
     def points_text(self, run: Run, start: int, end: int) -> str:
         """Steps start..end-1 of a live run as one encoded message, shared by equal requests."""
         cached = self._encoded.get(run.id)

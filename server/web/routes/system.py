@@ -6,12 +6,14 @@ import platform
 
 import numpy as np
 import torch
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+from prometheus_client.exposition import choose_encoder
 
 from server import __version__
 from server.training import registry
 from server.training.devices import default_device
-from server.web.deps import ManagerDep, SettingsDep
+from server.web.deps import ManagerDep, RequireToken, SettingsDep
 from server.web.schemas import SystemPublic, VariantPublic
 
 router = APIRouter()
@@ -43,3 +45,16 @@ def read_system(manager: ManagerDep, settings: SettingsDep) -> dict:
 @router.get("/api/variants", response_model=list[VariantPublic])
 def read_variants() -> list[dict]:
     return [v.public() for v in registry.variants()]
+
+
+@router.get(
+    "/metrics",
+    dependencies=[RequireToken],
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/openmetrics-text": {"schema": {"type": "string"}}}}},
+)
+async def read_metrics(request: Request) -> Response:
+    """Prometheus metrics: the text format, or OpenMetrics when the scraper's Accept asks."""
+    # async: the collector reads the hub's subscribers on the loop that changes them
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(request.app.state.metrics.registry), media_type=content_type)

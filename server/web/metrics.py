@@ -1,0 +1,128 @@
+"""Prometheus metrics: one registry per app; live state read at each scrape, events counted."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, ProcessCollector
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from server import __version__
+from server.protocol import FINISHED_STATUSES
+from server.training.manager import RunManager
+from server.training.registry import variants
+from server.training.run import Run
+from server.web.stream import StreamHub
+
+# From a tiny run's tenth of a second to a long one's hours.
+DURATION_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600)
+# A playground answer's HTTP status as an outcome; any other status is "failed".
+EVAL_OUTCOMES = {
+    200: "ok",
+    400: "error",  # refused code, a syntax error, or an exception the snippet raised
+    408: "timeout",
+    413: "refused",
+    422: "refused",  # over a size, memory or output limit
+    429: "busy",
+    503: "unavailable",
+}
+
+
+class LiveCollector(Collector):
+    """Reads, at each scrape, how many runs train and wait per device and who streams."""
+
+    def __init__(self, manager: RunManager, hub: StreamHub) -> None:
+        self.manager = manager
+        self.hub = hub
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        queued = self.manager.queued()
+        active = dict.fromkeys(queued, 0)
+        for run in self.manager.live_runs():
+            if run.status == "running":
+                active[self.manager.executor.lane(run.config.device)] += 1
+        yield per_device("lossboard_runs_active", "Runs training now.", active)
+        yield per_device("lossboard_queue_depth", "Runs waiting for a worker.", queued)
+        subscribers = self.hub.subscribers()
+        yield GaugeMetricFamily("lossboard_ws_subscribers", "Open websocket streams.", subscribers)
+
+
+def per_device(name: str, documentation: str, counts: Mapping[str, int]) -> GaugeMetricFamily:
+    """A gauge with one sample per device (a lane: cpu or cuda under Ray)."""
+    family = GaugeMetricFamily(name, documentation, labels=["device"])
+    for device, count in counts.items():
+        family.add_metric([device], count)
+    return family
+
+
+class Metrics:
+    """One app's registry: counters for what happened, and the live collector for what is."""
+
+    def __init__(self, manager: RunManager, hub: StreamHub) -> None:
+        self.registry = CollectorRegistry()
+        self._declare_events()
+        Info("lossboard_build", "The server's version.", registry=self.registry).info(
+            {"version": __version__}
+        )
+        self.registry.register(LiveCollector(manager, hub))
+        ProcessCollector(registry=self.registry)  # the server's memory, CPU and open files
+        self._counted: dict[int, int] = {}  # iterations counted so far, per live run
+        self._lock = threading.Lock()
+        manager.add_listener(self.observe_run)
+
+    def _declare_events(self) -> None:
+        """Declare the counters of what happened."""
+        self.runs = Counter(
+            "lossboard_runs_total",
+            "Runs that ended, by final status.",
+            ["variant", "status"],
+            registry=self.registry,
+        )
+        self.iterations = Counter(
+            "lossboard_iterations_total",
+            "Training iterations done.",
+            ["variant"],
+            registry=self.registry,
+        )
+        self.durations = Histogram(
+            "lossboard_run_duration_seconds",
+            "Seconds from a run's start to its end.",
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.evals = Counter(
+            "lossboard_playground_evals_total",
+            "Playground snippets evaluated, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._create_series()
+
+    def _create_series(self) -> None:
+        """Every series at 0 from the start, so a rate sees a run's first increase."""
+        for variant in variants():
+            self.iterations.labels(variant.id)
+            for status in FINISHED_STATUSES:
+                self.runs.labels(variant.id, status)
+        for outcome in {*EVAL_OUTCOMES.values(), "failed"}:
+            self.evals.labels(outcome)
+
+    def observe_run(self, run: Run, event: str) -> None:
+        """Count a run's new iterations, and its end (a manager listener, on any thread)."""
+        done = len(run.losses)
+        with self._lock:
+            before = self._counted.pop(run.id, 0)
+            if not run.finished:
+                self._counted[run.id] = done
+        self.iterations.labels(run.config.variant).inc(done - before)
+        if not run.finished:
+            return
+        self.runs.labels(run.config.variant, run.status).inc()
+        if run.started_at is not None and run.finished_at is not None:
+            self.durations.observe(run.finished_at - run.started_at)
+
+    def observe_eval(self, status: int) -> None:
+        """Count a playground evaluation by its answer's HTTP status."""
+        self.evals.labels(EVAL_OUTCOMES.get(status, "failed")).inc()

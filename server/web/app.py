@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         manager = RunManager(store, executor=executor, max_run_bytes=settings.max_run_bytes)
         app.state.manager = manager
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
-        app.state.metrics = Metrics(manager, app.state.hub)
+        app.state.metrics = Metrics()
+        app.state.metrics.watch(manager, app.state.hub)
         playground = SandboxPool(
             workers=settings.playground_workers,
             timeout_s=settings.playground_timeout_s,

@@ -60,16 +60,19 @@ def per_device(name: str, documentation: str, counts: Mapping[str, int]) -> Gaug
 class Metrics:
     """One app's registry: counters for what happened, and the live collector for what is."""
 
-    def __init__(self, manager: RunManager, hub: StreamHub) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._declare_events()
         Info("lossboard_build", "The server's version.", registry=self.registry).info(
             {"version": __version__}
         )
-        self.registry.register(LiveCollector(manager, hub))
         ProcessCollector(registry=self.registry)  # the server's memory, CPU and open files
         self._counted: dict[int, int] = {}  # iterations counted so far, per live run
         self._lock = threading.Lock()
+
+    def watch(self, manager: RunManager, hub: StreamHub) -> None:
+        """Count the manager's runs as they train and end; read the live gauges at scrapes."""
+        self.registry.register(LiveCollector(manager, hub))
         manager.add_listener(self.observe_run)
 
     def _declare_events(self) -> None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.playground.sandbox import SandboxPool
+from server.web.metrics import Metrics
 from server.web.routes.playground import router
 
 # A short wall-clock limit keeps the CPU-bomb cases quick; the tutorial's cells take ~10 ms.
@@ -17,10 +18,11 @@ TIMEOUT_S = 2.0
 
 
 def make_app(pool: SandboxPool) -> FastAPI:
-    """An app with only the playground route, on the given pool."""
+    """An app with only the playground route (and the metrics it counts evals in), on the pool."""
     app = FastAPI()
     app.include_router(router)
     app.state.playground = pool
+    app.state.metrics = Metrics()
     return app
 
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.playground.sandbox import SandboxPool
+from server.web.metrics import Metrics
 from server.web.routes.playground import router
 
 CELL = "x = torch.randn(4,4)\ny = x.view(16)\nz = x.view(-1,8)\nz"
@@ -62,6 +63,7 @@ def main() -> None:
         app = FastAPI()
         app.include_router(router)
         app.state.playground = pool
+        app.state.metrics = Metrics()
         with TestClient(app) as client:
 
             def through_route() -> None:

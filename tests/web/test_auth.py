@@ -16,7 +16,8 @@ from tests.web.conftest import TOKEN
 GOOD = {"Authorization": f"Bearer {TOKEN}"}
 BAD_HEADERS = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},
                {"Authorization": f"Basic {TOKEN}"}, {"Authorization": "Bearer "},
-               {"Authorization": "Bearer    "}, {"Authorization": f"Bearer {TOKEN[:-1]}"}]  # fmt: skip
+               {"Authorization": "Bearer    "},
+               {"Authorization": f"Bearer {TOKEN[:-1]}"}]  # fmt: skip
 READS = ["/api/runs", "/api/runs/1", "/api/runs/1/losses", "/api/runs/1/export", "/api/system",
          "/api/variants", "/", "/runs/1", "/compare?ids=1", "/playground", "/docs", "/redoc",
          "/openapi.json", "/logout"]  # fmt: skip

@@ -38,7 +38,8 @@ BODIES = {"content-length": lambda: b" " * BIG, "chunked": lambda: chunks(BIG)}
 @pytest.mark.parametrize("kind", BODIES)
 def test_real_server_refuses_a_50mb_body_with_413_and_stays_small(server, kind):
     before = server.rss_bytes()
-    response = httpx.post(f"{server.url}/api/runs", content=BODIES[kind](), headers=GOOD, timeout=60)
+    body = BODIES[kind]()
+    response = httpx.post(f"{server.url}/api/runs", content=body, headers=GOOD, timeout=60)
     assert response.status_code == 413
     assert "LOSSBOARD_MAX_BODY_BYTES" in response.json()["detail"]
     assert server.rss_bytes() - before < BIG

@@ -145,3 +145,9 @@ def test_login_cookie_of_a_server_on_another_port_has_its_own_name(tmp_path):
     with app_client(tmp_path, port=8123) as client:
         log_in(client)
         assert set(client.cookies) == {"lossboard-auth-8123"}
+
+
+def test_pages_link_to_logout_once_logged_in(browser):
+    assert 'href="/logout"' not in browser.get("/", headers=HTML).text
+    log_in(browser)
+    assert 'href="/logout"' in browser.get("/", headers=HTML).text

@@ -73,3 +73,11 @@ def test_real_server_log_holds_neither_the_token_nor_the_cookie(server):
     assert '"GET /api/runs?token=[redacted] HTTP/1.1" 401' in text
     assert TOKEN not in text and "a-wrong-guess" not in text
     assert cookie_value(TOKEN) not in text
+
+
+def test_real_server_login_cookie_is_secure_behind_a_local_https_proxy(server):
+    proxied = {"X-Forwarded-Proto": "https"}
+    login = httpx.get(f"{server.url}/?token={TOKEN}", headers=proxied)
+    assert login.status_code == 303
+    assert "secure" in login.headers["set-cookie"].lower().split("; ")
+    assert "secure" not in httpx.get(f"{server.url}/?token={TOKEN}").headers["set-cookie"].lower()

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket
 from server.protocol import CloseCode
 from server.settings import Settings
 from server.web.cookie import has_cookie, set_cookie
-from server.web.routes.pages import login_page
+from server.web.routes.pages import local_path, login_page
 
 OPEN_PATHS = ("/healthz",)
 OPEN_PREFIXES = ("/static/",)  # files that hold no data, and that the login page needs
@@ -69,7 +69,7 @@ class TokenGuard:
         if not self.matches(conn.query_params["token"]):
             return login_page(Request(conn.scope), WRONG)
         url = conn.url.remove_query_params("token")
-        response = RedirectResponse(urlunsplit(("", "", url.path, url.query, "")), 303)
+        response = RedirectResponse(urlunsplit(("", "", local_path(url.path), url.query, "")), 303)
         set_cookie(response, conn, self.settings)
         return response
 

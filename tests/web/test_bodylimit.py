@@ -104,6 +104,7 @@ def test_chunked_body_at_the_limit_is_read(counter):
 
 
 def test_limit_defaults_to_a_mebibyte_and_reads_its_environment_variable(monkeypatch):
+    monkeypatch.delenv("LOSSBOARD_MAX_BODY_BYTES", raising=False)
     assert Settings().max_body_bytes == 2**20
     monkeypatch.setenv("LOSSBOARD_MAX_BODY_BYTES", "12345")
     assert Settings().max_body_bytes == 12345

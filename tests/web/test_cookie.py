@@ -151,3 +151,13 @@ def test_pages_link_to_logout_once_logged_in(browser):
     assert 'href="/logout"' not in browser.get("/", headers=HTML).text
     log_in(browser)
     assert 'href="/logout"' in browser.get("/", headers=HTML).text
+
+
+@pytest.mark.parametrize("path", ["//evil.example/", "///evil.example/x"])
+def test_login_form_and_redirect_stay_on_this_host(browser, path):
+    url = "http://testserver" + path  # whole, or the client would read //evil.example as a host
+    assert browser.get(url, headers=HTML).request.url.path == path
+    form = browser.get(url, headers=HTML).text
+    assert '<form class="login-form" method="get" action="/evil.example/' in form
+    redirect = browser.get(url, params={"token": TOKEN})
+    assert redirect.headers["location"].startswith("/evil.example/")

@@ -140,9 +140,14 @@ def logout(request: Request, settings: SettingsDep) -> Response:
 def login_page(request: Request, problem: str) -> Response:
     """401: a form that opens this page again as ?token=, keeping the rest of its query."""
     keep = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-    context: dict = {"problem": problem, "action": request.url.path, "keep": keep}
+    context: dict = {"problem": problem, "action": local_path(request.url.path), "keep": keep}
     context |= {"live_indicator": False, "logout_link": False}  # nothing live, nobody logged in
     return render(request, "login.html", context, 401)
+
+
+def local_path(path: str) -> str:
+    """`path` on this host: a browser reads //evil.example/ or /\\evil.example/ as another site."""
+    return "/" + path.lstrip("/\\")
 
 
 def parse_ids(text: str) -> list[int] | None:

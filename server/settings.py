@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_TOKEN_LENGTH = 16
+
 
 class Settings(BaseSettings):
     """Everything the server is configured by; build one per app, never at import time."""
@@ -18,13 +20,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     data_dir: Path = Path("data")
-    token: str | None = Field(None, description="needed by mutating requests and websockets")
+    token: str | None = Field(
+        None, description="needed by every route but /healthz and /static/ (at least 16 characters)"
+    )
     insecure: bool = False
     workers_per_device: int = Field(1, ge=1, le=64)
     executor: Literal["local", "ray"] = Field("local", description="where runs train")
     ray_address: str | None = Field(
         None, description="unset: a private local Ray; auto; a GCS host:port; or ray://host:port"
     )
+    max_body_bytes: int = Field(2**20, ge=1, description="cap on a request's body, checked as read")
     max_run_bytes: int = Field(2**30, ge=1, description="cap on the memory of one run's tensors")
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
@@ -37,7 +42,14 @@ class Settings(BaseSettings):
 
     @field_validator("token")
     @classmethod
-    def _empty_token_is_none(cls, value: str | None) -> str | None:
+    def _token_is_long_or_none(cls, value: str | None) -> str | None:
+        """Empty means none; a short token is refused, since it would be guessed."""
+        value = (value or "").strip()  # an .env line's stray space is not part of the token
+        if value and len(value) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"the token must be at least {MIN_TOKEN_LENGTH} characters (it has {len(value)}); "
+                "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         return value or None
 
     def trusted_hosts(self) -> list[str] | None:

@@ -24,13 +24,13 @@ class ApiError(Exception):
 
 
 class Client:
-    """A lossboard server at `url`, with the token that mutating requests and sockets need."""
+    """A lossboard server at `url`, with the token it needs (sent as a bearer header)."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
         self.token = token or None
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self.headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        self.http = httpx.Client(base_url=self.url, headers=self.headers, timeout=timeout)
 
     def close(self) -> None:
         self.http.close()
@@ -68,18 +68,18 @@ class Client:
         return self.request("GET", "/api/system").json()
 
     def ws_url(self, path: str, **query: Any) -> str:
-        """The websocket URL for `path`: ws(s) on the same host and prefix, token as ?token=."""
+        """The websocket URL for `path`: ws(s) on the same host and prefix."""
         parts = urlsplit(self.url)
         scheme = {"https": "wss"}.get(parts.scheme, "ws")
-        if self.token:
-            query["token"] = self.token
         return urlunsplit((scheme, parts.netloc, parts.path + path, urlencode(query), ""))
 
     def follow_run(self, run_id: int, after: int = -1) -> Iterator[dict]:
         """Every message of /ws/runs/{id} until the server closes it after the run ends."""
         url = self.ws_url(f"/ws/runs/{run_id}", after=after)
         try:
-            with connect(url, max_size=None, open_timeout=10) as socket:
+            with connect(
+                url, additional_headers=self.headers, max_size=None, open_timeout=10
+            ) as socket:
                 for text in socket:
                     yield json.loads(text)
         except ConnectionClosedError as exc:

@@ -30,7 +30,9 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--data-dir", help="where the SQLite database lives (default ./data)")
-    serve.add_argument("--token", help="token that mutating requests and websockets need")
+    serve.add_argument(
+        "--token", help="token that every route but /healthz needs (at least 16 characters)"
+    )
     serve.add_argument(
         "--insecure",
         action="store_true",
@@ -124,7 +126,7 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         settings = Settings(**{k: v for k, v in flags.items() if v is not None})
     except ValidationError as exc:
-        print(f"lossboard: invalid settings: {exc}", file=sys.stderr)
+        print(f"lossboard: invalid settings: {setting_errors(exc)}", file=sys.stderr)
         return 2
     if problem := settings.exposure_problem() or executor_problem(settings):
         print(f"lossboard: {problem}", file=sys.stderr)
@@ -153,6 +155,12 @@ def serve_command(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
     )
     return 0
+
+
+def setting_errors(exc: ValidationError) -> str:
+    """'token: the token must be ...' for each bad setting, on one line."""
+    reasons = (f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return "; ".join(reason.replace("Value error, ", "") for reason in reasons)
 
 
 def executor_problem(settings: Settings) -> str | None:

@@ -16,8 +16,11 @@ from server.settings import Settings
 from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.store import Store
-from server.web.deps import RequireToken
+from server.web.auth import TokenGuard
+from server.web.bodylimit import BodyLimit
+from server.web.deps import RequireSameOrigin
 from server.web.metrics import Metrics
+from server.web.redaction import Redaction
 from server.web.routes import pages, runs, system
 from server.web.routes import playground as playground_routes
 from server.web.stream import StreamHub
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redaction = Redaction(settings.token).install()
         store = Store(settings.data_dir)
         store.open()
         executor = make_executor(
@@ -62,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(manager.close)
             await asyncio.to_thread(playground.close)
             store.close()
+            redaction.uninstall()
 
     app = FastAPI(
         title="lossboard",
@@ -70,12 +75,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # outermost last: the Host, then the token, then the body's size, all before the body is read
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(TokenGuard, settings=settings)
     if hosts := settings.trusted_hosts():
         # a page on another site that rebinds its DNS name to 127.0.0.1 still says its own Host
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
-    app.include_router(playground_routes.router, tags=["playground"], dependencies=[RequireToken])
+    app.include_router(
+        playground_routes.router, tags=["playground"], dependencies=[RequireSameOrigin]
+    )
     # the browser pages and their assets
     app.include_router(pages.router, tags=["pages"])
     app.mount("/static", pages.static_app(), name="static")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -31,17 +30,6 @@ ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
 
 
-def token_ok(conn: HTTPConnection, settings: Settings) -> bool:
-    """True when no token is configured, or the request carries it (header or ?token=)."""
-    if not settings.token:
-        return True
-    header = conn.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
-        given = conn.query_params.get("token", "")
-    return secrets.compare_digest(given.strip().encode(), settings.token.encode())
-
-
 def same_origin(conn: HTTPConnection) -> bool:
     """False for a browser request made by a page of another site (its Origin is not us).
 
@@ -53,18 +41,12 @@ def same_origin(conn: HTTPConnection) -> bool:
     return urlsplit(origin).netloc.lower() == conn.headers.get("host", "").lower()
 
 
-def require_token(conn: HTTPConnection, settings: SettingsDep) -> None:
-    """403 for another site's page, 401 unless the request carries the configured token."""
+def require_same_origin(conn: HTTPConnection) -> None:
+    """403 for another site's page (the token is checked before, by server.web.auth)."""
     if not same_origin(conn):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-origin requests are refused")
-    if not token_ok(conn, settings):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a valid token is required: send 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
 
 
-RequireToken = Depends(require_token)
+RequireSameOrigin = Depends(require_same_origin)
 # Path parameter for run ids: SQLite's integers end at 2**63 - 1; past that no run exists.
 RunId = Annotated[int, Path(ge=0, le=2**63 - 1, description="the run's id")]

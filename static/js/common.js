@@ -1,8 +1,8 @@
-// Shared by every page: what the server rendered into it, the token, the API and its sockets,
-// and small DOM helpers.
+// Shared by every page: what the server rendered into it, the API and its sockets, and small DOM
+// helpers. A server with a token knows this browser by an HttpOnly cookie that the browser sends
+// by itself: the pages never see the token.
 import { fmtCount, fmtLoss, fmtRate } from "./numbers.js";
 
-const TOKEN_KEY = "lossboard.token";
 const readJson = (id) => JSON.parse(document.getElementById(id).textContent);
 // The run statuses and websocket close codes as the server defines them.
 const CONSTANTS = readJson("lossboard-constants");
@@ -11,21 +11,6 @@ export const CLOSE = CONSTANTS.close; // by name: DONE, UNAUTHORIZED, UNKNOWN_RU
 // What the server knew as it rendered this page (its runs, the variants, whether it needs a
 // token), so that the page does not ask again.
 export const PAGE_DATA = readJson("page-data");
-
-// A token given in the URL (?token=...) is kept for this tab only, then taken out of the URL.
-export function initToken() {
-  const url = new URL(location.href);
-  const given = url.searchParams.get("token");
-  if (given) {
-    sessionStorage.setItem(TOKEN_KEY, given);
-    url.searchParams.delete("token");
-    history.replaceState(history.state, "", url);
-  }
-}
-
-export function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
 
 export class ApiError extends Error {
   constructor(status, detail) {
@@ -36,27 +21,27 @@ export class ApiError extends Error {
 }
 
 // fetch() a JSON API path; throws ApiError with FastAPI's `detail` when it is not 2xx.
+// A 401 means the login cookie is gone or the token changed: the banner links to the login.
 export async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
-  if (token()) headers.Authorization = `Bearer ${token()}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (response.status === 401) showLoginNeeded();
   if (response.status === 204) return null;
   const data = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data?.detail ?? response.statusText);
   return data;
 }
 
-// The same-origin websocket URL of a path, with the token where the browser cannot send a header.
+// The same-origin websocket URL of a path.
 export function socketUrl(path, params = {}) {
   const url = new URL(path, location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  if (token()) url.searchParams.set("token", token());
   return url.href;
 }
 
@@ -103,13 +88,14 @@ export function showBanner(text) {
   banner.hidden = !text;
 }
 
-export function showTokenNeeded() {
-  showBanner("This server needs a token: open the page as …?token=<token> to start or follow runs.");
-}
-
-// When the server wants a token and this tab has none, say how to give it one.
-export function checkAuth() {
-  if (PAGE_DATA.auth_required && !token()) showTokenNeeded();
+// The server no longer knows this browser: reloading the page shows its login form.
+export function showLoginNeeded() {
+  const link = document.createElement("a");
+  link.href = location.pathname + location.search;
+  link.textContent = "log in again";
+  const banner = document.getElementById("banner");
+  banner.replaceChildren("This server needs its token: ", link, ".");
+  banner.hidden = false;
 }
 
 // Seconds a run has trained: to its end, or to now while it runs.

@@ -1,5 +1,5 @@
 // Runs compared: their curves in one chart, each fed by its own websocket.
-import { checkAuth, fill, initToken, isNewer, PAGE_DATA, runFields } from "./common.js";
+import { fill, isNewer, PAGE_DATA, runFields } from "./common.js";
 import { feedRun } from "./feed.js";
 import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
 
@@ -19,8 +19,6 @@ function showRun(line, run) {
 }
 
 function main() {
-  initToken();
-  checkAuth();
   const chart = new LossChart(document.getElementById("chart"), lines);
   bindControls(chart);
   PAGE_DATA.runs.forEach((run, i) => {

@@ -1,8 +1,8 @@
 // The dashboard: a form that starts runs, the runs list kept live by /ws/runs, and under Ray the
 // Cluster card. The variants, devices, newest runs and the cluster come rendered into the page.
 import {
-  api, ApiError, checkAuth, CLOSE, fill, follow, initToken, isNewer, LIVE_STATUSES, PAGE_DATA,
-  runFields, setLive, showBanner, showTokenNeeded,
+  api, ApiError, CLOSE, fill, follow, isNewer, LIVE_STATUSES, PAGE_DATA,
+  runFields, setLive, showBanner, showLoginNeeded,
 } from "./common.js";
 import { clusterPanel } from "./cluster.js";
 import { fmtInt } from "./numbers.js";
@@ -228,7 +228,7 @@ async function onRowClick(event) {
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     button.disabled = false;
-    showBanner(`Run #${id}: ${error.message}`);
+    if (error.status !== 401) showBanner(`Run #${id}: ${error.message}`); // 401: the login banner
   }
 }
 
@@ -259,7 +259,7 @@ function followRuns() {
     onMessage: (message) => message.type === "run" && showRun(message.run),
     onClose: (event) => {
       setLive("offline");
-      if (event.code === CLOSE.UNAUTHORIZED) showTokenNeeded();
+      if (event.code === CLOSE.UNAUTHORIZED) showLoginNeeded();
     },
     shouldRetry: (event) => event.code !== CLOSE.UNAUTHORIZED,
   });
@@ -285,8 +285,6 @@ function setUpForm() {
 }
 
 function main() {
-  initToken();
-  checkAuth();
   setUpForm();
   tbody.addEventListener("click", onRowClick);
   tbody.addEventListener("change", updateCompareButton);

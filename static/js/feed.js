@@ -1,6 +1,6 @@
 // A run's losses fed to a chart: its decimated history, then every later point from
 // /ws/runs/{id}. The run page feeds one run, the compare page one per run.
-import { advance, api, CLOSE, follow, setLive, showBanner, showTokenNeeded } from "./common.js";
+import { advance, api, CLOSE, follow, setLive, showBanner, showLoginNeeded } from "./common.js";
 
 const HISTORY_POINTS = 2000;
 const FINAL = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN]); // no use retrying
@@ -8,7 +8,7 @@ let connected = 0; // the page's feeds with an open socket, for the header's liv
 
 function closed(run, event) {
   if (connected === 0) setLive(event.code === CLOSE.DONE ? "done" : "offline");
-  if (event.code === CLOSE.UNAUTHORIZED) showTokenNeeded();
+  if (event.code === CLOSE.UNAUTHORIZED) showLoginNeeded();
   if (event.code === CLOSE.UNKNOWN_RUN) showBanner(`Run #${run.id} no longer exists.`);
 }
 

@@ -1,13 +1,13 @@
 // The tensor playground: the tutorial's cells in an editor, sent to /api/playground/eval, and
 // each top-level expression shown as an Out[n] card. Storage labels become colours, so the
 // results that share memory (views, out=, add_, .numpy()) are seen to share it.
-import { api, ApiError, checkAuth, initToken, token } from "./common.js";
+import { api, ApiError } from "./common.js";
 import { CELLS } from "./playground-cells.js";
 
 const INDENT = "    ";
 const STORAGE_HUES = 8; // lossboard.css colours .storage[data-hue="0".."7"]
 const STATUS_HINTS = {
-  401: "This server needs a token: open the page as …/playground?token=<token>.",
+  401: "This server no longer knows this browser: reload the page to give its token again.",
   408: "The snippet ran past the playground's time limit.",
   413: "The snippet is longer than the playground accepts.",
   422: "A tensor would be bigger than the playground allows.",
@@ -176,7 +176,7 @@ function errorText(error) {
   if (!(error instanceof ApiError)) return `The server did not answer (${error.message}).`;
   const detail = typeof error.detail === "string" ? error.detail : "";
   const hint = STATUS_HINTS[error.status];
-  if (error.status === 401 && !token()) return hint;
+  if (error.status === 401) return hint;
   return [hint, detail && `(${error.status}) ${detail}`].filter(Boolean).join(" ");
 }
 
@@ -234,8 +234,6 @@ function onPageKey(event) {
 }
 
 function main() {
-  initToken();
-  checkAuth();
   fillPicker();
   loadCell(picker.value);
   document.querySelector('[data-field="run-key"]').textContent = isMac() ? "⌘" : "Ctrl";

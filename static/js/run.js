@@ -1,7 +1,7 @@
 // One run: its live loss chart and its numbers, from the run rendered into the page and then
 // its websocket.
 import {
-  api, ApiError, checkAuth, elapsed, fill, initToken, isNewer, LIVE_STATUSES, PAGE_DATA, runFields,
+  api, ApiError, elapsed, fill, isNewer, LIVE_STATUSES, PAGE_DATA, runFields,
   shortNode, showBanner,
 } from "./common.js";
 import { feedRun } from "./feed.js";
@@ -48,15 +48,13 @@ async function cancel() {
     showRun(await api(`/api/runs/${run.id}/cancel`, { method: "POST" }));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    showBanner(error.message);
+    if (error.status !== 401) showBanner(error.message); // a 401 has shown the login banner
   } finally {
     cancelButton.disabled = false;
   }
 }
 
 function main() {
-  initToken();
-  checkAuth();
   showRun(PAGE_DATA.run);
   const series = new LossSeries();
   const line = { label: `#${run.id}`, color: PALETTE[0], series };

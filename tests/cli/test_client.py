@@ -22,13 +22,14 @@ def test_error_message_joins_every_invalid_field():
     assert error_message(response) == "iterations: too small; limit: too big"
 
 
-def test_ws_url_uses_wss_keeps_the_path_prefix_and_sends_the_token():
+def test_ws_url_uses_wss_keeps_the_path_prefix_and_leaves_the_token_out():
     client = Client("https://example.org/lossboard/", token="a b")
     try:
         url = client.ws_url("/ws/runs/3", after=-1)
     finally:
         client.close()
-    assert url == "wss://example.org/lossboard/ws/runs/3?after=-1&token=a+b"
+    assert url == "wss://example.org/lossboard/ws/runs/3?after=-1"
+    assert client.headers == {"Authorization": "Bearer a b"}  # what the websocket sends too
 
 
 def test_finish_of_a_failed_run_exits_1_with_its_error(capsys):

@@ -68,7 +68,7 @@ def test_dockerignore_keeps_venv_data_caches_and_git_out():
 
 def test_image_cmd_serves_healthz_with_a_token(token_server):
     assert httpx.get(token_server.url + "/healthz").json()["status"] == "ok"
-    assert httpx.get(token_server.url + "/api/system").json()["auth_required"] is True
+    assert token_server.get("/api/system").json()["auth_required"] is True
     assert (token_server.data_dir / "lossboard.sqlite3").exists()
 
 

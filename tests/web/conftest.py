@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.helpers import app_client
 
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-for-the-web-tests"
 
 
 @pytest.fixture

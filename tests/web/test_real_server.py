@@ -17,6 +17,7 @@ from websockets.sync.client import connect
 from tests.helpers import TINY, ServerProcess, wait_for, wait_status
 
 pytestmark = pytest.mark.e2e
+TOKEN = "real-server-token-0123"
 
 
 @pytest.fixture
@@ -153,14 +154,14 @@ def test_restart_after_a_kill_marks_running_run_interrupted(tmp_path):
 
 
 def test_real_server_with_token_guards_writes_and_sockets(tmp_path):
-    with ServerProcess(tmp_path / "data", "--token", "tok") as server:
+    with ServerProcess(tmp_path / "data", "--token", TOKEN) as server:
         body = {"variant": "numpy", "iterations": 3, **TINY}
         assert httpx.post(f"{server.url}/api/runs", json=body).status_code == 401
-        good = {"Authorization": "Bearer tok"}
+        good = {"Authorization": f"Bearer {TOKEN}"}
         run = httpx.post(f"{server.url}/api/runs", json=body, headers=good).json()
         with connect(f"{server.ws_url}/ws/runs/{run['id']}") as ws:
             assert list(messages(ws)) == [] and ws.close_code == 4401
-        with connect(f"{server.ws_url}/ws/runs/{run['id']}?token=tok") as ws:
+        with connect(f"{server.ws_url}/ws/runs/{run['id']}", additional_headers=good) as ws:
             assert json.loads(ws.recv(timeout=10))["type"] == "run"
         assert httpx.get(f"{server.url}/healthz").status_code == 200
 
@@ -177,11 +178,11 @@ def test_serve_on_open_address_without_token_refuses_to_start(tmp_path, host):
 
 
 def test_serve_flags_override_environment(tmp_path):
-    env = {"LOSSBOARD_TOKEN": "from-env"}
-    with ServerProcess(tmp_path / "data", "--token", "from-flag", env=env) as server:
+    env = {"LOSSBOARD_TOKEN": "token-from-the-environment"}
+    with ServerProcess(tmp_path / "data", "--token", TOKEN, env=env) as server:
         body = {"variant": "numpy", "iterations": 1, **TINY}
-        env_token = {"Authorization": "Bearer from-env"}
-        flag_token = {"Authorization": "Bearer from-flag"}
+        env_token = {"Authorization": "Bearer token-from-the-environment"}
+        flag_token = {"Authorization": f"Bearer {TOKEN}"}
         assert httpx.post(f"{server.url}/api/runs", json=body, headers=env_token).status_code == 401
         assert (
             httpx.post(f"{server.url}/api/runs", json=body, headers=flag_token).status_code == 201

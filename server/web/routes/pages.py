@@ -10,14 +10,15 @@ import os
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from server.training import registry
 from server.training.manager import RunManager
 from server.web.assets import STATIC_DIR, templates
-from server.web.deps import ManagerDep, RunId, get_settings
+from server.web.cookie import clear_cookie
+from server.web.deps import ManagerDep, RunId, SettingsDep, get_settings
 from server.web.schemas import ClusterPublic, DevicePublic, run_public
 
 MAX_COMPARED = 24
@@ -126,6 +127,27 @@ def compare_page(request: Request, manager: ManagerDep, ids: str = "") -> Respon
 def playground_page(request: Request) -> Response:
     """The tensor playground: the tutorial's cells in an editor, evaluated by the API."""
     return render(request, "playground.html", {"live_indicator": False})
+
+
+@router.get("/logout")
+def logout(request: Request, settings: SettingsDep) -> Response:
+    """Forget the login cookie; the dashboard then asks for the token again."""
+    response = RedirectResponse("/", status_code=303)
+    clear_cookie(response, request, settings)
+    return response
+
+
+def login_page(request: Request, problem: str) -> Response:
+    """401: a form that opens this page again as ?token=, keeping the rest of its query."""
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+    context: dict = {"problem": problem, "action": local_path(request.url.path), "keep": keep}
+    context |= {"live_indicator": False, "logout_link": False}  # nothing live, nobody logged in
+    return render(request, "login.html", context, 401)
+
+
+def local_path(path: str) -> str:
+    """`path` on this host: a browser reads //evil.example/ or /\\evil.example/ as another site."""
+    return "/" + path.lstrip("/\\")
 
 
 def parse_ids(text: str) -> list[int] | None:

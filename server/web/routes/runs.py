@@ -17,24 +17,21 @@ from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect
 
 from server.protocol import CloseCode, RunStatus
-from server.settings import Settings
 from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
 from server.training.spec import ConfigError
 from server.web.deps import (
     HubDep,
     ManagerDep,
-    RequireToken,
+    RequireSameOrigin,
     RunId,
-    SettingsDep,
     same_origin,
-    token_ok,
 )
 from server.web.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic, run_public
 from server.web.stream import Send
 
 router = APIRouter()
-writes = APIRouter(dependencies=[RequireToken])  # what changes runs needs the token
+writes = APIRouter(dependencies=[RequireSameOrigin])  # what changes runs: not from other sites
 log = logging.getLogger("lossboard.stream")
 
 
@@ -151,35 +148,31 @@ async def follow_run(
     websocket: WebSocket,
     run_id: RunId,
     hub: HubDep,
-    settings: SettingsDep,
     after: Annotated[int, Query(ge=-1)] = -1,
 ) -> None:
     async def work(send: Send) -> CloseCode:
         found = await hub.follow_run(run_id, after, send)
         return CloseCode.DONE if found else CloseCode.UNKNOWN_RUN
 
-    await serve_socket(websocket, settings, work)
+    await serve_socket(websocket, work)
 
 
 @router.websocket("/ws/runs")
-async def follow_runs(websocket: WebSocket, hub: HubDep, settings: SettingsDep) -> None:
+async def follow_runs(websocket: WebSocket, hub: HubDep) -> None:
     async def work(send: Send) -> CloseCode:
         await hub.follow_all(send)
         return CloseCode.DONE
 
-    await serve_socket(websocket, settings, work)
+    await serve_socket(websocket, work)
 
 
 async def serve_socket(
-    websocket: WebSocket, settings: Settings, work: Callable[[Send], Coroutine[Any, Any, CloseCode]]
+    websocket: WebSocket, work: Callable[[Send], Coroutine[Any, Any, CloseCode]]
 ) -> None:
-    """Accept, check the token, run `work` until it ends or the client leaves, then close."""
+    """Accept, check the Origin, run `work` until it ends or the client leaves, then close."""
     await websocket.accept()
     if not same_origin(websocket):
         await websocket.close(CloseCode.FORBIDDEN, "cross-origin websockets are refused")
-        return
-    if not token_ok(websocket, settings):
-        await websocket.close(CloseCode.UNAUTHORIZED, "a valid token is required")
         return
 
     worker = asyncio.create_task(work(websocket.send_text))

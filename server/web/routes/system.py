@@ -13,7 +13,7 @@ from prometheus_client.exposition import choose_encoder
 from server import __version__
 from server.training import registry
 from server.training.devices import default_device
-from server.web.deps import ManagerDep, RequireToken, SettingsDep
+from server.web.deps import ManagerDep, SettingsDep
 from server.web.schemas import SystemPublic, VariantPublic
 
 router = APIRouter()
@@ -49,7 +49,6 @@ def read_variants() -> list[dict]:
 
 @router.get(
     "/metrics",
-    dependencies=[RequireToken],
     response_class=PlainTextResponse,
     responses={200: {"content": {"application/openmetrics-text": {"schema": {"type": "string"}}}}},
 )

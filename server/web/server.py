@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import sys
 from typing import Any
@@ -12,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.main import STARTUP_FAILURE
 
+log = logging.getLogger("uvicorn.error")
 DRAIN_TIMEOUT_S = 5.0  # how long a subscriber too slow to take a run's last message can hold us
 
 
@@ -30,7 +32,8 @@ class Server(uvicorn.Server):
         manager = getattr(self.app.state, "manager", None)
         if manager is not None:
             await asyncio.to_thread(manager.close)
-            await self.app.state.hub.drained(DRAIN_TIMEOUT_S)
+            if not await self.app.state.hub.drained(DRAIN_TIMEOUT_S):
+                log.warning("closing run followers that did not take their run's end in time")
         await super().shutdown(sockets)
 
 

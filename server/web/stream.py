@@ -102,7 +102,7 @@ class StreamHub:
         """Wait until every run's subscribers have had its end and left; False at the timeout."""
         try:
             await asyncio.wait_for(self._no_run_subscribers.wait(), timeout)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
             return False
         return True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from datetime import datetime
@@ -13,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from server.cli.client import DEFAULT_URL, Client
 from server.protocol import LIVE_STATUSES
@@ -29,6 +31,9 @@ STATUS_STYLE = {
 CANCEL_WAIT_S = 10.0  # a running run stops within one iteration
 SPEC_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed", "name")
 SIZE_FIELDS = ("N", "D_in", "H", "D_out", "dtype")
+# C0, DEL and C1: a terminal acts on them (colours, the title, the clipboard, a bell)
+CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MULTILINE_FIELDS = frozenset({"notes"})  # text fields whose newlines and tabs are shown as such
 
 
 def make_client(args: argparse.Namespace) -> Client:
@@ -96,7 +101,7 @@ def finish(run: dict) -> int:
         loss = number(run["last_loss"])
         print(f"run {run['id']} completed: {run['iteration']} iterations, loss {loss}")
         return 0
-    reason = f": {run['error']}" if run.get("error") else ""
+    reason = f": {plain(run['error'])}" if run.get("error") else ""
     print(f"lossboard: run {run['id']} {run['status']}{reason}", file=sys.stderr)
     return 1
 
@@ -111,10 +116,10 @@ def runs_command(client: Client, args: argparse.Namespace) -> int:
     for run in page["runs"]:
         table.add_row(
             str(run["id"]),
-            run["variant"],
-            run["name"] or "",
-            f"[{STATUS_STYLE.get(run['status'], '')}]{run['status']}[/]",
-            run["device"],
+            literal(run["variant"]),
+            literal(run["name"]),
+            literal(run["status"], style=STATUS_STYLE.get(run["status"], "")),
+            literal(run["device"]),
             f"{run['iteration']}/{run['config']['iterations']}",
             number(run["last_loss"]),
             number(run["best_loss"]),
@@ -136,21 +141,35 @@ def show_command(client: Client, args: argparse.Namespace) -> int:
     table.add_column()
     for key, value in run.items():
         if key != "config":
-            table.add_row(key, display(key, value))
+            table.add_row(literal(key), display(key, value))
     for key, value in run["config"].items():
-        table.add_row(f"config.{key}", "" if value is None else str(value))
+        table.add_row(literal(f"config.{key}"), literal(value))
     stdout().print(table)
     return 0
 
 
-def display(key: str, value: object) -> str:
-    if value is None:
-        return ""
-    if key.endswith("_at"):
-        return local_time(str(value))
-    if key == "status":
-        return f"[{STATUS_STYLE.get(str(value), '')}]{value}[/]"
-    return str(value)
+def display(key: str, value: object) -> Text:
+    """One field of a run as `show` prints it."""
+    if key.endswith("_at") and value is not None:
+        return Text(local_time(str(value)))
+    keep = "\n\t" if key in MULTILINE_FIELDS else ""
+    return literal(value, keep, style=STATUS_STYLE.get(str(value), "") if key == "status" else "")
+
+
+def literal(value: object, keep: str = "", style: str = "") -> Text:
+    """A server's text shown as it is: no rich markup, control characters escaped."""
+    return Text(plain(value, keep), style=style)
+
+
+def plain(value: object, keep: str = "") -> str:
+    """A server's text with its control characters (but `keep`) escaped as \\x1b."""
+    text = "" if value is None else str(value)
+    return CONTROLS.sub(lambda m: escaped(m.group(), keep), text)
+
+
+def escaped(char: str, keep: str) -> str:
+    """A control character as \\xNN, unless it is one of `keep`."""
+    return char if char in keep else f"\\x{ord(char):02x}"
 
 
 def cancel_command(client: Client, args: argparse.Namespace) -> int:

@@ -131,16 +131,16 @@ def serve_command(args: argparse.Namespace) -> int:
     if problem := settings.exposure_problem() or executor_problem(settings):
         print(f"lossboard: {problem}", file=sys.stderr)
         return 2
-    import uvicorn  # imported only now (torch comes with the app), so a refusal is instant
-
+    # imported only now (torch comes with the app), so a refusal is instant
     from server.web.app import create_app
+    from server.web.server import serve
     from server.web.wsframes import SharedFrameProtocol
 
     app = create_app(settings)
     # torch, FastAPI and pydantic are loaded now and stay: keep the collector from walking
     # them again on every full collection, which holds the GIL the training runs need.
     gc.freeze()
-    uvicorn.run(
+    serve(
         app,
         host=settings.host,
         port=settings.port,

@@ -39,7 +39,7 @@ class Refusal(Exception):
 def classify(error: Exception) -> tuple[int, str]:
     """Map an exception from a snippet to a status and a message a person can act on."""
     text = str(error)
-    if isinstance(error, MemoryError) or "can't allocate memory" in text:
+    if isinstance(error, MemoryError) or "can't allocate memory" in text or "bad_alloc" in text:
         return 422, "out of memory: the snippet needs more than the playground's memory limit"
     if isinstance(error, RecursionError):
         return 400, "the snippet is nested too deeply"

@@ -105,19 +105,34 @@ HOST_CUDA = {
 
 def refuse_gpu(qualname: str, args: list[Any], kwargs: dict[str, Any]) -> None:
     """Tensors stay on the CPU here: GPU memory is beyond the sandbox's limits."""
-    if qualname == "torch.device":
-        return  # naming a device is harmless; putting a tensor on it is not
-    wants_gpu = qualname.endswith(".cuda") or any(
-        str(v).startswith(("cuda", "mps"))
-        for v in (*args, *kwargs.values())
-        if isinstance(v, (str, torch.device))
-    )
-    if wants_gpu:
+    named = [kwargs.get("device"), *(a for a in args if isinstance(a, torch.device))]
+    if qualname == "Tensor.to":
+        named += args
+    elif qualname == "torch.device":
+        named = args[:1] if args and _is_index(args[0]) else []  # naming "cuda" is harmless
+    if qualname.endswith(".cuda") or any(_off_cpu(value) for value in named):
         raise Refusal(
             400,
             "the playground computes on the CPU only; "
             f"this server's {host_cuda_count()} GPU(s) are for training runs",
         )
+
+
+def _is_index(value: Any) -> bool:
+    """Tell whether a value is an int, which torch reads as a CUDA device's index."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _off_cpu(value: Any) -> bool:
+    """Tell whether a device argument names anything but the CPU: 0, "cuda:0", "mps" ..."""
+    if _is_index(value):
+        return True
+    if isinstance(value, str):
+        try:
+            value = torch.device(value)
+        except RuntimeError:
+            return False  # not a device at all: the call itself says so
+    return isinstance(value, torch.device) and value.type != "cpu"
 
 
 def module_attribute(module: ModuleRef, name: str) -> Any:

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from typing import Any
 
 import numpy as np
 import torch
 
+from server.playground.sizecap import MAX_ELEMENTS
+from server.playground.textcap import text_length
+
 MAX_REPR = 10_000
 REPR_BUDGET = 1_000_000
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # `<... object at 0x7f...>` would leak addresses
+
+
+def _abridged() -> reprlib.Repr:
+    """A repr that shows the start of each part of a container too large to show whole."""
+    short = reprlib.Repr()
+    short.maxlevel = 3
+    short.maxstring = short.maxlong = 80
+    short.maxother = 200
+    short.maxlist = short.maxtuple = short.maxset = short.maxfrozenset = short.maxdict = 20
+    return short
+
+
+ABRIDGED = _abridged()
 
 
 def _tensor_extent(tensor: torch.Tensor) -> tuple[int, int]:
@@ -97,7 +114,8 @@ class Renderer:
         if self._budget <= 0:
             return "… (output limit reached)"
         try:
-            text = repr(value)
+            whole = text_length(value, MAX_ELEMENTS) <= MAX_ELEMENTS  # as str() may build
+            text = repr(value) if whole else ABRIDGED.repr(value)
         except Exception as error:  # a repr that fails must not lose the whole answer
             text = f"<repr failed: {type(error).__name__}: {error}>"
         limit = min(MAX_REPR, self._budget)

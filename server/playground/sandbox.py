@@ -12,12 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from server.playground import workdirs
 from server.playground.errors import PlaygroundError
 from server.playground.wire import HOST_CUDA_ENV, FrameReader
 
@@ -161,7 +161,7 @@ class SandboxPool:
         """
         with self._lock:
             if self._workdir is None:
-                self._workdir = Path(tempfile.mkdtemp(prefix="lossboard-playground-"))
+                self._workdir = workdirs.create()
             if self._zygote is None and prestart:
                 self._zygote = Zygote(self.workdir, self.limits)
             if wait and self._zygote is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from server.playground import dtypes, textcap
 from server.playground.errors import Refusal
 
 MAX_ELEMENTS = 10_000_000
@@ -19,11 +20,11 @@ Args = Sequence[Any]
 Kwargs = dict[str, Any]
 
 
-def check_elements(count: int, what: str = "tensor") -> None:
-    """Refuse a result that would hold more than MAX_ELEMENTS elements."""
+def check_elements(count: int, what: str = "tensor", unit: str = "elements") -> None:
+    """Refuse a result that would hold more than MAX_ELEMENTS elements (or characters)."""
     if count > MAX_ELEMENTS:
         raise Refusal(
-            422, f"{what} over the size cap: {count:,} elements (the cap is {MAX_ELEMENTS:,})"
+            422, f"{what} over the size cap: {count:,} {unit} (the cap is {MAX_ELEMENTS:,})"
         )
 
 
@@ -181,6 +182,14 @@ RULES: dict[str, Rule] = _CREATE | {
     "builtins.tuple": lambda o, a, k: len(a[0]) if a and isinstance(a[0], range) else 0,
 }
 
+# Calls that build a string, by the length it could reach.
+TEXT_RULES: dict[str, Rule] = {
+    "str.replace": lambda o, a, k: textcap.replace_length(o, list(a), k),
+    "builtins.str": lambda o, a, k: textcap.text_length(a[0] if a else "", MAX_ELEMENTS),
+    "builtins.print": lambda o, a, k: sum(textcap.text_length(v, MAX_ELEMENTS) for v in a),
+}
+SEQUENCES = (str, list, tuple)
+
 _OUTER = ("torch.outer", "numpy.outer", "Tensor.outer")
 _MATMUL = ("torch.matmul", "torch.mm", "torch.bmm", "numpy.matmul", "numpy.dot")
 _MATMUL_METHODS = ("Tensor.matmul", "Tensor.mm", "Tensor.bmm", "ndarray.dot")
@@ -218,6 +227,11 @@ def _rule_elements(qualname: str, owner: Any, args: Args, kwargs: Kwargs) -> int
 
 def check_call(qualname: str, owner: Any, args: Args, kwargs: Kwargs) -> None:
     """Refuse a call whose result would be over the cap, judged before it runs."""
+    dtypes.check_arguments(qualname, args, kwargs)
+    if qualname == "builtins.round" and isinstance(args[0] if args else None, int):
+        digits = _arg(args, kwargs, 1, "ndigits")
+        if isinstance(digits, int):
+            _check_int_growth("Pow", 10, -digits)  # an int rounds by 10 ** -ndigits
     try:
         count = _rule_elements(qualname, owner, args, kwargs)
     except (TypeError, ValueError, IndexError, AttributeError, OverflowError):
@@ -226,6 +240,8 @@ def check_call(qualname: str, owner: Any, args: Args, kwargs: Kwargs) -> None:
     if len(arrays) >= 2:
         count = max(count, broadcast_elements([tuple(a.shape) for a in arrays]))
     check_elements(max(count, _nested(args)))
+    if qualname in TEXT_RULES:
+        check_elements(TEXT_RULES[qualname](owner, args, kwargs), "string", "characters")
 
 
 def check_binop(op: type, left: Any, right: Any) -> None:
@@ -239,8 +255,14 @@ def check_binop(op: type, left: Any, right: Any) -> None:
     elif op.__name__ == "Mult":
         _check_repeat(left, right)
         _check_repeat(right, left)
+        _check_int_growth("Mult", left, right)
     elif op.__name__ in ("Pow", "LShift"):
         _check_int_growth(op.__name__, left, right)
+    elif op.__name__ == "Mod" and isinstance(left, str):
+        length = textcap.format_length(left, right, MAX_ELEMENTS)
+        check_elements(length, "string", "characters")
+    elif op.__name__ == "Add" and isinstance(left, SEQUENCES) and isinstance(right, SEQUENCES):
+        check_elements(len(left) + len(right), "sequence")
 
 
 def _check_repeat(seq: Any, times: Any) -> None:
@@ -250,10 +272,14 @@ def _check_repeat(seq: Any, times: Any) -> None:
 
 
 def _check_int_growth(name: str, left: Any, right: Any) -> None:
-    """Refuse integers with more than MAX_INT_BITS bits, such as 2 ** 10**9 or 1 << 10**10."""
-    if not (isinstance(left, int) and isinstance(right, int)) or right <= 0 or left == 0:
+    """Refuse integers with more than MAX_INT_BITS bits: 2 ** 10**9, 1 << 10**10, x * x ..."""
+    if not (isinstance(left, int) and isinstance(right, int)):
         return
-    if name == "Pow":
+    if name == "Mult":
+        bits = float(abs(left).bit_length() + abs(right).bit_length())
+    elif right <= 0 or left == 0:
+        return
+    elif name == "Pow":
         bits = 0.0 if left in (1, -1) else right * math.log2(abs(left))
     else:
         bits = right + left.bit_length()
@@ -262,6 +288,9 @@ def _check_int_growth(name: str, left: Any, right: Any) -> None:
 
 
 def check_result(value: Any) -> None:
-    """Refuse a tensor or array that came out over the cap (views such as expand included)."""
+    """Refuse a tensor, array or sequence that came out over the cap, or of a refused dtype."""
     if is_array(value):
         check_elements(numel(value))
+    elif isinstance(value, (*SEQUENCES, dict, set)):
+        check_elements(len(value), "sequence")
+    dtypes.check_array(value)

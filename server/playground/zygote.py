@@ -108,7 +108,10 @@ class Zygote:
         """Answer the server's messages until it says quit or goes away."""
         signal.set_wakeup_fd(self.wake_write, warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda *_: None)
-        self.control.send(b'{"ready": true}')
+        try:
+            self.control.send(b'{"ready": true}')
+        except ConnectionError:  # the server stopped while we warmed up: nothing to serve
+            return
         watched: list[socket.socket | int] = [self.control, self.wake_read]
         while True:
             # Messages first; spares are forked only while no message waits.
@@ -127,7 +130,7 @@ class Zygote:
         """Handle one message; False when the server is gone or said quit."""
         try:
             data, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 1)
-        except ConnectionResetError:  # it closed with our "ready" unread: its quit is lost
+        except ConnectionError:  # it closed with our "ready" unread: its quit is lost
             return False
         if not data:
             return False

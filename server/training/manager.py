@@ -75,8 +75,10 @@ class RunManager:
                 self._threads.append(thread)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop: queued and running runs end `interrupted`; wait for the workers."""
+        """Stop: queued and running runs end `interrupted`; wait for the workers. Once only."""
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
             live = list(self._live.values())
         for run in live:

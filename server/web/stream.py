@@ -49,6 +49,8 @@ class StreamHub:
         # Subscribers woken together send up to the same mark, so one encoding serves them all.
         self._marks: dict[int, int] = {}
         self._encoded: dict[int, tuple[int, int, str]] = {}
+        self._no_run_subscribers = asyncio.Event()
+        self._no_run_subscribers.set()
         manager.add_listener(self._on_event)
 
     def _on_event(self, run: Run, event: str) -> None:
@@ -79,6 +81,7 @@ class StreamHub:
             self._all.add(sub)
         else:
             self._by_run.setdefault(run_id, set()).add(sub)
+            self._no_run_subscribers.clear()
         return sub
 
     def unsubscribe(self, sub: Subscriber, run_id: int | None) -> None:
@@ -92,6 +95,16 @@ class StreamHub:
             self._encoded.pop(run_id, None)
             if self.manager.live_run(run_id) is None:
                 self._marks.pop(run_id, None)
+        if not self._by_run:
+            self._no_run_subscribers.set()
+
+    async def drained(self, timeout: float) -> bool:
+        """Wait until every run's subscribers have had its end and left; False at the timeout."""
+        try:
+            await asyncio.wait_for(self._no_run_subscribers.wait(), timeout)
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
+            return False
+        return True
 
     def subscribers(self) -> int:
         """How many websockets follow a run or every run now (read on the loop)."""

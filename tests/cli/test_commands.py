@@ -8,7 +8,7 @@ import signal
 import subprocess
 
 from tests.cli.support import LOSSBOARD, clean_env, lossboard, serving
-from tests.helpers import TINY_ARGS, free_port, wait_status
+from tests.helpers import TINY_ARGS, ServerProcess, free_port, wait_status
 
 
 def start_run(server, *args: str) -> int:
@@ -160,7 +160,22 @@ def test_run_follow_exits_nonzero_when_the_server_stops(tmp_path):
         follow = popen_follow(own, "run", "nn", "--iterations", "10000000", "--follow", *TINY_ARGS)
         run_id = int(follow.stdout.readline())
         wait_status(own, run_id, ("running",))
-    _, err = follow.communicate(timeout=30)  # the server has stopped: its run is interrupted
+    _, err = follow.communicate(timeout=30)  # the server told it, then stopped
     assert follow.returncode == 1
-    assert err.endswith(f"`lossboard show {run_id}` says how the run ended\n")
+    assert err.endswith(
+        f"lossboard: run {run_id} interrupted: the server stopped while the run was running\n"
+    )
+
+
+def test_run_follow_exits_nonzero_when_the_server_is_killed(tmp_path):
+    port = free_port()
+    command = [*LOSSBOARD, "serve", "--port", str(port), "--data-dir", str(tmp_path)]
+    with ServerProcess(tmp_path, command=command, port=port, env=clean_env()) as own:
+        follow = popen_follow(own, "run", "nn", "--iterations", "10000000", "--follow", *TINY_ARGS)
+        run_id = int(follow.stdout.readline())
+        wait_status(own, run_id, ("running",))
+        own.kill()  # no chance to tell anyone
+    _, err = follow.communicate(timeout=30)
+    assert follow.returncode == 1
     assert "lost the connection to the server" in err
+    assert err.endswith(f"`lossboard show {run_id}` says how the run ended\n")

@@ -8,9 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from server.protocol import MAX_INTEGER
 from server.training import registry
-
-MAX_SEED = 2**63 - 1
 
 
 class ConfigError(ValueError):
@@ -29,14 +28,16 @@ class RunSpec(BaseModel):
 
     variant: str = Field(max_length=64, description="a variant's id, as /api/variants lists")
     device: str = Field("auto", max_length=32, description="auto, cpu, cuda, cuda:N or mps")
-    iterations: int = Field(500, ge=1, le=10_000_000)
+    iterations: int = Field(
+        500, ge=1, le=MAX_INTEGER, description="at most the server's max_iterations (10,000,000)"
+    )
     learning_rate: float | None = Field(None, gt=0, allow_inf_nan=False)
     optimizer: Literal["sgd", "adam"] | None = None
-    seed: int | None = Field(None, ge=0, le=MAX_SEED)
-    N: int = Field(64, ge=1)
-    D_in: int = Field(1000, ge=1)
-    H: int = Field(100, ge=1)
-    D_out: int = Field(10, ge=1)
+    seed: int | None = Field(None, ge=0, le=MAX_INTEGER)
+    N: int = Field(64, ge=1, le=MAX_INTEGER)
+    D_in: int = Field(1000, ge=1, le=MAX_INTEGER)
+    H: int = Field(100, ge=1, le=MAX_INTEGER)
+    D_out: int = Field(10, ge=1, le=MAX_INTEGER)
     dtype: Literal["float32", "float64"] | None = None
     name: str | None = Field(None, max_length=200)
 

@@ -8,7 +8,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -34,6 +34,16 @@ RUN_COLUMNS = [
     "worker",
 ]
 JSON_COLUMNS = ("config", "worker")  # kept as JSON text
+PIECE_POINTS = 16_384  # losses a streaming read holds at a time
+# The next batches of a run's losses: their sizes first, then the blobs of those that fit.
+HEADS_SQL = (
+    "SELECT start, count FROM losses WHERE run_id = ? AND start + count - 1 > ? AND start > ? "
+    "ORDER BY start LIMIT 1024"
+)
+ROWS_SQL = (
+    "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start BETWEEN ? AND ? "
+    "ORDER BY start"
+)
 WAIT_S = 30.0  # how long a caller waits for the writer before giving up
 COMMIT_TRIES = 6  # with SQLite's own 5 s busy timeout, about half a minute in all
 log = logging.getLogger("lossboard.store")
@@ -165,25 +175,56 @@ class Store:
         return [row_dict(r) for r in rows], total
 
     def read_losses(
-        self, run_id: int, after: int = -1
+        self, run_id: int, after: int = -1, limit: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Steps, losses and times (seconds since start) of every stored step after `after`.
-
-        Steps come from the stored batches themselves: should a batch ever have been lost,
-        the later ones keep their own step numbers rather than closing the gap.
-        """
-        sql = (
-            "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start + count > ? "
-            "ORDER BY start"
-        )
-        rows = self._reader().execute(sql, (run_id, after + 1)).fetchall()
-        if not rows:
+        """Steps, losses and times (seconds since start) of the stored steps after `after`:
+        all of them, or the first `limit`."""
+        pieces, total = [], 0
+        for piece in self.iter_losses(run_id, after):
+            pieces.append(piece)
+            total += len(piece[0])
+            if limit is not None and total >= limit:
+                break
+        if not pieces:
             return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
-        steps = np.concatenate([np.arange(r[0], r[0] + r[1]) for r in rows])
-        loss = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)
-        times = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float64)
-        keep = steps > after
-        return steps[keep], loss[keep], times[keep]
+        steps, loss, times = zip(*pieces, strict=True)
+        return (
+            np.concatenate(steps)[:limit],
+            np.concatenate(loss)[:limit],
+            np.concatenate(times)[:limit],
+        )
+
+    def iter_losses(
+        self, run_id: int, after: int = -1, points: int = PIECE_POINTS
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The stored steps after `after` as (steps, losses, times) pieces of at most `points`.
+
+        Each piece is read by its own queries, keyed on the last batch read: no read transaction
+        stays open while a slow client takes its time, and memory holds about one piece whatever
+        the run's length. Steps come from the stored batches themselves: should a batch ever
+        have been lost, the later ones keep their own step numbers rather than closing the gap.
+        """
+        key = -1
+        while rows := self._loss_rows(run_id, after, key, points):
+            steps = np.concatenate([np.arange(r[0], r[0] + r[1]) for r in rows])
+            loss = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)
+            times = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float64)
+            keep = steps > after
+            steps, loss, times = steps[keep], loss[keep], times[keep]
+            for i in range(0, len(steps), points):
+                yield steps[i : i + points], loss[i : i + points], times[i : i + points]
+            key = rows[-1][0]
+
+    def _loss_rows(self, run_id: int, after: int, key: int, points: int) -> list[sqlite3.Row]:
+        """The stored batches that start after `key`, hold steps after `after`, and together
+        hold at most `points` losses (or are one batch)."""
+        conn = self._reader()
+        heads = conn.execute(HEADS_SQL, (run_id, after, key)).fetchall()
+        if not heads:
+            return []
+        fit = int((np.cumsum([h[1] for h in heads]) <= points).sum())
+        last = heads[max(fit, 1) - 1][0]
+        return conn.execute(ROWS_SQL, (run_id, heads[0][0], last)).fetchall()
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

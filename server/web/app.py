@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,10 +14,12 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from server import __version__
 from server.playground.sandbox import SandboxPool
 from server.settings import Settings
+from server.training.caps import Caps
 from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.store import Store
 from server.web.deps import RequireToken
+from server.web.errors import add_handlers
 from server.web.routes import pages, runs, system
 from server.web.routes import playground as playground_routes
 from server.web.stream import StreamHub
@@ -40,8 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         executor = make_executor(
             settings.executor, settings.ray_address, settings.workers_per_device
         )
-        manager = RunManager(store, executor=executor, max_run_bytes=settings.max_run_bytes)
+        caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
+        manager = RunManager(store, executor=executor, caps=caps)
         app.state.manager = manager
+        app.state.exports = threading.BoundedSemaphore(settings.max_exports)
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
         playground = SandboxPool(
             workers=settings.playground_workers,
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    add_handlers(app)
     if hosts := settings.trusted_hosts():
         # a page on another site that rebinds its DNS name to 127.0.0.1 still says its own Host
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)

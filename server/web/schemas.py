@@ -54,13 +54,27 @@ class RunsPublic(BaseModel):
 
 
 class LossesPublic(BaseModel):
-    """Every loss after a step, as parallel arrays (maybe thinned to max_points)."""
+    """A page of the losses after a step, as parallel arrays (maybe thinned to max_points)."""
 
     run_id: int
     step: list[int]
     loss: list[float]
     time: list[float]
     decimated: bool
+    next_after: int | None  # the `after` of the next page; null when none is stored yet
+
+
+class ExportRow(BaseModel):
+    step: int
+    loss: float
+    time: float
+
+
+class RunExport(BaseModel):
+    """A run's JSON download: the run, then every loss."""
+
+    run: RunPublic
+    rows: list[ExportRow]
 
 
 class DevicePublic(BaseModel):

@@ -73,7 +73,7 @@ def test_non_finite_number_as_playground_code_is_422(client, value):
 
 
 def test_size_of_4001_digits_is_422_naming_it(client):
-    body = '{"variant": "tensors", "N": %s}' % ("9" * 4001)  # noqa: UP031
+    body = '{"variant": "tensors", "N": %s}' % ("9" * 4001)
     response = client.post("/api/runs", content=body, headers=JSON)
     assert field_refused(response, "N")
     assert "9223372036854775807" in response.json()["detail"][0]["msg"]
@@ -91,17 +91,20 @@ def test_lone_surrogate_in_device_is_422_naming_device(client):
     assert field_refused(client.post("/api/runs", content=body, headers=JSON), "device")
 
 
+def refusal(client, path: str) -> WebSocketDisconnect:
+    """How the server closes a websocket to `path` before sending anything."""
+    with client.websocket_connect(path) as ws, pytest.raises(WebSocketDisconnect) as closed:
+        ws.receive_json()
+    return closed.value
+
+
 @pytest.mark.parametrize("query", ["after=-2", f"after={2**63}", "after=soon"])
 def test_websocket_bad_after_closes_invalid_naming_it(client, finished, query):
-    with client.websocket_connect(f"/ws/runs/{finished}?{query}") as ws:
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_json()
-    assert closed.value.code == CloseCode.INVALID and closed.value.reason.startswith("after: ")
+    closed = refusal(client, f"/ws/runs/{finished}?{query}")
+    assert closed.code == CloseCode.INVALID and closed.reason.startswith("after: ")
 
 
 @pytest.mark.parametrize("run_id", ["abc", "-1", str(2**63)])
 def test_websocket_bad_run_id_closes_invalid_naming_it(client, run_id):
-    with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_json()
-    assert closed.value.code == CloseCode.INVALID and closed.value.reason.startswith("run_id: ")
+    closed = refusal(client, f"/ws/runs/{run_id}")
+    assert closed.code == CloseCode.INVALID and closed.reason.startswith("run_id: ")

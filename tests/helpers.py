@@ -189,11 +189,12 @@ class ServerProcess(Loopback):
         self.proc.kill()
         return self.proc.wait()
 
-    def rss_bytes(self) -> int:
-        """The server process's resident memory."""
+    def rss_bytes(self, peak: bool = False) -> int:
+        """The server process's resident memory now, or its most since it started."""
+        field = "VmHWM:" if peak else "VmRSS:"
         with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
         raise RuntimeError("no VmRSS")
 

@@ -33,7 +33,8 @@ def test_cuda_run_matches_cpu_curve(make_manager, store, variant):
 
 
 def test_cuda_out_of_memory_fails_the_run_only(make_manager):
-    manager = make_manager(caps=Caps(max_run_bytes=2**34))  # past the default cap, so the GPU is what fails
+    # past the default cap, so the GPU is what fails
+    manager = make_manager(caps=Caps(max_run_bytes=2**34))
     free, _ = torch.cuda.mem_get_info()
     # Leave the run 256 MiB of the GPU; its x alone (16384 x 16384 float32) needs 1 GiB.
     blocker = torch.empty(free - 256 * 2**20, dtype=torch.uint8, device="cuda")

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from server.protocol import MAX_INTEGER
 from server.training import registry
 
+QUICK_RUN = {"variant": "tensors", "device": "cpu", "iterations": 3, "N": 8, "D_in": 16, "H": 16,
+             "D_out": 1, "name": "a quick run"}  # fmt: skip
+
 
 class ConfigError(ValueError):
     """A run request that cannot run here; `field` names the RunCreate field at fault."""
@@ -24,7 +27,8 @@ class ConfigError(ValueError):
 class RunSpec(BaseModel):
     """A request for a run; every field but `variant` falls back to the tutorial's value."""
 
-    model_config = ConfigDict(extra="forbid")
+    # the example in the OpenAPI: a quick run on small tensors
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [QUICK_RUN]})
 
     variant: str = Field(max_length=64, description="a variant's id, as /api/variants lists")
     device: str = Field("auto", max_length=32, description="auto, cpu, cuda, cuda:N or mps")

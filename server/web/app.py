@@ -19,7 +19,7 @@ from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.store import Store
 from server.web.deps import RequireToken
-from server.web.errors import add_handlers
+from server.web.errors import TOKEN_REFUSALS, add_handlers, refusals
 from server.web.routes import pages, runs, system
 from server.web.routes import playground as playground_routes
 from server.web.stream import StreamHub
@@ -78,7 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
-    app.include_router(playground_routes.router, tags=["playground"], dependencies=[RequireToken])
+    app.include_router(
+        playground_routes.router,
+        tags=["playground"],
+        dependencies=[RequireToken],
+        responses=refusals(TOKEN_REFUSALS),
+    )
     # the browser pages and their assets
     app.include_router(pages.router, tags=["pages"])
     app.mount("/static", pages.static_app(), name="static")

@@ -15,6 +15,7 @@ from server.protocol import CloseCode
 MAX_CLOSE_REASON = 123  # bytes: a websocket close frame holds no more
 # what the routes that need the token refuse (docs/api.md, Auth and Host and Origin)
 TOKEN_REFUSALS = {401: "no valid token", 403: "a page of another site sent it"}
+BAD_BODY = "the body is not JSON text"
 
 
 class ErrorPublic(BaseModel):

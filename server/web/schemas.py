@@ -138,6 +138,20 @@ class PlaygroundOutput(BaseModel):
     value: dict[str, Any]
 
 
+class SnippetError(BaseModel):
+    """What the playground refused or the snippet raised, and where in its source."""
+
+    error: str
+    line: int
+    col: int
+
+
+class SnippetRefusal(BaseModel):
+    """A 400 of the playground: a SnippetError, or a string for a body that is not JSON."""
+
+    detail: SnippetError | str
+
+
 class PlaygroundResult(BaseModel):
     """Every output of a snippet, what it printed, and how long it took."""
 

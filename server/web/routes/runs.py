@@ -29,7 +29,7 @@ from server.web.deps import (
     same_origin,
     token_ok,
 )
-from server.web.errors import TOKEN_REFUSALS, refusals
+from server.web.errors import BAD_BODY, TOKEN_REFUSALS, refusals
 from server.web.export import Download, csv_chunks, json_chunks
 from server.web.schemas import LossesPublic, RunCreate, RunExport, RunPublic, RunsPublic
 from server.web.stream import Send, encode_bytes
@@ -57,7 +57,7 @@ def not_found(run_id: int) -> HTTPException:
     "/api/runs",
     status_code=status.HTTP_201_CREATED,
     response_model=RunPublic,
-    responses=refusals({429: "the queue holds max_queued runs already"}),
+    responses=refusals({400: BAD_BODY, 429: "the queue holds max_queued runs already"}),
 )
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
     try:

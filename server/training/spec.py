@@ -6,13 +6,13 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from server.protocol import MAX_INTEGER
 from server.training import registry
 
-QUICK_RUN = {"variant": "tensors", "device": "cpu", "iterations": 3, "N": 8, "D_in": 16, "H": 16,
-             "D_out": 1, "name": "a quick run"}  # fmt: skip
+QUICK_RUN: dict[str, JsonValue] = {"variant": "tensors", "device": "cpu", "iterations": 3,
+                                   "N": 8, "D_in": 16, "H": 16, "D_out": 1}  # fmt: skip
 
 
 class ConfigError(ValueError):

@@ -7,9 +7,8 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from server.protocol import MAX_INTEGER, CloseCode
-from server.settings import Settings
 from server.web.app import create_app
-from tests.helpers import TEST_HOSTS
+from tests.helpers import app_settings
 from tests.web.stored import store_run
 
 FIELDS = ["variant", "device", "iterations", "learning_rate", "optimizer", "seed", "N", "D_in",
@@ -20,11 +19,7 @@ JSON = {"content-type": "application/json"}
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     """An app that answers a server error with a 500, as a real server does, not by raising."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("data"),
-        playground_prestart=False,
-        allowed_hosts=TEST_HOSTS,
-    )
+    settings = app_settings(tmp_path_factory.mktemp("data"))
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import (
 
 from server.settings import Settings
 from server.web.app import create_app
-from tests.helpers import TEST_HOSTS
+from tests.helpers import app_settings
 
 TOKEN = "fuzz-token-0123456789"
 CHECKS = [
@@ -37,13 +37,7 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("data"),
-        token=TOKEN,
-        playground_prestart=False,
-        allowed_hosts=TEST_HOSTS,
-        **CAPS,
-    )
+    settings = app_settings(tmp_path_factory.mktemp("data"), token=TOKEN, **CAPS)
     app = create_app(settings)
     yield app
     shutdown_lifespans()  # schemathesis started it with the first request

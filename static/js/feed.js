@@ -3,7 +3,8 @@
 import { advance, api, CLOSE, follow, setLive, showBanner, showTokenNeeded } from "./common.js";
 
 const HISTORY_POINTS = 2000;
-const FINAL = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN]); // no use retrying
+// no use retrying
+const FINAL = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN, CLOSE.INVALID]);
 let connected = 0; // the page's feeds with an open socket, for the header's live dot
 
 function closed(run, event) {

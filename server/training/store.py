@@ -35,10 +35,15 @@ RUN_COLUMNS = [
 ]
 JSON_COLUMNS = ("config", "worker")  # kept as JSON text
 PIECE_POINTS = 16_384  # losses a streaming read holds at a time
+# A run's batches of losses that hold steps after one and start after another, in order
+LOSSES_SQL = (
+    "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start + count - 1 > ? "
+    "AND start > ? ORDER BY start"
+)
 # The next batches of a run's losses: their sizes first, then the blobs of those that fit.
 HEADS_SQL = (
     "SELECT start, count FROM losses WHERE run_id = ? AND start + count - 1 > ? AND start > ? "
-    "ORDER BY start LIMIT 1024"
+    "ORDER BY start LIMIT 64"
 )
 ROWS_SQL = (
     "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start BETWEEN ? AND ? "
@@ -179,20 +184,16 @@ class Store:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Steps, losses and times (seconds since start) of the stored steps after `after`:
         all of them, or the first `limit`."""
-        pieces, total = [], 0
-        for piece in self.iter_losses(run_id, after):
-            pieces.append(piece)
-            total += len(piece[0])
+        rows, total = [], 0
+        cursor = self._reader().execute(LOSSES_SQL, (run_id, after, -1))
+        for row in cursor:  # one query, read only as far as the limit needs
+            rows.append(row)
+            total += row[1] - max(0, after + 1 - row[0])  # the first may start before `after`
             if limit is not None and total >= limit:
                 break
-        if not pieces:
-            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
-        steps, loss, times = zip(*pieces, strict=True)
-        return (
-            np.concatenate(steps)[:limit],
-            np.concatenate(loss)[:limit],
-            np.concatenate(times)[:limit],
-        )
+        cursor.close()
+        steps, loss, times = batch_arrays(rows, after)
+        return steps[:limit], loss[:limit], times[:limit]
 
     def iter_losses(
         self, run_id: int, after: int = -1, points: int = PIECE_POINTS
@@ -201,16 +202,11 @@ class Store:
 
         Each piece is read by its own queries, keyed on the last batch read: no read transaction
         stays open while a slow client takes its time, and memory holds about one piece whatever
-        the run's length. Steps come from the stored batches themselves: should a batch ever
-        have been lost, the later ones keep their own step numbers rather than closing the gap.
+        the run's length.
         """
         key = -1
         while rows := self._loss_rows(run_id, after, key, points):
-            steps = np.concatenate([np.arange(r[0], r[0] + r[1]) for r in rows])
-            loss = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)
-            times = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float64)
-            keep = steps > after
-            steps, loss, times = steps[keep], loss[keep], times[keep]
+            steps, loss, times = batch_arrays(rows, after)
             for i in range(0, len(steps), points):
                 yield steps[i : i + points], loss[i : i + points], times[i : i + points]
             key = rows[-1][0]
@@ -241,6 +237,21 @@ class Store:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA busy_timeout = 5000")
         return conn
+
+
+def batch_arrays(rows: list[sqlite3.Row], after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps, losses and times of stored batches, from the first step after `after`.
+
+    Steps come from the batches themselves: should a batch ever have been lost, the later ones
+    keep their own step numbers rather than closing the gap.
+    """
+    if not rows:
+        return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+    steps = np.concatenate([np.arange(r[0], r[0] + r[1]) for r in rows])
+    loss = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)
+    times = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float64)
+    keep = steps > after
+    return steps[keep], loss[keep], times[keep]
 
 
 def commit_with_retries(conn: sqlite3.Connection, ops: list[tuple[Op, Future]]) -> list[tuple]:

@@ -21,7 +21,7 @@ STEPS, REPEATS = 1_000_000, 30
 
 def seed_run(app) -> int:
     """A finished million-step run written through the store, as the engine writes it."""
-    store = app.state.store
+    store = app.state.manager.store
     run_id = store.create_run(
         {"variant": "tensors", "config": {}, "device": "cpu", "status": "completed",
          "iteration": STEPS, "created_at": time.time()}

@@ -12,6 +12,8 @@ RunStatus = Literal[
 STATUSES: tuple[str, ...] = get_args(RunStatus)
 LIVE_STATUSES: tuple[str, ...] = ("queued", "running")
 FINISHED_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s not in LIVE_STATUSES)
+# SQLite's largest integer: run ids, steps, offsets and sizes stay within it
+MAX_INTEGER = 2**63 - 1
 
 
 class CloseCode(IntEnum):
@@ -22,6 +24,7 @@ class CloseCode(IntEnum):
     UNAUTHORIZED = 4401  # no valid token
     FORBIDDEN = 4403  # a page of another site
     UNKNOWN_RUN = 4404  # no such run
+    INVALID = 4422  # a parameter is invalid (`after` below -1, a run id that is not one)
 
 
 def page_constants() -> dict:

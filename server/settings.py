@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.protocol import MAX_INTEGER
+
 MIN_TOKEN_LENGTH = 16
 
 
@@ -31,6 +33,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(2**20, ge=1, description="cap on a request's body, checked as read")
     max_run_bytes: int = Field(2**30, ge=1, description="cap on the memory of one run's tensors")
+    max_iterations: int = Field(10_000_000, ge=1, le=MAX_INTEGER, description="cap on one run")
+    max_queued: int = Field(1000, ge=1, description="runs that may wait in the queue at once")
+    max_exports: int = Field(4, ge=1, description="downloads of runs' losses served at once")
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)

@@ -38,11 +38,16 @@ class Getter(Protocol):
     def get(self, path: str) -> httpx.Response: ...
 
 
+def app_settings(data_dir, **settings) -> Settings:
+    """Settings of an in-process app: the sandbox warms only if a test evaluates."""
+    options = {"playground_prestart": False, "allowed_hosts": TEST_HOSTS, **settings}
+    return Settings(data_dir=data_dir, **options)
+
+
 @contextmanager
 def app_client(data_dir, **settings) -> Iterator[TestClient]:
-    """An in-process app on its own data dir; the sandbox warms only if a test evaluates."""
-    options = {"playground_prestart": False, "allowed_hosts": TEST_HOSTS, **settings}
-    with TestClient(create_app(Settings(data_dir=data_dir, **options))) as client:
+    """An in-process app on its own data dir."""
+    with TestClient(create_app(app_settings(data_dir, **settings))) as client:
         yield client
 
 
@@ -189,11 +194,12 @@ class ServerProcess(Loopback):
         self.proc.kill()
         return self.proc.wait()
 
-    def rss_bytes(self) -> int:
-        """The server process's resident memory."""
+    def rss_bytes(self, peak: bool = False) -> int:
+        """The server process's resident memory now, or its most since it started."""
+        field = "VmHWM:" if peak else "VmRSS:"
         with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
         raise RuntimeError("no VmRSS")
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
+from server.training.caps import Caps
 from server.training.devices import Device
 from server.training.drive import Batch, Ended
 from server.training.executors import Executor, LocalExecutor, Worker
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
-from server.training.spec import ConfigError, RunSpec, estimate_bytes, resolve
-from server.training.store import Store
+from server.training.spec import RunSpec, resolve
+from server.training.store import PIECE_POINTS, Store
 
 # How often a running run hands its losses to the store: a kill loses at most this much of it.
 # Each store tick is a SQLite transaction on the writer thread, so not every 50 ms.
@@ -42,15 +43,16 @@ class RunManager:
         *,
         executor: Executor | None = None,
         workers_per_device: int = 1,
-        max_run_bytes: int = 2**30,
+        caps: Caps | None = None,
         devices: list[Device] | None = None,
     ) -> None:
         self.store = store
         self.executor = executor or LocalExecutor(devices, workers_per_device)
-        self.max_run_bytes = max_run_bytes
+        self.caps = caps or Caps()
         self._lanes: dict[str, int] = {}
         self._live: dict[int, Run] = {}
         self._lock = threading.Lock()
+        self._admit = threading.Lock()
         self._queues: dict[str, queue.Queue[Run | None]] = {}
         self._threads: list[threading.Thread] = []
         self._listeners: list[Listener] = []
@@ -115,31 +117,19 @@ class RunManager:
     def submit(self, spec: RunSpec) -> Run:
         """Validate a request against this machine, record it, and queue it on its device."""
         device = self.executor.resolve_device(spec.device, spec.variant)
-        self.check_size(spec)
+        self.caps.check_run(spec)
         config = resolve(spec, device)
         run = Run(id=0, config=config, name=spec.name)
         if self._closed:
             raise RuntimeError("the run manager is closed")
-        run.id = self.store.create_run(run.row())  # waits on the disk: not under the lock
-        with self._lock:
-            self._live[run.id] = run
+        with self._admit:  # one at a time, so the queue's count stays exact
+            self.caps.check_queue(sum(self.queued().values()))
+            run.id = self.store.create_run(run.row())  # waits on the disk: not under the lock
+            with self._lock:
+                self._live[run.id] = run
         self._queues[self.executor.lane(device)].put(run)
         self._notify(run, "status")
         return run
-
-    def check_size(self, spec: RunSpec) -> None:
-        """Refuse, before allocating anything, a run whose tensors would pass the size cap."""
-        need = estimate_bytes(spec)
-        if need <= self.max_run_bytes:
-            return
-        sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
-        largest = max(sizes, key=sizes.__getitem__)
-        shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        raise ConfigError(
-            largest,
-            f"the run's tensors would take about {format_bytes(need)} ({shown}), "
-            f"over the cap of {format_bytes(self.max_run_bytes)}",
-        )
 
     def cancel(self, run_id: int) -> dict | None:
         """Cancel a run: a queued one never starts, a running one stops within one iteration."""
@@ -185,18 +175,29 @@ class RunManager:
         return list(self._live.values())
 
     def losses(
-        self, run_id: int, after: int = -1
+        self, run_id: int, after: int = -1, limit: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Steps, losses and times of the steps after `after`, or None for an unknown run."""
+        """Steps, losses and times of the steps after `after` (the first `limit` of them), or
+        None for an unknown run."""
         run = self._live.get(run_id)
         if run is not None:
             end = len(run.times)  # the worker appends a time after its loss: both hold `end`
             start = min(max(after + 1, 0), end)
+            end = end if limit is None else min(end, start + limit)
             steps = np.arange(start, end)
             return steps, np.array(run.losses[start:end]), np.array(run.times[start:end])
         if self.store.get_run(run_id) is None:
             return None
-        return self.store.read_losses(run_id, after)
+        return self.store.read_losses(run_id, after, limit)
+
+    def loss_pieces(self, run_id: int) -> Iterator[tuple[np.ndarray, ...]] | None:
+        """Every loss of a run so far, in pieces of bounded size (for a download), or None."""
+        run = self._live.get(run_id)
+        if run is not None:
+            return live_pieces(run, len(run.times))
+        if self.store.get_run(run_id) is None:
+            return None
+        return self.store.iter_losses(run_id)
 
     # the worker side
 
@@ -285,17 +286,15 @@ class RunManager:
             listener(run, event)
 
 
+def live_pieces(run: Run, end: int) -> Iterator[tuple[np.ndarray, ...]]:
+    """A live run's first `end` steps in store-sized pieces (copies: the worker appends on)."""
+    for start in range(0, end, PIECE_POINTS):
+        stop = min(start + PIECE_POINTS, end)
+        loss, times = np.array(run.losses[start:stop]), np.array(run.times[start:stop])
+        yield np.arange(start, stop), loss, times
+
+
 def release_device_memory(device: str) -> None:
     """Give an idle GPU's cached memory back, so other processes (and runs) can use it."""
     if device.startswith("cuda") and torch.cuda.is_available():
         torch.cuda.empty_cache()
-
-
-def format_bytes(n: int) -> str:
-    """1536 -> '1.5 KiB'."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if value < 1024 or unit == "PiB":
-            return f"{value:.3g} {unit}"
-        value /= 1024
-    return f"{n} B"

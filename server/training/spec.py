@@ -6,11 +6,13 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
+from server.protocol import MAX_INTEGER
 from server.training import registry
 
-MAX_SEED = 2**63 - 1
+QUICK_RUN: dict[str, JsonValue] = {"variant": "tensors", "device": "cpu", "iterations": 3,
+                                   "N": 8, "D_in": 16, "H": 16, "D_out": 1}  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -25,18 +27,21 @@ class ConfigError(ValueError):
 class RunSpec(BaseModel):
     """A request for a run; every field but `variant` falls back to the tutorial's value."""
 
-    model_config = ConfigDict(extra="forbid")
+    # the example in the OpenAPI: a quick run on small tensors
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [QUICK_RUN]})
 
     variant: str = Field(max_length=64, description="a variant's id, as /api/variants lists")
     device: str = Field("auto", max_length=32, description="auto, cpu, cuda, cuda:N or mps")
-    iterations: int = Field(500, ge=1, le=10_000_000)
+    iterations: int = Field(
+        500, ge=1, le=MAX_INTEGER, description="at most the server's max_iterations (10,000,000)"
+    )
     learning_rate: float | None = Field(None, gt=0, allow_inf_nan=False)
     optimizer: Literal["sgd", "adam"] | None = None
-    seed: int | None = Field(None, ge=0, le=MAX_SEED)
-    N: int = Field(64, ge=1)
-    D_in: int = Field(1000, ge=1)
-    H: int = Field(100, ge=1)
-    D_out: int = Field(10, ge=1)
+    seed: int | None = Field(None, ge=0, le=MAX_INTEGER)
+    N: int = Field(64, ge=1, le=MAX_INTEGER)
+    D_in: int = Field(1000, ge=1, le=MAX_INTEGER)
+    H: int = Field(100, ge=1, le=MAX_INTEGER)
+    D_out: int = Field(10, ge=1, le=MAX_INTEGER)
     dtype: Literal["float32", "float64"] | None = None
     name: str | None = Field(None, max_length=200)
 

@@ -8,7 +8,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -34,6 +34,21 @@ RUN_COLUMNS = [
     "worker",
 ]
 JSON_COLUMNS = ("config", "worker")  # kept as JSON text
+PIECE_POINTS = 16_384  # losses a streaming read holds at a time
+# A run's batches of losses that hold steps after one and start after another, in order
+LOSSES_SQL = (
+    "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start + count - 1 > ? "
+    "AND start > ? ORDER BY start"
+)
+# The next batches of a run's losses: their sizes first, then the blobs of those that fit.
+HEADS_SQL = (
+    "SELECT start, count FROM losses WHERE run_id = ? AND start + count - 1 > ? AND start > ? "
+    "ORDER BY start LIMIT 64"
+)
+ROWS_SQL = (
+    "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start BETWEEN ? AND ? "
+    "ORDER BY start"
+)
 WAIT_S = 30.0  # how long a caller waits for the writer before giving up
 COMMIT_TRIES = 6  # with SQLite's own 5 s busy timeout, about half a minute in all
 log = logging.getLogger("lossboard.store")
@@ -165,25 +180,47 @@ class Store:
         return [row_dict(r) for r in rows], total
 
     def read_losses(
-        self, run_id: int, after: int = -1
+        self, run_id: int, after: int = -1, limit: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Steps, losses and times (seconds since start) of every stored step after `after`.
+        """Steps, losses and times (seconds since start) of the stored steps after `after`:
+        all of them, or the first `limit`."""
+        rows, total = [], 0
+        cursor = self._reader().execute(LOSSES_SQL, (run_id, after, -1))
+        for row in cursor:  # one query, read only as far as the limit needs
+            rows.append(row)
+            total += row[1] - max(0, after + 1 - row[0])  # the first may start before `after`
+            if limit is not None and total >= limit:
+                break
+        cursor.close()
+        steps, loss, times = batch_arrays(rows, after)
+        return steps[:limit], loss[:limit], times[:limit]
 
-        Steps come from the stored batches themselves: should a batch ever have been lost,
-        the later ones keep their own step numbers rather than closing the gap.
+    def iter_losses(
+        self, run_id: int, after: int = -1, points: int = PIECE_POINTS
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The stored steps after `after` as (steps, losses, times) pieces of at most `points`.
+
+        Each piece is read by its own queries, keyed on the last batch read: no read transaction
+        stays open while a slow client takes its time, and memory holds about one piece whatever
+        the run's length.
         """
-        sql = (
-            "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start + count > ? "
-            "ORDER BY start"
-        )
-        rows = self._reader().execute(sql, (run_id, after + 1)).fetchall()
-        if not rows:
-            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
-        steps = np.concatenate([np.arange(r[0], r[0] + r[1]) for r in rows])
-        loss = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)
-        times = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float64)
-        keep = steps > after
-        return steps[keep], loss[keep], times[keep]
+        key = -1
+        while rows := self._loss_rows(run_id, after, key, points):
+            steps, loss, times = batch_arrays(rows, after)
+            for i in range(0, len(steps), points):
+                yield steps[i : i + points], loss[i : i + points], times[i : i + points]
+            key = rows[-1][0]
+
+    def _loss_rows(self, run_id: int, after: int, key: int, points: int) -> list[sqlite3.Row]:
+        """The stored batches that start after `key`, hold steps after `after`, and together
+        hold at most `points` losses (or are one batch)."""
+        conn = self._reader()
+        heads = conn.execute(HEADS_SQL, (run_id, after, key)).fetchall()
+        if not heads:
+            return []
+        fit = int((np.cumsum([h[1] for h in heads]) <= points).sum())
+        last = heads[max(fit, 1) - 1][0]
+        return conn.execute(ROWS_SQL, (run_id, heads[0][0], last)).fetchall()
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -200,6 +237,21 @@ class Store:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA busy_timeout = 5000")
         return conn
+
+
+def batch_arrays(rows: list[sqlite3.Row], after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps, losses and times of stored batches, from the first step after `after`.
+
+    Steps come from the batches themselves: should a batch ever have been lost, the later ones
+    keep their own step numbers rather than closing the gap.
+    """
+    if not rows:
+        return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+    steps = np.concatenate([np.arange(r[0], r[0] + r[1]) for r in rows])
+    loss = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64)
+    times = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float64)
+    keep = steps > after
+    return steps[keep], loss[keep], times[keep]
 
 
 def commit_with_retries(conn: sqlite3.Connection, ops: list[tuple[Op, Future]]) -> list[tuple]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,12 +14,14 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from server import __version__
 from server.playground.sandbox import SandboxPool
 from server.settings import Settings
+from server.training.caps import Caps
 from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.store import Store
-from server.web.auth import TokenGuard
+from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit
 from server.web.deps import RequireSameOrigin
+from server.web.errors import ORIGIN_REFUSAL, add_handlers, document_guards, refusals
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.routes import pages, runs, system
@@ -45,8 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         executor = make_executor(
             settings.executor, settings.ray_address, settings.workers_per_device
         )
-        manager = RunManager(store, executor=executor, max_run_bytes=settings.max_run_bytes)
+        caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
+        manager = RunManager(store, executor=executor, caps=caps)
         app.state.manager = manager
+        app.state.exports = threading.BoundedSemaphore(settings.max_exports)
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
         app.state.metrics = Metrics()
         app.state.metrics.watch(manager, app.state.hub)
@@ -78,13 +83,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # outermost last: the Host, then the token, then the body's size, all before the body is read
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(TokenGuard, settings=settings)
+    add_handlers(app)
+    document_guards(app, OPEN_PATHS)
     if hosts := settings.trusted_hosts():
         # a page on another site that rebinds its DNS name to 127.0.0.1 still says its own Host
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
     app.include_router(
-        playground_routes.router, tags=["playground"], dependencies=[RequireSameOrigin]
+        playground_routes.router,
+        tags=["playground"],
+        dependencies=[RequireSameOrigin],
+        responses=refusals(ORIGIN_REFUSAL),
     )
     # the browser pages and their assets
     app.include_router(pages.router, tags=["pages"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Path, status
+from fastapi import Depends, HTTPException, Path, Query, status
 from starlette.requests import HTTPConnection
 
+from server.protocol import MAX_INTEGER
 from server.settings import Settings
 from server.training.manager import RunManager
 from server.web.stream import StreamHub
@@ -25,9 +27,14 @@ def get_hub(conn: HTTPConnection) -> StreamHub:
     return conn.app.state.hub
 
 
+def get_exports(conn: HTTPConnection) -> threading.BoundedSemaphore:
+    return conn.app.state.exports
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
+ExportsDep = Annotated[threading.BoundedSemaphore, Depends(get_exports)]  # a slot per download
 
 
 def same_origin(conn: HTTPConnection) -> bool:
@@ -49,4 +56,6 @@ def require_same_origin(conn: HTTPConnection) -> None:
 
 RequireSameOrigin = Depends(require_same_origin)
 # Path parameter for run ids: SQLite's integers end at 2**63 - 1; past that no run exists.
-RunId = Annotated[int, Path(ge=0, le=2**63 - 1, description="the run's id")]
+RunId = Annotated[int, Path(ge=0, le=MAX_INTEGER, description="the run's id")]
+# A step to read after: -1 for the first
+After = Annotated[int, Query(ge=-1, le=MAX_INTEGER, description="the last step already held")]

@@ -54,13 +54,27 @@ class RunsPublic(BaseModel):
 
 
 class LossesPublic(BaseModel):
-    """Every loss after a step, as parallel arrays (maybe thinned to max_points)."""
+    """A page of the losses after a step, as parallel arrays (maybe thinned to max_points)."""
 
     run_id: int
     step: list[int]
     loss: list[float]
     time: list[float]
     decimated: bool
+    next_after: int | None  # the `after` of the next page; null when none is stored yet
+
+
+class ExportRow(BaseModel):
+    step: int
+    loss: float
+    time: float
+
+
+class RunExport(BaseModel):
+    """A run's JSON download: the run, then every loss."""
+
+    run: RunPublic
+    rows: list[ExportRow]
 
 
 class DevicePublic(BaseModel):
@@ -122,6 +136,20 @@ class PlaygroundOutput(BaseModel):
     line: int
     source: str
     value: dict[str, Any]
+
+
+class SnippetError(BaseModel):
+    """What the playground refused or the snippet raised, and where in its source."""
+
+    error: str
+    line: int
+    col: int
+
+
+class SnippetRefusal(BaseModel):
+    """A 400 of the playground: a SnippetError, or a string for a body that is not JSON."""
+
+    detail: SnippetError | str
 
 
 class PlaygroundResult(BaseModel):

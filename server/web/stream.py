@@ -159,15 +159,15 @@ class StreamHub:
             return False
         message = run_text(row)
         await send(message)
-        series = await asyncio.to_thread(self.manager.losses, run_id, after)
-        if series is None:  # deleted meanwhile
-            return False
-        steps, loss, times = series
-        for chunk in contiguous_chunks(steps, HISTORY_BATCH):
-            await send(
-                encode({"type": "points", "start": int(steps[chunk.start]),
-                        "loss": loss[chunk], "time": times[chunk]})
-            )  # fmt: skip
+        # a piece at a time, so a long run's replay holds one message's worth in memory
+        pieces = self.manager.store.iter_losses(run_id, after, HISTORY_BATCH)
+        while piece := await asyncio.to_thread(next, pieces, None):
+            steps, loss, times = piece
+            for chunk in contiguous_chunks(steps, HISTORY_BATCH):
+                await send(
+                    encode({"type": "points", "start": int(steps[chunk.start]),
+                            "loss": loss[chunk], "time": times[chunk]})
+                )  # fmt: skip
         await send(message)
         return True
 

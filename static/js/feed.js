@@ -3,7 +3,8 @@
 import { advance, api, CLOSE, follow, setLive, showBanner, showLoginNeeded } from "./common.js";
 
 const HISTORY_POINTS = 2000;
-const FINAL = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN]); // no use retrying
+// no use retrying
+const FINAL = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN, CLOSE.INVALID]);
 let connected = 0; // the page's feeds with an open socket, for the header's live dot
 
 function closed(run, event) {
@@ -15,7 +16,14 @@ function closed(run, event) {
 // Feed `run`'s losses into `series` and redraw `chart`; `onRun` gets the run as each status
 // message says it, and as each batch of points moves its numbers on.
 export async function feedRun(run, series, chart, onRun) {
-  series.addHistory(await api(`/api/runs/${run.id}/losses?max_points=${HISTORY_POINTS}`));
+  // a page holds at most a million steps, thinned: a longer run takes several
+  for (let after = -1; after !== null; ) {
+    const page = await api(
+      `/api/runs/${run.id}/losses?max_points=${HISTORY_POINTS}&after=${after}`,
+    );
+    series.addHistory(page);
+    after = page.next_after;
+  }
   chart.update();
   let latest = run;
   let open = false;

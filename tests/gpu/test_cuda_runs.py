@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from server.training.caps import Caps
 from server.training.spec import RunSpec
 from tests.helpers import wait_finished, wait_for
 
@@ -32,7 +33,8 @@ def test_cuda_run_matches_cpu_curve(make_manager, store, variant):
 
 
 def test_cuda_out_of_memory_fails_the_run_only(make_manager):
-    manager = make_manager(max_run_bytes=2**34)  # past the default cap, so the GPU is what fails
+    # past the default cap, so the GPU is what fails
+    manager = make_manager(caps=Caps(max_run_bytes=2**34))
     free, _ = torch.cuda.mem_get_info()
     # Leave the run 256 MiB of the GPU; its x alone (16384 x 16384 float32) needs 1 GiB.
     blocker = torch.empty(free - 256 * 2**20, dtype=torch.uint8, device="cuda")
@@ -52,7 +54,7 @@ def test_an_idle_gpu_gets_its_cached_memory_back(make_manager):
     # Some memory stays reserved after empty_cache() (on the H200 a first version of this test,
     # waiting for 0 bytes, timed out; cuBLAS's per-thread workspaces are the likely holders),
     # so compare with what was reserved before: the run's 1 GiB of x must be handed back.
-    manager = make_manager(max_run_bytes=2**34)
+    manager = make_manager(caps=Caps(max_run_bytes=2**34))
     before = torch.cuda.memory_reserved()
     side = 16384
     run = manager.submit(

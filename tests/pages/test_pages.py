@@ -319,7 +319,8 @@ def test_run_form_buttons_disabled_until_its_js_is_ready(client):
 
 STATUS = "|".join(page_constants()["statuses"])
 STATUS_LIST = re.compile(rf"""["']({STATUS})["']\s*,\s*["']({STATUS})["']""")
-CLOSE_CODE = re.compile(r"\b(1011|4401|4403|4404)\b")
+CODES = "|".join(str(code.value) for code in CloseCode if code != CloseCode.DONE)
+CLOSE_CODE = re.compile(rf"\b({CODES})\b")
 
 
 def test_pages_keep_no_copy_of_statuses_or_close_codes():

@@ -182,7 +182,7 @@ def test_size_cap_refuses_before_allocating(manager, store):
         ({"variant": "resnet"}, "variant"),
         ({"variant": MISSING}, "variant"),
         ({"iterations": 0}, "iterations"),
-        ({"iterations": 10_000_001}, "iterations"),
+        ({"iterations": 2**63}, "iterations"),  # past SQLite; the server caps it lower
         ({"learning_rate": 0}, "learning_rate"),
         ({"learning_rate": -1e-3}, "learning_rate"),
         ({"learning_rate": float("inf")}, "learning_rate"),

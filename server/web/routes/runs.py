@@ -4,42 +4,59 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
-import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect
 
-from server.protocol import CloseCode, RunStatus
+from server.protocol import MAX_INTEGER, CloseCode, RunStatus
+from server.training.caps import QueueFull
 from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
 from server.training.spec import ConfigError
 from server.web.deps import (
+    After,
+    ExportsDep,
     HubDep,
     ManagerDep,
     RequireSameOrigin,
     RunId,
+    SettingsDep,
     same_origin,
 )
-from server.web.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic, run_public
-from server.web.stream import Send
+from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
+from server.web.export import Download, csv_chunks, json_chunks
+from server.web.schemas import LossesPublic, RunCreate, RunExport, RunPublic, RunsPublic
+from server.web.stream import Send, encode_bytes
 
 router = APIRouter()
-writes = APIRouter(dependencies=[RequireSameOrigin])  # what changes runs: not from other sites
+# what changes runs: not from other sites (the token is checked before, by server.web.auth)
+writes = APIRouter(dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL))
 log = logging.getLogger("lossboard.stream")
+NOT_FOUND = refusals({404: "no such run"})
+EXPORT_FORMATS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "an attachment: CSV rows `step,loss,time`, or JSON (format=json)",
+        "model": RunExport,  # the JSON's schema
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+MAX_PAGE = 1_000_000  # points a /losses answer holds at most
 
 
 def not_found(run_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} does not exist")
 
 
-@writes.post("/api/runs", status_code=status.HTTP_201_CREATED, response_model=RunPublic)
+@writes.post(
+    "/api/runs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunPublic,
+    responses=refusals({400: BAD_BODY, 429: "the queue holds max_queued runs already"}),
+)
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
     try:
         run = manager.submit(spec)
@@ -47,6 +64,8 @@ def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
         loc = ("body", exc.field)
         error = {"type": "value_error", "loc": loc, "msg": exc.message}
         raise RequestValidationError([error]) from None
+    except QueueFull as exc:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
     return run.public()
 
 
@@ -56,13 +75,13 @@ def read_runs(
     status: RunStatus | None = None,
     variant: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> dict:
     runs, total = manager.list_runs(status=status, variant=variant, limit=limit, offset=offset)
     return {"runs": runs, "total": total}
 
 
-@router.get("/api/runs/{run_id}", response_model=RunPublic)
+@router.get("/api/runs/{run_id}", response_model=RunPublic, responses=NOT_FOUND)
 def read_run(run_id: RunId, manager: ManagerDep) -> dict:
     run = manager.get(run_id)
     if run is None:
@@ -70,32 +89,34 @@ def read_run(run_id: RunId, manager: ManagerDep) -> dict:
     return run
 
 
-@router.get("/api/runs/{run_id}/losses", response_model=LossesPublic)
+@router.get("/api/runs/{run_id}/losses", response_model=LossesPublic, responses=NOT_FOUND)
 def read_losses(
     run_id: RunId,
     manager: ManagerDep,
-    after: Annotated[int, Query(ge=-1)] = -1,
-    max_points: Annotated[int | None, Query(ge=MIN_POINTS, le=1_000_000)] = None,
+    after: After = -1,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="points read")] = MAX_PAGE,
+    max_points: Annotated[int | None, Query(ge=MIN_POINTS, le=MAX_PAGE)] = None,
 ) -> Response:
-    series = manager.losses(run_id, after)
+    series = manager.losses(run_id, after, limit + 1)  # one more: is there a next page?
     if series is None:
         raise not_found(run_id)
     steps, loss, times = series
+    next_after = int(steps[limit - 1]) if len(steps) > limit else None
+    steps, loss, times = steps[:limit], loss[:limit], times[:limit]
     keep = decimate(loss, max_points) if max_points else None
     if keep is not None:
         steps, loss, times = steps[keep], loss[keep], times[keep]
-    body = {
-        "run_id": run_id,
-        "step": steps.tolist(),
-        "loss": loss.tolist(),
-        "time": times.tolist(),
-        "decimated": keep is not None,
-    }
-    return JSONResponse(body)  # built here: validating a million floats would be slow
+    body = {"run_id": run_id, "step": steps, "loss": loss, "time": times,
+            "decimated": keep is not None, "next_after": next_after}  # fmt: skip
+    # encoded here: validating a million floats would be slow, and lists of them take memory
+    return Response(encode_bytes(body), media_type="application/json")
 
 
 @writes.post(
-    "/api/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=RunPublic
+    "/api/runs/{run_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunPublic,
+    responses=NOT_FOUND,
 )
 def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
     run = manager.cancel(run_id)
@@ -104,7 +125,11 @@ def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
     return run
 
 
-@writes.delete("/api/runs/{run_id}", status_code=status.HTTP_204_NO_CONTENT)
+@writes.delete(
+    "/api/runs/{run_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=refusals({404: "no such run", 409: "the run is queued or running"}),
+)
 def delete_run(run_id: RunId, manager: ManagerDep) -> Response:
     try:
         deleted = manager.delete(run_id)
@@ -115,32 +140,31 @@ def delete_run(run_id: RunId, manager: ManagerDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/api/runs/{run_id}/export")
+@router.get(
+    "/api/runs/{run_id}/export",
+    responses={**EXPORT_FORMATS, **NOT_FOUND, **refusals({429: "max_exports are streaming"})},
+)
 def export_run(
-    run_id: RunId, manager: ManagerDep, format: Literal["csv", "json"] = "csv"
+    run_id: RunId,
+    manager: ManagerDep,
+    exports: ExportsDep,
+    settings: SettingsDep,
+    format: Literal["csv", "json"] = "csv",
 ) -> Response:
-    run = manager.get(run_id)
-    series = manager.losses(run_id)
-    if run is None or series is None:
+    run, pieces = manager.get(run_id), manager.loss_pieces(run_id)
+    if run is None or pieces is None:
         raise not_found(run_id)
-    steps, loss, times = series
+    if not exports.acquire(blocking=False):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"{settings.max_exports} exports are streaming, the most this server serves at "
+            "once; try again when one has finished",
+        )
+    chunks = json_chunks(run, pieces) if format == "json" else csv_chunks(pieces)
     filename = f"lossboard-run-{run_id}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    if format == "json":
-        columns = (steps.tolist(), loss.tolist(), times.tolist())
-        rows = [{"step": i, "loss": v, "time": t} for i, v, t in zip(*columns, strict=True)]
-        body = json.dumps({"run": run_public(run), "rows": rows})
-        return Response(body, media_type="application/json", headers=headers)
-    return Response(to_csv(steps, loss, times), media_type="text/csv", headers=headers)
-
-
-def to_csv(steps: np.ndarray, loss: np.ndarray, times: np.ndarray) -> str:
-    """step,loss,time rows; repr keeps every digit of each float."""
-    out = io.StringIO()
-    out.write("step,loss,time\n")
-    for i, v, t in zip(steps.tolist(), loss.tolist(), times.tolist(), strict=True):
-        out.write(f"{i},{v!r},{t!r}\n")
-    return out.getvalue()
+    media_type = "application/json" if format == "json" else "text/csv"
+    return Download(chunks, exports, media_type=media_type, headers=headers)
 
 
 @router.websocket("/ws/runs/{run_id}")
@@ -148,7 +172,7 @@ async def follow_run(
     websocket: WebSocket,
     run_id: RunId,
     hub: HubDep,
-    after: Annotated[int, Query(ge=-1)] = -1,
+    after: After = -1,
 ) -> None:
     async def work(send: Send) -> CloseCode:
         found = await hub.follow_run(run_id, after, send)

@@ -1,0 +1,62 @@
+"""Caps on the work a server takes on: one run's size and iterations, and its queue's length."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.training.spec import ConfigError, RunSpec, estimate_bytes
+
+
+class QueueFull(Exception):
+    """The server holds as many queued runs as it takes; a new one must wait for room."""
+
+
+@dataclass(frozen=True)
+class Caps:
+    """The limits a RunManager checks before it records a run."""
+
+    max_run_bytes: int = 2**30
+    max_iterations: int = 10_000_000
+    max_queued: int = 1000
+
+    def check_run(self, spec: RunSpec) -> None:
+        """Refuse, before allocating anything, a run over a cap (ConfigError names the field)."""
+        if spec.iterations > self.max_iterations:
+            raise ConfigError(
+                "iterations",
+                f"{spec.iterations:,} iterations is over this server's limit of "
+                f"{self.max_iterations:,} a run",
+            )
+        self.check_size(spec)
+
+    def check_size(self, spec: RunSpec) -> None:
+        """Refuse a run whose tensors would pass the size cap, naming its largest size."""
+        need = estimate_bytes(spec)
+        if need <= self.max_run_bytes:
+            return
+        sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
+        largest = max(sizes, key=sizes.__getitem__)
+        shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        raise ConfigError(
+            largest,
+            f"the run's tensors would take about {format_bytes(need)} ({shown}), "
+            f"over the cap of {format_bytes(self.max_run_bytes)}",
+        )
+
+    def check_queue(self, queued: int) -> None:
+        """QueueFull when `queued` runs already wait: the cap counts every lane together."""
+        if queued >= self.max_queued:
+            raise QueueFull(
+                f"{queued:,} runs are queued, the most this server takes; "
+                "try again once some have started"
+            )
+
+
+def format_bytes(n: int) -> str:
+    """1536 -> '1.5 KiB'."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}"
+        value /= 1024
+    return f"{n} B"

@@ -96,7 +96,7 @@ function positive(values) {
   return values.map((v) => (v > 0 ? v : null));
 }
 
-function fmtTick(v) {
+export function fmtTick(v) {
   if (v === null) return "";
   if (v === 0) return "0";
   const a = Math.abs(v);
@@ -108,11 +108,11 @@ function fmtTick(v) {
 }
 
 // Log scales get a grid line per decade, not per 2x, 3x, ... 9x as well.
-function decades(u, splits) {
+export function decades(u, splits) {
   return splits.map((v) => (Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9 ? v : null));
 }
 
-function fmtStepTick(v) {
+export function fmtStepTick(v) {
   if (v === null) return "";
   if (v >= 1e6) return `${Number((v / 1e6).toPrecision(4))}M`;
   if (v >= 1e4) return `${Number((v / 1e3).toPrecision(4))}k`;

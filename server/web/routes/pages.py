@@ -23,7 +23,9 @@ from server.web.schemas import ClusterPublic, DevicePublic, run_public
 MAX_COMPARED = 24
 RUNS_SHOWN = 50  # the dashboard's list: the newest runs, then those created while it is open
 FORM_VARIANT = "autograd"  # the form's first choice when it is registered: the tutorial's core
-MAX_ID_DIGITS = 18  # any 18-digit id fits SQLite's 64-bit integers
+MAX_ID_DIGITS = 18
+GROUPS = ("", "config")  # compare: every run, or runs that differ only in seed as one band
+BANDS = ("minmax", "std")  # any 18-digit id fits SQLite's 64-bit integers
 # A static() URL names the file's content (?v=hash), so it may be cached for good; a bare URL
 # (an ES module's own imports) must be revalidated, which ETag/Last-Modified make cheap.
 CACHE_VERSIONED = "public, max-age=31536000, immutable"
@@ -111,15 +113,23 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
 
 
 @router.get("/compare")
-def compare_page(request: Request, manager: ManagerDep, ids: str = "") -> Response:
+def compare_page(
+    request: Request, manager: ManagerDep, ids: str = "", group: str = "", band: str = "minmax"
+) -> Response:
     wanted = parse_ids(ids)
     if wanted is None:
         message = f"'ids' should be run ids separated by commas (at most {MAX_COMPARED})."
         return render(request, "error.html", {"title": "Bad run list", "message": message}, 400)
+    if group not in GROUPS or band not in BANDS:
+        message = "'group' should be empty or 'config', and 'band' 'minmax' or 'std'."
+        return render(request, "error.html", {"title": "Bad grouping", "message": message}, 400)
     found = {i: manager.get(i) for i in wanted}
     runs = [run_public(run) for run in found.values() if run is not None]
     missing = [i for i, run in found.items() if run is None]
-    return render(request, "compare.html", {"runs": runs, "missing": missing}, data={"runs": runs})
+    shown = ",".join(str(run["id"]) for run in runs)
+    context = {"runs": runs, "missing": missing, "group": group, "band": band, "ids": shown}
+    data = {"runs": runs, "group": group, "band": band}
+    return render(request, "compare.html", context, data=data)
 
 
 @router.get("/playground")

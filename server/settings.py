@@ -26,6 +26,8 @@ class Settings(BaseSettings):
         None, description="unset: a private local Ray; auto; a GCS host:port; or ray://host:port"
     )
     max_run_bytes: int = Field(2**30, ge=1, description="cap on the memory of one run's tensors")
+    max_queued: int = Field(1000, ge=1, description="queued runs at most")
+    max_sweep_runs: int = Field(500, ge=1, description="runs of one sweep at most")
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)

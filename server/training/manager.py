@@ -14,14 +14,20 @@ import torch
 from server.training.devices import Device
 from server.training.drive import Batch, Ended
 from server.training.executors import Executor, LocalExecutor, Worker
+from server.training.gate import Gate
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
-from server.training.spec import ConfigError, RunSpec, estimate_bytes, resolve
+from server.training.spec import RunSpec, check_size, resolve
 from server.training.store import Store
 
 # How often a running run hands its losses to the store: a kill loses at most this much of it.
 # Each store tick is a SQLite transaction on the writer thread, so not every 50 ms.
 STORE_TICK_S = 0.5
 Listener = Callable[[Run, str], None]
+Record = Callable[[list[dict]], list[int]]  # stores runs' rows, all or none; their ids
+
+
+class QueueFull(Exception):
+    """Queuing these runs would take the queue past its cap (`max_queued`)."""
 
 
 class RunConflict(Exception):
@@ -44,10 +50,13 @@ class RunManager:
         workers_per_device: int = 1,
         max_run_bytes: int = 2**30,
         devices: list[Device] | None = None,
+        max_queued: int = 1000,
     ) -> None:
         self.store = store
         self.executor = executor or LocalExecutor(devices, workers_per_device)
         self.max_run_bytes = max_run_bytes
+        self.max_queued = max_queued
+        self._admit = threading.Lock()  # one batch of runs checked against the cap at a time
         self._lanes: dict[str, int] = {}
         self._live: dict[int, Run] = {}
         self._lock = threading.Lock()
@@ -112,32 +121,37 @@ class RunManager:
 
     def submit(self, spec: RunSpec) -> Run:
         """Validate a request against this machine, record it, and queue it on its device."""
-        device = self.executor.resolve_device(spec.device, spec.variant)
-        self.check_size(spec)
-        config = resolve(spec, device)
-        run = Run(id=0, config=config, name=spec.name)
-        if self._closed:
-            raise RuntimeError("the run manager is closed")
-        run.id = self.store.create_run(run.row())  # waits on the disk: not under the lock
-        with self._lock:
-            self._live[run.id] = run
-        self._queues[self.executor.lane(device)].put(run)
-        self._notify(run, "status")
+        run = self.prepare(spec)
+        self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
         return run
 
-    def check_size(self, spec: RunSpec) -> None:
-        """Refuse, before allocating anything, a run whose tensors would pass the size cap."""
-        need = estimate_bytes(spec)
-        if need <= self.max_run_bytes:
-            return
-        sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
-        largest = max(sizes, key=sizes.__getitem__)
-        shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        raise ConfigError(
-            largest,
-            f"the run's tensors would take about {format_bytes(need)} ({shown}), "
-            f"over the cap of {format_bytes(self.max_run_bytes)}",
-        )
+    def prepare(self, spec: RunSpec) -> Run:
+        """Validate a request against this machine: the run it makes, not yet recorded."""
+        device = self.executor.resolve_device(spec.device, spec.variant)
+        check_size(spec, self.max_run_bytes)
+        return Run(id=0, config=resolve(spec, device), name=spec.name)
+
+    def submit_group(self, runs: list[Run], record: Record, max_parallel: int | None) -> None:
+        """Record prepared runs with `record` and queue them, all or none (QueueFull past the
+        cap); with `max_parallel`, at most that many of them are queued or train at once."""
+        with self._admit:
+            if self._closed:
+                raise RuntimeError("the run manager is closed")
+            if (queued := sum(self.queued().values())) + len(runs) > self.max_queued:
+                raise QueueFull(
+                    f"{len(runs)} more runs would take the queue past its cap of "
+                    f"{self.max_queued} ({queued} queued now)"
+                )
+            for run, run_id in zip(runs, record([run.row() for run in runs]), strict=True):
+                run.id = run_id
+            gate = Gate(max_parallel) if max_parallel else None
+            with self._lock:
+                for run in runs:
+                    self._live[run.id], run.gate = run, gate
+                for run in gate.admit(runs) if gate else runs:
+                    self._queues[self.executor.lane(run.config.device)].put(run)
+        for run in runs:
+            self._notify(run, "status")
 
     def cancel(self, run_id: int) -> dict | None:
         """Cancel a run: a queued one never starts, a running one stops within one iteration."""
@@ -276,6 +290,8 @@ class RunManager:
         run.status, run.error, run.finished_at = status, error, time.time()
         done = self.store.update_run(run.id, {**progress(run), "status": status, "error": error})
         done.add_done_callback(lambda _: self._live.pop(run.id, None))
+        for released in run.gate.leave(run) if run.gate else ():
+            self._queues[self.executor.lane(released.config.device)].put(released)
         self._notify(run, "status")
 
     def _notify(self, run: Run, event: str) -> None:
@@ -287,13 +303,3 @@ def release_device_memory(device: str) -> None:
     """Give an idle GPU's cached memory back, so other processes (and runs) can use it."""
     if device.startswith("cuda") and torch.cuda.is_available():
         torch.cuda.empty_cache()
-
-
-def format_bytes(n: int) -> str:
-    """1536 -> '1.5 KiB'."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if value < 1024 or unit == "PiB":
-            return f"{value:.3g} {unit}"
-        value /= 1024
-    return f"{n} B"

@@ -121,3 +121,28 @@ def estimate_bytes(spec: RunSpec) -> int:
     activations = 4 * N * H + 4 * N * D_out  # h, h_relu, their grads; y_pred and its grad
     # weights, their grads and Adam's two moments; x.T copies in the backward pass
     return itemsize * (data + 4 * weights + activations + N * D_in)
+
+
+def check_size(spec: RunSpec, max_bytes: int) -> None:
+    """Refuse, before allocating anything, a run whose tensors would pass the size cap."""
+    need = estimate_bytes(spec)
+    if need <= max_bytes:
+        return
+    sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
+    largest = max(sizes, key=sizes.__getitem__)
+    shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+    raise ConfigError(
+        largest,
+        f"the run's tensors would take about {format_bytes(need)} ({shown}), "
+        f"over the cap of {format_bytes(max_bytes)}",
+    )
+
+
+def format_bytes(n: int) -> str:
+    """1536 -> '1.5 KiB'."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}"
+        value /= 1024
+    return f"{n} B"

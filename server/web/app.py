@@ -16,6 +16,7 @@ from server.settings import Settings
 from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.store import Store
+from server.training.sweeps import Sweeps
 from server.web.deps import RequireToken
 from server.web.routes import pages, runs, system
 from server.web.routes import playground as playground_routes
@@ -40,8 +41,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         executor = make_executor(
             settings.executor, settings.ray_address, settings.workers_per_device
         )
-        manager = RunManager(store, executor=executor, max_run_bytes=settings.max_run_bytes)
+        manager = RunManager(
+            store,
+            executor=executor,
+            max_run_bytes=settings.max_run_bytes,
+            max_queued=settings.max_queued,
+        )
         app.state.manager = manager
+        app.state.sweeps = Sweeps(manager, settings.max_sweep_runs)
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
         playground = SandboxPool(
             workers=settings.playground_workers,

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from server.settings import Settings
 from server.training.manager import RunManager
+from server.training.sweeps import Sweeps
 from server.web.stream import StreamHub
 
 
@@ -26,9 +27,14 @@ def get_hub(conn: HTTPConnection) -> StreamHub:
     return conn.app.state.hub
 
 
+def get_sweeps(conn: HTTPConnection) -> Sweeps:
+    return conn.app.state.sweeps
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
+SweepsDep = Annotated[Sweeps, Depends(get_sweeps)]
 
 
 def token_ok(conn: HTTPConnection, settings: Settings) -> bool:
@@ -68,3 +74,4 @@ def require_token(conn: HTTPConnection, settings: SettingsDep) -> None:
 RequireToken = Depends(require_token)
 # Path parameter for run ids: SQLite's integers end at 2**63 - 1; past that no run exists.
 RunId = Annotated[int, Path(ge=0, le=2**63 - 1, description="the run's id")]
+SweepId = Annotated[int, Path(ge=0, le=2**63 - 1, description="the sweep's id")]

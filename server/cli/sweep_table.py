@@ -61,9 +61,10 @@ class SweepView:
     def table(self, live: bool = False) -> Table:
         """One row per point: live with a progress bar, else with the best losses and run ids."""
         names = list(dict.fromkeys(k for p in self.points.values() for k in p.params))
-        table = Table(
-            title=title(self.sweep), caption=best_line(self.sweep), caption_justify="left"
+        caption = "\n".join(
+            filter(None, (counts_text(self.sweep["counts"]), best_line(self.sweep)))
         )
+        table = Table(title=title(self.sweep), caption=caption, caption_justify="left")
         table.add_column(BEST)
         for name in names:
             table.add_column(shown(name), justify="right")

@@ -20,7 +20,9 @@ from server.training.sweeps import Sweeps
 from server.web.deps import RequireToken
 from server.web.routes import pages, runs, system
 from server.web.routes import playground as playground_routes
+from server.web.routes import sweeps as sweep_routes
 from server.web.stream import StreamHub
+from server.web.sweep_stream import SweepHub
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own log: what `lossboard serve` prints
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.manager = manager
         app.state.sweeps = Sweeps(manager, settings.max_sweep_runs)
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
+        app.state.sweep_hub = SweepHub(manager, app.state.sweeps, asyncio.get_running_loop())
         playground = SandboxPool(
             workers=settings.playground_workers,
             timeout_s=settings.playground_timeout_s,
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
+    app.include_router(sweep_routes.router, tags=["sweeps"])
     app.include_router(playground_routes.router, tags=["playground"], dependencies=[RequireToken])
     # the browser pages and their assets
     app.include_router(pages.router, tags=["pages"])

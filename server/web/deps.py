@@ -13,6 +13,7 @@ from server.settings import Settings
 from server.training.manager import RunManager
 from server.training.sweeps import Sweeps
 from server.web.stream import StreamHub
+from server.web.sweep_stream import SweepHub
 
 
 def get_settings(conn: HTTPConnection) -> Settings:
@@ -31,10 +32,15 @@ def get_sweeps(conn: HTTPConnection) -> Sweeps:
     return conn.app.state.sweeps
 
 
+def get_sweep_hub(conn: HTTPConnection) -> SweepHub:
+    return conn.app.state.sweep_hub
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
 SweepsDep = Annotated[Sweeps, Depends(get_sweeps)]
+SweepHubDep = Annotated[SweepHub, Depends(get_sweep_hub)]
 
 
 def token_ok(conn: HTTPConnection, settings: Settings) -> bool:

@@ -9,7 +9,15 @@ import random
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from server.training import registry
 from server.training.spec import MAX_SEED, ConfigError, RunSpec, random_seed
@@ -27,8 +35,8 @@ class Domain(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     values: list[int | float | str] | None = Field(None, min_length=1, max_length=MAX_VALUES)
-    log_uniform: tuple[float, float] | None = Field(None, allow_inf_nan=False)
-    uniform: tuple[float, float] | None = Field(None, allow_inf_nan=False)
+    log_uniform: tuple[FiniteFloat, FiniteFloat] | None = None
+    uniform: tuple[FiniteFloat, FiniteFloat] | None = None
     int_uniform: tuple[int, int] | None = None
 
     @field_validator("values")

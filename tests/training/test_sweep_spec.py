@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from pydantic import ValidationError
 
 from server.training.spec import ConfigError
 from server.training.sweep_spec import SweepSpec, plan
@@ -142,8 +143,6 @@ def test_random_sweep_over_the_run_cap_names_count():
     ],
 )
 def test_bad_domain_is_refused_by_the_model_under_the_field(domain):
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError) as caught:
         SweepSpec.model_validate({**RANDOM, "params": {"learning_rate": domain}})
     assert caught.value.errors()[0]["loc"][:2] == ("params", "learning_rate")

@@ -19,7 +19,6 @@ from server.cli.sweep_table import (
     printable,
     shown,
     status_text,
-    title,
 )
 
 
@@ -103,7 +102,9 @@ def fields_grid(sweep: dict) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    grid.add_row("sweep", title(sweep))
+    grid.add_row("id", str(sweep["id"]))
+    grid.add_row("name", shown(sweep["name"] or ""))
+    grid.add_row("status", status_text(sweep["status"]))
     grid.add_row("created", local_time(sweep["created_at"]))
     grid.add_row("counts", counts_text(sweep["counts"]))
     grid.add_row("best", best_line(sweep))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
+import signal
 
 from tests.cli.conftest import TOKEN
-from tests.cli.support import LOSSBOARD, clean_env, lossboard
+from tests.cli.support import lossboard
+from tests.cli.test_commands import popen_follow
 from tests.helpers import TINY, TINY_ARGS, wait_for
 
 FAST = ["--iterations", "20", *TINY_ARGS]
+ENDLESS = ["--grid", "lr=1e-6,1e-5", "--iterations", "10000000", *TINY_ARGS]
 
 
 def start_sweep(server, name: str, *args: str) -> int:
@@ -70,14 +72,7 @@ def test_sweep_bad_flag_exits_2_naming_the_field(server):
 
 
 def test_sweep_follow_of_a_cancelled_sweep_exits_1(server):
-    command = [*LOSSBOARD, "sweep", "nn", "--grid", "lr=1e-6,1e-5", "--iterations", "10000000"]
-    follow = subprocess.Popen(
-        [*command, *TINY_ARGS, "--follow"],
-        env=clean_env(LOSSBOARD_URL=server.url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    follow = popen_follow(server, "sweep", "nn", *ENDLESS, "--follow")
     try:
         sweep_id = int(follow.stdout.readline())
         server.api("POST", f"/api/sweeps/{sweep_id}/cancel")
@@ -86,6 +81,23 @@ def test_sweep_follow_of_a_cancelled_sweep_exits_1(server):
         follow.kill()
     assert follow.returncode == 1
     assert err.splitlines()[-1].startswith(f"lossboard: sweep {sweep_id} cancelled (")
+
+
+def test_sweep_follow_interrupted_exits_130_and_leaves_the_sweep_going(server):
+    follow = popen_follow(server, "sweep", "nn", *ENDLESS, "--follow")
+    sweep_id = int(follow.stdout.readline())
+    try:
+        follow.stdout.readline()  # its page: the socket opens next
+        wait_for(lambda: server.get(f"/api/sweeps/{sweep_id}").json()["counts"]["running"])
+        follow.send_signal(signal.SIGINT)
+        _, err = follow.communicate(timeout=30)
+        assert follow.returncode == 130
+        assert "Traceback" not in err
+        assert server.get(f"/api/sweeps/{sweep_id}").json()["status"] == "running"
+    finally:
+        server.api("POST", f"/api/sweeps/{sweep_id}/cancel")
+        follow.kill()
+        follow.communicate()
 
 
 def test_sweep_follow_sends_the_token(token_server):

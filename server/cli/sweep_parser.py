@@ -6,15 +6,17 @@ import argparse
 import json
 from collections.abc import Callable
 
-# The run flags a sweep shares, as RunCreate fields; the swept values may be spelt as the flags are.
-BASE_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed")
-SIZE_FIELDS = ("N", "D_in", "H", "D_out", "dtype")
-ALIASES = {"lr": "learning_rate"}
+from server.cli.commands import SIZE_FIELDS, SPEC_FIELDS
+
+# the RunCreate fields of `lossboard run`'s flags, fixed for every run (the name is the sweep's)
+BASE_FIELDS = tuple(f for f in SPEC_FIELDS + SIZE_FIELDS if f != "name")
+ALIASES = {"lr": "learning_rate"}  # a swept field spelt as its flag (--lr); D-in is D_in
 RANGE_FLAGS = {
     "log_uniform": "--log-uniform",
     "uniform": "--uniform",
     "int_uniform": "--int-uniform",
 }
+DRAWN = {"log_uniform": "log-uniformly", "uniform": "uniformly", "int_uniform": "as an integer"}
 PARAM_FLAGS = {"values": "--grid", **RANGE_FLAGS}
 NO_PARAMS = (
     "give what to sweep: --grid FIELD=v1,v2,... (repeatable), or --random --count N with "
@@ -28,28 +30,41 @@ def add_sweep(sweep: argparse.ArgumentParser) -> None:
     """The sweep's own flags; the run fields (--iterations, --lr, ...) come from a parent."""
     sweep.add_argument("variant", help="the variant's id (`lossboard variants` lists them)")
     sweep.add_argument(
-        "--variant", dest="variants", action="append", default=[], metavar="VARIANT",
+        "--variant",
+        dest="variants",
+        action="append",
+        default=[],
+        metavar="VARIANT",
         help="another variant, crossed with the rest (repeatable)",
-    )  # fmt: skip
+    )
     sweep.add_argument(
-        "--grid", dest="params", action="append", type=param_type("values"),
-        metavar="FIELD=V1,V2,...", help="the values to try for a field (repeatable)",
-    )  # fmt: skip
+        "--grid",
+        dest="params",
+        action="append",
+        type=param_type("values"),
+        metavar="FIELD=V1,V2,...",
+        help="the values to try for a field (repeatable); with --random, to draw from",
+    )
     sweep.add_argument("--random", action="store_true", help="sample --count points at random")
     for kind, flag in RANGE_FLAGS.items():
         sweep.add_argument(
-            flag, dest="params", action="append", type=param_type(kind), metavar="FIELD=LO,HI",
-            help=f"with --random: draw the field {kind.replace('_', '-')} in [LO, HI]",
-        )  # fmt: skip
+            flag,
+            dest="params",
+            action="append",
+            type=param_type(kind),
+            metavar="FIELD=LO,HI",
+            help=f"with --random: draw the field {DRAWN[kind]} in [LO, HI]",
+        )
     sweep.add_argument("--count", type=int, help="with --random: how many points to sample")
     sweep.add_argument("--seeds", type=int, help="runs per point, seeds S, S+1, ... (default 1)")
     sweep.add_argument("--seed", type=int, help="S, the first seed (default: a random one)")
     sweep.add_argument("--name", help="a label for the sweep")
     sweep.add_argument("--max-parallel", type=int, help="at most this many runs at once")
     sweep.add_argument(
-        "--follow", action="store_true",
+        "--follow",
+        action="store_true",
         help="show a live table of the points; exit 0 when the sweep completes, 1 otherwise",
-    )  # fmt: skip
+    )
     sweep.set_defaults(check=lambda args: check(sweep, args))
 
 
@@ -102,7 +117,7 @@ def sweep_spec(args: argparse.Namespace) -> dict:
         raise ValueError("--count needs --random (a grid tries every value)")
     if args.random and args.count is None:
         raise ValueError("--random needs --count N, the number of points to sample")
-    base = {k: getattr(args, k) for k in BASE_FIELDS + SIZE_FIELDS if getattr(args, k) is not None}
+    base = {k: getattr(args, k) for k in BASE_FIELDS if getattr(args, k) is not None}
     if fixed := sorted(set(params) & set(base)):
         raise ValueError(f"{fixed[0]}: both swept and fixed by its own flag; give one of them")
     variants = [args.variant, *args.variants]

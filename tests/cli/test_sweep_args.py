@@ -54,9 +54,17 @@ def test_sweep_field_may_be_spelt_as_its_run_flag():
 
 def test_sweep_random_makes_ranges_and_a_count():
     body = spec(
-        "nn", "--random", "--count", "6", "--log-uniform", "learning_rate=1e-6,1e-3",
-        "--uniform", "N=1,2", "--int-uniform", "H=8,64",
-    )  # fmt: skip
+        "nn",
+        "--random",
+        "--count",
+        "6",
+        "--log-uniform",
+        "learning_rate=1e-6,1e-3",
+        "--uniform",
+        "N=1,2",
+        "--int-uniform",
+        "H=8,64",
+    )
     assert body["method"] == "random"
     assert body["count"] == 6
     assert body["params"] == {
@@ -73,13 +81,36 @@ def test_sweep_random_may_sample_from_listed_values():
 
 def test_sweep_run_flags_become_the_base():
     body = spec(
-        "nn", "--grid", "H=8,16", "--iterations", "20", "--seed", "5", "--device", "cpu",
-        "--N", "8", "--D-in", "16", "--D-out", "1", "--dtype", "float64", "--lr", "1e-3",
-    )  # fmt: skip
+        "nn",
+        "--grid",
+        "H=8,16",
+        "--iterations",
+        "20",
+        "--seed",
+        "5",
+        "--device",
+        "cpu",
+        "--N",
+        "8",
+        "--D-in",
+        "16",
+        "--D-out",
+        "1",
+        "--dtype",
+        "float64",
+        "--lr",
+        "1e-3",
+    )
     assert body["base"] == {
-        "iterations": 20, "seed": 5, "device": "cpu", "N": 8, "D_in": 16, "D_out": 1,
-        "dtype": "float64", "learning_rate": 1e-3,
-    }  # fmt: skip
+        "iterations": 20,
+        "seed": 5,
+        "device": "cpu",
+        "N": 8,
+        "D_in": 16,
+        "D_out": 1,
+        "dtype": "float64",
+        "learning_rate": 1e-3,
+    }
 
 
 def test_sweep_options_are_sent_only_when_given():
@@ -109,7 +140,7 @@ def test_sweep_extra_variants_make_a_variants_list():
         (("--grid", "H=8", "--grid", "H=16"), "H: swept twice"),
         (("--grid", "lr=1e-4", "--lr", "1e-3"), "learning_rate: both swept and fixed"),
     ],
-)  # fmt: skip
+)
 def test_sweep_bad_flags_are_usage_errors_naming_the_field(capsys, argv, message):
     line = usage_error(capsys, "numpy", *argv)
     assert line.startswith("lossboard sweep: error: ")

@@ -2,11 +2,14 @@
 // curve of several (a seed group) is their mean with a band; a diverged run gets a mark where
 // its losses stop. The sweep page draws its 100 runs with it, the compare page its seed groups.
 import uPlot from "../vendor/uplot/uPlot.esm.js";
-import { decades, fmtStepTick, fmtTick, smooth } from "./lossplot.js";
+import { decades, fmtStepTick, fmtTick, smooth, yRange } from "./lossplot.js";
 import { fmtInt, fmtLoss } from "./numbers.js";
 import { aggregate, resample, stepGrid } from "./seedgroups.js";
 
 const MARK_SIZE = 5;
+// The y axis ends this far above the highest starting loss: a diverging run leaves through the
+// top (its mark on the edge) instead of stretching the axis over hundreds of decades.
+const HEADROOM = 1e3;
 
 // `curves`: [{label, color, members: [{series: LossSeries, diverged: bool}]}].
 export class CurveChart {
@@ -94,11 +97,17 @@ export class CurveChart {
         columns.push(mean, lo, hi);
       }
     }
+    const starts = members.filter((m) => m.series.length).map((m) => Math.abs(m.series.loss[0]));
+    this.yCap = starts.length ? HEADROOM * Math.max(...starts) : Infinity;
     this.marks = members.filter((m) => m.diverged && m.series.length).map((m) => ({
       x: m.series.step.at(-1), y: m.series.loss.at(-1),
       color: this.curves.find((c) => c.members.includes(m)).color,
     }));
     return columns;
+  }
+
+  range(min, max) {
+    return yRange(min, max === null ? null : Math.min(max, this.yCap), this.opts.logY);
   }
 
   seriesOptions() {
@@ -121,7 +130,7 @@ export class CurveChart {
     const { series, bands } = this.seriesOptions();
     return {
       ...this.size(),
-      scales: { x: { time: false }, y: { distr: logY ? 3 : 1, log: 10 } },
+      scales: { x: { time: false }, y: { distr: logY ? 3 : 1, log: 10, range: (u, lo, hi) => this.range(lo, hi) } },
       series: [{ label: "step", value: (u, v) => (v == null ? "—" : fmtInt(v)) }, ...series],
       bands,
       axes: [
@@ -156,7 +165,7 @@ function drawMarks(u, marks) {
   for (const { x, y, color } of marks) {
     if (!(y > 0) && u.scales.y.distr === 3) continue;
     const px = u.valToPos(x, "x", true);
-    const py = u.valToPos(y, "y", true);
+    const py = u.valToPos(Math.min(y, u.scales.y.max), "y", true);
     ctx.strokeStyle = color;
     ctx.beginPath();
     ctx.moveTo(px - r, py - r);

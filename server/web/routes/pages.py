@@ -17,8 +17,8 @@ from starlette.types import Scope
 from server.training import registry
 from server.training.manager import RunManager
 from server.web.assets import STATIC_DIR, templates
-from server.web.deps import ManagerDep, RunId, get_settings
-from server.web.schemas import ClusterPublic, DevicePublic, run_public
+from server.web.deps import ManagerDep, RunId, SweepId, SweepsDep, get_settings
+from server.web.schemas import ClusterPublic, DevicePublic, run_public, sweep_public
 
 MAX_COMPARED = 24
 RUNS_SHOWN = 50  # the dashboard's list: the newest runs, then those created while it is open
@@ -130,6 +130,21 @@ def compare_page(
     context = {"runs": runs, "missing": missing, "group": group, "band": band, "ids": shown}
     data = {"runs": runs, "group": group, "band": band}
     return render(request, "compare.html", context, data=data)
+
+
+@router.get("/sweeps/{sweep_id}")
+def sweep_page(
+    request: Request, sweep_id: SweepId, manager: ManagerDep, sweeps: SweepsDep
+) -> Response:
+    """A sweep's curves, outcome against each parameter and points, kept live by its socket."""
+    sweep = sweeps.get(sweep_id)
+    if sweep is None:
+        message = f"There is no sweep {sweep_id}: it may have been deleted."
+        return render(request, "error.html", {"title": "Sweep not found", "message": message}, 404)
+    sweep = sweep_public(sweep)
+    rows, _ = manager.list_runs(sweep_id=sweep_id, limit=max(len(sweep["run_ids"]), 1))
+    runs = sorted((run_public(run) for run in rows), key=lambda run: run["id"])
+    return render(request, "sweep.html", {"sweep": sweep}, data={"sweep": sweep, "runs": runs})
 
 
 @router.get("/playground")

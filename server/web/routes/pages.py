@@ -22,6 +22,7 @@ from server.web.schemas import ClusterPublic, DevicePublic, run_public, sweep_pu
 
 MAX_COMPARED = 24
 RUNS_SHOWN = 50  # the dashboard's list: the newest runs, then those created while it is open
+SWEEPS_SHOWN = 5  # the dashboard's recent sweeps
 FORM_VARIANT = "autograd"  # the form's first choice when it is registered: the tutorial's core
 MAX_ID_DIGITS = 18
 GROUPS = ("", "config")  # compare: every run, or runs that differ only in seed as one band
@@ -74,8 +75,9 @@ def form_variants() -> list[dict]:
 
 
 @router.get("/")
-def dashboard_page(request: Request, manager: ManagerDep) -> Response:
+def dashboard_page(request: Request, manager: ManagerDep, sweeps: SweepsDep) -> Response:
     rows, total = manager.list_runs(limit=RUNS_SHOWN)
+    recent = [sweep_public(sweep) for sweep in sweeps.list_sweeps(limit=SWEEPS_SHOWN)[0]]
     variants = form_variants()
     ids = [v["id"] for v in variants]
     data = {
@@ -87,7 +89,7 @@ def dashboard_page(request: Request, manager: ManagerDep) -> Response:
         "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
         **cluster_data(manager),
     }
-    context = {"variants": variants, "executor": data["executor"]}
+    context = {"variants": variants, "executor": data["executor"], "sweeps": recent}
     return render(request, "dashboard.html", context, data=data)
 
 

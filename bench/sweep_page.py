@@ -8,26 +8,23 @@ from navigation to the curves chart holding every run's thinned history (target 
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from playwright.sync_api import sync_playwright
+from stream import LocalServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from server.training.spec import RunSpec, resolve  # noqa: E402
-from server.training.store import Store  # noqa: E402
-from server.training.sweep_store import insert_sweep  # noqa: E402
-from tests.helpers import ServerProcess  # noqa: E402
+from server.training.spec import RunSpec, resolve
+from server.training.store import Store
+from server.training.sweep_store import insert_sweep
 
 CHROMIUM = "/usr/bin/chromium"
 STEPS, SEEDS, LOADS, TARGET_MS = 2000, 5, 5, 1500
 RATES = np.logspace(-7, -3, 20)
-DIVERGE_AT = 1e-4
-STAMPS = ("first-drawn-at", "drawn-at")  # the page's own marks, in ms after navigation  # rates above this blow up, as the numpy loop does
+DIVERGE_AT = 1e-4  # rates above this blow up, as the numpy loop does
+STAMPS = ("first-drawn-at", "drawn-at")  # the page's own marks, in ms after navigation
 
 
 def losses(lr: float, seed: int) -> np.ndarray:
@@ -87,7 +84,7 @@ def draw_ms(page, url: str) -> tuple[float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sweep_id = seed_sweep(Path(tmp))
-        with ServerProcess(Path(tmp), env={"LOSSBOARD_LOG_LEVEL": "warning"}) as server:
+        with LocalServer(tmp) as server:
             url = f"{server.url}/sweeps/{sweep_id}"
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless"])
@@ -104,6 +101,7 @@ def main() -> None:
     print(f"  first chart drawn {first:.0f} ms after navigation (target < {TARGET_MS} ms, "
           f"ratio {first / TARGET_MS:.2f}); every run's curve drawn {every:.0f} ms")  # fmt: skip
     print(f"  loads (first, every): {', '.join(f'{a:.0f}/{b:.0f}' for a, b in loads)} ms")
+
 
 if __name__ == "__main__":
     main()

@@ -95,7 +95,6 @@ def test_sweep_compare_best_links_their_seed_groups(live_page):
 
 
 def test_sweep_page_fits_a_phone(live_page, browser):
-    _, sweep, _, _ = live_page
     context = browser.new_context(viewport={"width": 390, "height": 844})
     phone = context.new_page()
     phone.goto(live_page[0].url)

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     max_iterations: int = Field(10_000_000, ge=1, le=MAX_INTEGER, description="cap on one run")
     max_queued: int = Field(1000, ge=1, description="runs that may wait in the queue at once")
     max_exports: int = Field(4, ge=1, description="downloads of runs' losses served at once")
+    max_sweep_runs: int = Field(500, ge=1, description="runs of one sweep at most")
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)

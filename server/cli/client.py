@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 from server.protocol import CloseCode
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+RUNS_PAGE = 1000  # the most GET /api/runs answers at once
 CLOSE_MESSAGES: dict[int, str] = {
     CloseCode.UNAUTHORIZED: "a valid token is required (pass --token or set LOSSBOARD_TOKEN)"
 }
@@ -76,29 +77,69 @@ class Client:
     def follow_run(self, run_id: int, after: int = -1) -> Iterator[dict]:
         """Every message of /ws/runs/{id} until the server closes it after the run ends."""
         url = self.ws_url(f"/ws/runs/{run_id}", after=after)
+        return self.messages(url, Watched("run", run_id, "show"))
+
+    def create_sweep(self, spec: dict) -> dict:
+        return self.request("POST", "/api/sweeps", json=spec).json()
+
+    def read_sweeps(self, **query: Any) -> dict:
+        params = {k: v for k, v in query.items() if v is not None}
+        return self.request("GET", "/api/sweeps", params=params).json()
+
+    def read_sweep(self, sweep_id: int) -> dict:
+        return self.request("GET", f"/api/sweeps/{sweep_id}").json()
+
+    def read_sweep_runs(self, sweep_id: int) -> list[dict]:
+        """Every run of a sweep, a page of RUNS_PAGE at a time."""
+        runs: list[dict] = []
+        while True:
+            page = self.read_runs(sweep_id=sweep_id, offset=len(runs), limit=RUNS_PAGE)
+            runs += page["runs"]
+            if not page["runs"] or len(runs) >= page["total"]:
+                return runs
+
+    def follow_sweep(self, sweep_id: int) -> Iterator[dict]:
+        """Every message of /ws/sweeps/{id} until the server closes it after the sweep ends."""
+        url = self.ws_url(f"/ws/sweeps/{sweep_id}")
+        return self.messages(url, Watched("sweep", sweep_id, "sweep-show"))
+
+    def messages(self, url: str, watched: Watched) -> Iterator[dict]:
+        """A websocket's JSON messages (the token in its handshake's header); a failure or an
+        early close becomes ApiError."""
         try:
             with connect(
                 url, additional_headers=self.headers, max_size=None, open_timeout=10
-            ) as socket:
-                for text in socket:
+            ) as ws:
+                for text in ws:
                     yield json.loads(text)
         except ConnectionClosedError as exc:
-            raise ApiError(closed_message(exc, run_id)) from None
+            raise ApiError(closed_message(exc, watched)) from None
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-            raise ApiError(f"cannot follow run {run_id} at {self.url}: {reason(exc)}") from None
+            raise ApiError(f"cannot follow {watched} at {self.url}: {reason(exc)}") from None
 
 
-def closed_message(exc: ConnectionClosedError, run_id: int) -> str:
-    """Why the server closed the run's socket, from its close code."""
+class Watched(NamedTuple):
+    """What a websocket follows (a run or a sweep), for the messages about it."""
+
+    kind: str
+    id: int
+    show: str  # the subcommand that tells how it ended
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+
+def closed_message(exc: ConnectionClosedError, watched: Watched) -> str:
+    """Why the server closed the socket, from its close code."""
     code = exc.rcvd.code if exc.rcvd else None
     if code == CloseCode.UNKNOWN_RUN:
-        return f"run {run_id} does not exist"
+        return f"{watched} does not exist"
     if code in CLOSE_MESSAGES:
         return CLOSE_MESSAGES[code]
     why = f" ({code} {exc.rcvd.reason})".replace(" )", ")") if exc.rcvd and code else ""
     return (
-        f"lost the connection to the server while following run {run_id}{why}; "
-        f"once the server is back, `lossboard show {run_id}` says how the run ended"
+        f"lost the connection to the server while following {watched}{why}; once the server "
+        f"is back, `lossboard {watched.show} {watched.id}` says how the {watched.kind} ended"
     )
 
 

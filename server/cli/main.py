@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 
 from server.cli import commands as c
+from server.cli import sweeps as s
 from server.cli.client import ApiError
+from server.cli.sweep_parser import add_sweep
 from server.protocol import STATUSES
 from server.settings import Settings
 
@@ -63,12 +65,15 @@ def client_options() -> argparse.ArgumentParser:
 def add_client_commands(
     commands: argparse._SubParsersAction, options: argparse.ArgumentParser
 ) -> None:
-    def add(name: str, handler: Callable, text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, parents=[options], help=text, description=text)
+    def add(
+        name: str, handler: Callable, text: str, *more: argparse.ArgumentParser
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[options, *more], help=text, description=text)
         sub.set_defaults(handler=client_command(handler))
         return sub
 
-    add_run(add("run", c.run_command, "start a run and print its id"))
+    fields = run_fields()
+    add_run(add("run", c.run_command, "start a run and print its id", fields))
     runs = add("runs", c.runs_command, "list runs, newest first")
     runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
     runs.add_argument("--variant", help="only runs of this variant")
@@ -83,21 +88,33 @@ def add_client_commands(
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     add("variants", c.variants_command, "list the tutorial's training loops")
     add("devices", c.devices_command, "list the server's devices")
+    add_sweep(add("sweep", s.sweep_command, "start a sweep and print its id and page", fields))
+    sweeps = add("sweeps", s.sweeps_command, "list sweeps, newest first")
+    sweeps.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    show_sweep = add("sweep-show", s.sweep_show_command, "show one sweep and its points")
+    show_sweep.add_argument("id", type=int)
+    show_sweep.add_argument("--json", action="store_true", help="print the sweep's JSON")
 
 
-def add_run(run: argparse.ArgumentParser) -> None:
-    run.add_argument("variant", help="the variant's id (`lossboard variants` lists them)")
+def run_fields() -> argparse.ArgumentParser:
+    """The RunCreate fields as flags, shared by `run` and `sweep` (a sweep's fixed fields)."""
+    run = argparse.ArgumentParser(add_help=False)
     run.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     run.add_argument("--iterations", type=int, help="training steps (default 500)")
     run.add_argument("--lr", dest="learning_rate", metavar="LR", type=float, help="learning rate")
-    run.add_argument("--seed", type=int, help="seed (default: a random one, recorded)")
     run.add_argument("--optimizer", help="sgd or adam (optim and custom_module only)")
-    run.add_argument("--name", help="a label for the run")
     run.add_argument("--N", dest="N", type=int, help="batch size (default 64)")
     run.add_argument("--D-in", dest="D_in", type=int, help="input size (default 1000)")
     run.add_argument("--H", dest="H", type=int, help="hidden size (default 100)")
     run.add_argument("--D-out", dest="D_out", type=int, help="output size (default 10)")
     run.add_argument("--dtype", choices=("float32", "float64"), help="tensor dtype")
+    return run
+
+
+def add_run(run: argparse.ArgumentParser) -> None:
+    run.add_argument("variant", help="the variant's id (`lossboard variants` lists them)")
+    run.add_argument("--seed", type=int, help="seed (default: a random one, recorded)")
+    run.add_argument("--name", help="a label for the run")
     run.add_argument(
         "--follow", action="store_true", help="show progress; exit non-zero unless it completes"
     )
@@ -176,6 +193,8 @@ def executor_problem(settings: Settings) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if check := getattr(args, "check", None):
+        check(args)  # a usage error exits 2 here, before any request
     try:
         return args.handler(args)
     except KeyboardInterrupt:  # Ctrl-C: stop quietly; a followed run keeps running

@@ -43,13 +43,20 @@ class Caps:
             f"over the cap of {format_bytes(self.max_run_bytes)}",
         )
 
-    def check_queue(self, queued: int) -> None:
-        """QueueFull when `queued` runs already wait: the cap counts every lane together."""
-        if queued >= self.max_queued:
+    def check_queue(self, queued: int, adding: int = 1) -> None:
+        """QueueFull when `adding` more runs would take the `queued` ones past the cap, which
+        counts every lane together; a group is refused whole."""
+        if queued + adding <= self.max_queued:
+            return
+        if adding == 1:
             raise QueueFull(
                 f"{queued:,} runs are queued, the most this server takes; "
                 "try again once some have started"
             )
+        raise QueueFull(
+            f"{adding:,} more runs would take the queue past its cap of {self.max_queued:,} "
+            f"({queued:,} queued now)"
+        )
 
 
 def format_bytes(n: int) -> str:

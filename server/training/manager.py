@@ -15,6 +15,7 @@ from server.training.caps import Caps
 from server.training.devices import Device
 from server.training.drive import Batch, Ended
 from server.training.executors import Executor, LocalExecutor, Worker
+from server.training.gate import Gate
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
 from server.training.spec import RunSpec, resolve
 from server.training.store import PIECE_POINTS, Store
@@ -23,6 +24,7 @@ from server.training.store import PIECE_POINTS, Store
 # Each store tick is a SQLite transaction on the writer thread, so not every 50 ms.
 STORE_TICK_S = 0.5
 Listener = Callable[[Run, str], None]
+Record = Callable[[list[dict]], list[int]]  # stores runs' rows, all or none; their ids
 
 
 class RunConflict(Exception):
@@ -116,20 +118,33 @@ class RunManager:
 
     def submit(self, spec: RunSpec) -> Run:
         """Validate a request against this machine, record it, and queue it on its device."""
+        run = self.prepare(spec)
+        self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
+        return run
+
+    def prepare(self, spec: RunSpec) -> Run:
+        """Validate a request against this machine: the run it makes, not yet recorded."""
         device = self.executor.resolve_device(spec.device, spec.variant)
         self.caps.check_run(spec)
-        config = resolve(spec, device)
-        run = Run(id=0, config=config, name=spec.name)
-        if self._closed:
-            raise RuntimeError("the run manager is closed")
-        with self._admit:  # one at a time, so the queue's count stays exact
-            self.caps.check_queue(sum(self.queued().values()))
-            run.id = self.store.create_run(run.row())  # waits on the disk: not under the lock
+        return Run(id=0, config=resolve(spec, device), name=spec.name)
+
+    def submit_group(self, runs: list[Run], record: Record, max_parallel: int | None) -> None:
+        """Record prepared runs with `record` and queue them, all or none (QueueFull past the
+        cap); with `max_parallel`, at most that many of them are queued or train at once."""
+        with self._admit:
+            if self._closed:
+                raise RuntimeError("the run manager is closed")
+            self.caps.check_queue(sum(self.queued().values()), len(runs))
+            for run, run_id in zip(runs, record([run.row() for run in runs]), strict=True):
+                run.id = run_id
+            gate = Gate(max_parallel) if max_parallel else None
             with self._lock:
-                self._live[run.id] = run
-        self._queues[self.executor.lane(device)].put(run)
-        self._notify(run, "status")
-        return run
+                for run in runs:
+                    self._live[run.id], run.gate = run, gate
+                for run in gate.admit(runs) if gate else runs:
+                    self._queues[self.executor.lane(run.config.device)].put(run)
+        for run in runs:
+            self._notify(run, "status")
 
     def cancel(self, run_id: int) -> dict | None:
         """Cancel a run: a queued one never starts, a running one stops within one iteration."""
@@ -279,6 +294,8 @@ class RunManager:
         run.status, run.error, run.finished_at = status, error, time.time()
         done = self.store.update_run(run.id, {**progress(run), "status": status, "error": error})
         done.add_done_callback(lambda _: self._live.pop(run.id, None))
+        for released in run.gate.leave(run) if run.gate else ():
+            self._queues[self.executor.lane(released.config.device)].put(released)
         self._notify(run, "status")
 
     def _notify(self, run: Run, event: str) -> None:

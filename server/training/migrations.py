@@ -45,6 +45,23 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     # 2: where each run ran, and with how many threads (JSON; null until it starts)
     ("ALTER TABLE runs ADD COLUMN worker TEXT",),
+    # 3: sweeps, and which sweep a run belongs to with the swept values of its point (JSON).
+    # A sweep's status is derived from its runs; only the user's cancel is kept.
+    (
+        """
+        CREATE TABLE sweeps (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT,
+            spec TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            cancelled_at REAL
+        )
+        """,
+        "ALTER TABLE runs ADD COLUMN sweep_id INTEGER",
+        "ALTER TABLE runs ADD COLUMN sweep_params TEXT",
+        "CREATE INDEX runs_sweep ON runs (sweep_id)",
+    ),
 ]
 
 

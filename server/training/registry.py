@@ -18,6 +18,19 @@ if TYPE_CHECKING:
 # a generator, so that a run that ends early can close it and free its tensors at once
 Loop = Callable[["TrainConfig"], Generator[float, None, None]]
 OPTIMIZERS = ("sgd", "adam")
+# RunCreate's fields, but `variant` and `name`: what a run of a variant may set
+RUN_FIELDS = (
+    "device",
+    "iterations",
+    "learning_rate",
+    "optimizer",
+    "seed",
+    "N",
+    "D_in",
+    "H",
+    "D_out",
+    "dtype",
+)
 DEVICE_KINDS = ("cpu", "cuda", "mps")
 
 
@@ -56,6 +69,10 @@ class Variant:
             "D_out": 10,
             "dtype": self.dtype,
         }
+
+    def fields(self) -> tuple[str, ...]:
+        """The RunCreate fields a run of this variant accepts (`optimizer` only if it has one)."""
+        return tuple(f for f in RUN_FIELDS if f != "optimizer" or self.optimizer)
 
     def source(self) -> str:
         """The loop's Python source, after the classes it trains, without its registration."""

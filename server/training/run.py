@@ -7,6 +7,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from server.protocol import FINISHED_STATUSES
+from server.training.gate import Gate
 from server.training.spec import TrainConfig
 
 STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
@@ -29,6 +30,9 @@ class Run:
     times: array = field(default_factory=lambda: array("d"))
     stop: str | None = None  # "cancelled" or "interrupted", set from another thread
     worker: dict | None = None  # where it trains, once it has started
+    sweep_id: int | None = None
+    sweep_params: dict | None = None  # the swept values of its sweep's point
+    gate: Gate | None = None  # its sweep's cap on runs training at once
 
     @property
     def finished(self) -> bool:
@@ -54,6 +58,8 @@ class Run:
             "created_at": self.created_at,
             "started_at": self.started_at,
             "worker": self.worker,
+            "sweep_id": self.sweep_id,
+            "sweep_params": self.sweep_params,
             **progress(self),
         }
 

@@ -32,8 +32,10 @@ RUN_COLUMNS = [
     "started_at",
     "finished_at",
     "worker",
+    "sweep_id",
+    "sweep_params",
 ]
-JSON_COLUMNS = ("config", "worker")  # kept as JSON text
+JSON_COLUMNS = ("config", "worker", "sweep_params")  # kept as JSON text
 PIECE_POINTS = 16_384  # losses a streaming read holds at a time
 # A run's batches of losses that hold steps after one and start after another, in order
 LOSSES_SQL = (
@@ -165,10 +167,12 @@ class Store:
         variant: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        sweep_id: int | None = None,
     ) -> tuple[list[dict], int]:
         """Runs newest first, filtered, one page of them, and how many match in all."""
-        where, params = [], []
-        for col, value in (("status", status), ("variant", variant)):
+        where: list[str] = []
+        params: list[object] = []
+        for col, value in (("status", status), ("variant", variant), ("sweep_id", sweep_id)):
             if value is not None:
                 where.append(f"{col} = ?")
                 params.append(value)
@@ -178,6 +182,10 @@ class Store:
         sql = f"SELECT * FROM runs {clause} ORDER BY id DESC LIMIT ? OFFSET ?"
         rows = conn.execute(sql, [*params, limit, offset]).fetchall()
         return [row_dict(r) for r in rows], total
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        """Every row a read-only query answers, on this thread's reader."""
+        return self._reader().execute(sql, params).fetchall()
 
     def read_losses(
         self, run_id: int, after: int = -1, limit: int | None = None

@@ -18,6 +18,7 @@ from server.training.caps import Caps
 from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.store import Store
+from server.training.sweeps import Sweeps
 from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit
 from server.web.deps import RequireSameOrigin
@@ -26,7 +27,9 @@ from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.routes import pages, runs, system
 from server.web.routes import playground as playground_routes
+from server.web.routes import sweeps as sweep_routes
 from server.web.stream import StreamHub
+from server.web.sweep_stream import SweepHub
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own log: what `lossboard serve` prints
 
@@ -55,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
         app.state.metrics = Metrics()
         app.state.metrics.watch(manager, app.state.hub)
+        app.state.sweeps = Sweeps(manager, settings.max_sweep_runs)
+        app.state.sweep_hub = SweepHub(manager, app.state.sweeps, asyncio.get_running_loop())
         playground = SandboxPool(
             workers=settings.playground_workers,
             timeout_s=settings.playground_timeout_s,
@@ -90,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
+    app.include_router(sweep_routes.router, tags=["sweeps"])
     app.include_router(
         playground_routes.router,
         tags=["playground"],

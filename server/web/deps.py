@@ -12,7 +12,9 @@ from starlette.requests import HTTPConnection
 from server.protocol import MAX_INTEGER
 from server.settings import Settings
 from server.training.manager import RunManager
+from server.training.sweeps import Sweeps
 from server.web.stream import StreamHub
+from server.web.sweep_stream import SweepHub
 
 
 def get_settings(conn: HTTPConnection) -> Settings:
@@ -31,10 +33,21 @@ def get_exports(conn: HTTPConnection) -> threading.BoundedSemaphore:
     return conn.app.state.exports
 
 
+def get_sweeps(conn: HTTPConnection) -> Sweeps:
+    return conn.app.state.sweeps
+
+
+def get_sweep_hub(conn: HTTPConnection) -> SweepHub:
+    return conn.app.state.sweep_hub
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
 ExportsDep = Annotated[threading.BoundedSemaphore, Depends(get_exports)]  # a slot per download
+
+SweepsDep = Annotated[Sweeps, Depends(get_sweeps)]
+SweepHubDep = Annotated[SweepHub, Depends(get_sweep_hub)]
 
 
 def same_origin(conn: HTTPConnection) -> bool:
@@ -59,3 +72,4 @@ RequireSameOrigin = Depends(require_same_origin)
 RunId = Annotated[int, Path(ge=0, le=MAX_INTEGER, description="the run's id")]
 # A step to read after: -1 for the first
 After = Annotated[int, Query(ge=-1, le=MAX_INTEGER, description="the last step already held")]
+SweepId = Annotated[int, Path(ge=0, le=MAX_INTEGER, description="the sweep's id")]

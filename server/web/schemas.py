@@ -9,6 +9,8 @@ from pydantic import BaseModel
 
 from server.protocol import RunStatus
 from server.training.spec import RunSpec
+from server.training.sweep_spec import SweepSpec
+from server.training.sweeps import SweepStatus
 
 
 class RunCreate(RunSpec):
@@ -44,12 +46,47 @@ class RunPublic(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     worker: WorkerPublic | None = None  # where it trains; null while queued
+    sweep_id: int | None = None  # the sweep it belongs to
+    sweep_params: dict[str, Any] | None = None  # the swept values of its sweep's point
 
 
 class RunsPublic(BaseModel):
     """One page of runs, newest first, and how many match in all."""
 
     runs: list[RunPublic]
+    total: int
+
+
+class SweepCreate(SweepSpec):
+    """POST /api/sweeps: variants crossed with a grid or random samples of some fields, x seeds."""
+
+
+class SweepBest(BaseModel):
+    """The run with the lowest best-so-far loss, of those that neither diverged nor failed."""
+
+    run_id: int
+    loss: float
+    params: dict[str, Any]  # its sweep_params
+
+
+class SweepPublic(BaseModel):
+    """A sweep as every reader sees it."""
+
+    id: int
+    name: str | None
+    status: SweepStatus
+    spec: dict[str, Any]  # normalised: `variants` a list, the seed in `base`
+    run_ids: list[int]
+    counts: dict[RunStatus, int]  # its runs per status, every status present
+    best: SweepBest | None
+    created_at: datetime
+    seed: int  # the base seed: repeat k of every point runs with seed + k
+
+
+class SweepsPublic(BaseModel):
+    """One page of sweeps, newest first, and how many there are in all."""
+
+    sweeps: list[SweepPublic]
     total: int
 
 
@@ -158,6 +195,11 @@ class PlaygroundResult(BaseModel):
     outputs: list[PlaygroundOutput]
     stdout: str
     elapsed_ms: float
+
+
+def sweep_public(sweep: dict) -> dict:
+    """A sweep dict (from Sweeps) as SweepPublic's JSON."""
+    return SweepPublic.model_validate(sweep).model_dump(mode="json")
 
 
 def run_public(run: dict) -> dict:

@@ -6,6 +6,7 @@ import {
 } from "./common.js";
 import { clusterPanel } from "./cluster.js";
 import { fmtInt } from "./numbers.js";
+import { BOTH_OPTIMIZERS, formSweep, showPreview, sweepBody } from "./sweepform.js";
 
 const form = document.getElementById("run-form");
 const tbody = document.getElementById("runs-body");
@@ -60,10 +61,12 @@ function applyDefaults(all = false) {
   if (all) {
     for (const name of ["iterations", "N", "D_in", "H", "D_out"]) input(name).value = d[name];
     input("seed").value = d.seed ?? "";
+    input("seeds").value = "1";
     input("name").value = "";
     input("device").value = "auto";
   }
   clearErrors();
+  updatePreview();
 }
 
 // A typed number as JSON: a number when it is one, else the text, so the server says what is wrong.
@@ -115,11 +118,23 @@ async function submitRun(body) {
   return run;
 }
 
+function updatePreview() {
+  const { text } = formSweep(form);
+  showPreview(form, text);
+}
+
+async function startSweep(params, seeds) {
+  const sweep = await api("/api/sweeps", { method: "POST", body: sweepBody(readForm(), params, seeds) });
+  location.assign(`/sweeps/${sweep.id}`);
+}
+
 async function startRun(event) {
   event.preventDefault();
   clearErrors();
+  const { params, seeds, text } = formSweep(form);
   try {
-    await submitRun(readForm());
+    if (text) await startSweep(params, seeds);
+    else await submitRun(readForm());
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     showErrors(error);
@@ -269,15 +284,19 @@ function followRuns() {
 function setUpForm() {
   const select = input("variant");
   select.replaceChildren(...variants.map((v) => option(v.id, `${v.id} — ${v.section}`)));
-  input("optimizer").replaceChildren(option("sgd", "SGD"), option("adam", "Adam"));
+  input("optimizer").replaceChildren(
+    option("sgd", "SGD"), option("adam", "Adam"), option(BOTH_OPTIMIZERS, "SGD and Adam"),
+  );
   input("dtype").replaceChildren(option("float32", "float32"), option("float64", "float64"));
   select.value = PAGE_DATA.form_variant;
   applyDefaults(true);
   select.addEventListener("change", () => applyDefaults());
   input("optimizer").addEventListener("change", () => {
-    const { learning_rates: rates } = variantById(select.value).defaults;
-    input("learning_rate").value = String(rates[input("optimizer").value]);
+    const rate = variantById(select.value).defaults.learning_rates[input("optimizer").value];
+    if (rate !== undefined) input("learning_rate").value = String(rate);
   });
+  form.addEventListener("input", updatePreview);
+  form.addEventListener("change", updatePreview);
   form.addEventListener("submit", startRun);
   document.getElementById("run-all").addEventListener("click", runAll);
   document.getElementById("reset-form").addEventListener("click", () => applyDefaults(true));

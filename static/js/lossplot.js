@@ -92,11 +92,25 @@ export function smooth(steps, values, weight, log) {
   return out;
 }
 
+// A log axis stops at these: below about 1e-25 float error makes uPlot's tick loop run until
+// the array overflows (a run that converged to 1e-30 did), and above 1e20 a diverging run
+// would spread the axis over hundreds of decades.
+const LOG_FLOOR = 1e-15;
+const LOG_CEILING = 1e20;
+
+// A y range that holds [min, max] (null when there is no data), within what a log axis can tick.
+export function yRange(min, max, logY) {
+  if (min === null || max === null) return logY ? [1, 10] : [0, 1];
+  if (!logY) return uPlot.rangeNum(min, max, 0.1, true);
+  const lo = Math.min(Math.max(min, LOG_FLOOR), LOG_CEILING / 10);
+  return uPlot.rangeLog(lo, Math.max(Math.min(max, LOG_CEILING), lo * 10), 10, true);
+}
+
 function positive(values) {
   return values.map((v) => (v > 0 ? v : null));
 }
 
-function fmtTick(v) {
+export function fmtTick(v) {
   if (v === null) return "";
   if (v === 0) return "0";
   const a = Math.abs(v);
@@ -108,11 +122,11 @@ function fmtTick(v) {
 }
 
 // Log scales get a grid line per decade, not per 2x, 3x, ... 9x as well.
-function decades(u, splits) {
+export function decades(u, splits) {
   return splits.map((v) => (Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9 ? v : null));
 }
 
-function fmtStepTick(v) {
+export function fmtStepTick(v) {
   if (v === null) return "";
   if (v >= 1e6) return `${Number((v / 1e6).toPrecision(4))}M`;
   if (v >= 1e4) return `${Number((v / 1e3).toPrecision(4))}k`;
@@ -213,7 +227,10 @@ export class LossChart {
     const xValue = (u, v) => (v == null ? "—" : xKey === "step" ? fmtInt(v) : `${v.toFixed(3)} s`);
     return {
       ...this.size(),
-      scales: { x: { time: false }, y: { distr: logY ? 3 : 1, log: 10 } },
+      scales: {
+        x: { time: false },
+        y: { distr: logY ? 3 : 1, log: 10, range: (u, lo, hi) => yRange(lo, hi, logY) },
+      },
       series: [{ label: xLabel, value: xValue }, ...this.seriesOptions()],
       axes: [
         { label: xLabel, values: (u, splits) => splits.map(xKey === "step" ? fmtStepTick : fmtTick) },

@@ -37,3 +37,14 @@ export function fmtSeconds(seconds) {
   const s = Math.floor(seconds % 60);
   return m < 60 ? `${m} min ${s} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
+
+// A swept value: integers whole, other numbers short (1e-5, 3.16e-4, 0.25), names as they are.
+export function fmtParam(value) {
+  if (typeof value !== "number") return missing(value) ? "—" : String(value);
+  if (Number.isInteger(value) && Math.abs(value) < 1e9) return String(value);
+  if (value !== 0 && (Math.abs(value) >= 1e4 || Math.abs(value) < 1e-3)) {
+    const [mantissa, exponent] = value.toExponential(2).split("e");
+    return `${Number(mantissa)}e${Number(exponent)}`;
+  }
+  return String(Number(value.toPrecision(3)));
+}

@@ -18,13 +18,16 @@ from server.training import registry
 from server.training.manager import RunManager
 from server.web.assets import STATIC_DIR, templates
 from server.web.cookie import clear_cookie
-from server.web.deps import ManagerDep, RunId, SettingsDep, get_settings
-from server.web.schemas import ClusterPublic, DevicePublic, run_public
+from server.web.deps import ManagerDep, RunId, SettingsDep, SweepId, SweepsDep, get_settings
+from server.web.schemas import ClusterPublic, DevicePublic, run_public, sweep_public
 
 MAX_COMPARED = 24
 RUNS_SHOWN = 50  # the dashboard's list: the newest runs, then those created while it is open
+SWEEPS_SHOWN = 5  # the dashboard's recent sweeps
 FORM_VARIANT = "autograd"  # the form's first choice when it is registered: the tutorial's core
-MAX_ID_DIGITS = 18  # any 18-digit id fits SQLite's 64-bit integers
+MAX_ID_DIGITS = 18
+GROUPS = ("", "config")  # compare: every run, or runs that differ only in seed as one band
+BANDS = ("minmax", "std")  # any 18-digit id fits SQLite's 64-bit integers
 # A static() URL names the file's content (?v=hash), so it may be cached for good; a bare URL
 # (an ES module's own imports) must be revalidated, which ETag/Last-Modified make cheap.
 CACHE_VERSIONED = "public, max-age=31536000, immutable"
@@ -73,8 +76,9 @@ def form_variants() -> list[dict]:
 
 
 @router.get("/")
-def dashboard_page(request: Request, manager: ManagerDep) -> Response:
+def dashboard_page(request: Request, manager: ManagerDep, sweeps: SweepsDep) -> Response:
     rows, total = manager.list_runs(limit=RUNS_SHOWN)
+    recent = [sweep_public(sweep) for sweep in sweeps.list_sweeps(limit=SWEEPS_SHOWN)[0]]
     variants = form_variants()
     ids = [v["id"] for v in variants]
     data = {
@@ -86,7 +90,7 @@ def dashboard_page(request: Request, manager: ManagerDep) -> Response:
         "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
         **cluster_data(manager),
     }
-    context = {"variants": variants, "executor": data["executor"]}
+    context = {"variants": variants, "executor": data["executor"], "sweeps": recent}
     return render(request, "dashboard.html", context, data=data)
 
 
@@ -112,15 +116,38 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
 
 
 @router.get("/compare")
-def compare_page(request: Request, manager: ManagerDep, ids: str = "") -> Response:
+def compare_page(
+    request: Request, manager: ManagerDep, ids: str = "", group: str = "", band: str = "minmax"
+) -> Response:
     wanted = parse_ids(ids)
     if wanted is None:
         message = f"'ids' should be run ids separated by commas (at most {MAX_COMPARED})."
         return render(request, "error.html", {"title": "Bad run list", "message": message}, 400)
+    if group not in GROUPS or band not in BANDS:
+        message = "'group' should be empty or 'config', and 'band' 'minmax' or 'std'."
+        return render(request, "error.html", {"title": "Bad grouping", "message": message}, 400)
     found = {i: manager.get(i) for i in wanted}
     runs = [run_public(run) for run in found.values() if run is not None]
     missing = [i for i, run in found.items() if run is None]
-    return render(request, "compare.html", {"runs": runs, "missing": missing}, data={"runs": runs})
+    shown = ",".join(str(run["id"]) for run in runs)
+    context = {"runs": runs, "missing": missing, "group": group, "band": band, "ids": shown}
+    data = {"runs": runs, "group": group, "band": band}
+    return render(request, "compare.html", context, data=data)
+
+
+@router.get("/sweeps/{sweep_id}")
+def sweep_page(
+    request: Request, sweep_id: SweepId, manager: ManagerDep, sweeps: SweepsDep
+) -> Response:
+    """A sweep's curves, outcome against each parameter and points, kept live by its socket."""
+    sweep = sweeps.get(sweep_id)
+    if sweep is None:
+        message = f"There is no sweep {sweep_id}: it may have been deleted."
+        return render(request, "error.html", {"title": "Sweep not found", "message": message}, 404)
+    sweep = sweep_public(sweep)
+    rows, _ = manager.list_runs(sweep_id=sweep_id, limit=max(len(sweep["run_ids"]), 1))
+    runs = sorted((run_public(run) for run in rows), key=lambda run: run["id"])
+    return render(request, "sweep.html", {"sweep": sweep}, data={"sweep": sweep, "runs": runs})
 
 
 @router.get("/playground")

@@ -17,6 +17,7 @@ from server.training.caps import QueueFull
 from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
 from server.training.spec import ConfigError
+from server.web import exports
 from server.web.deps import (
     After,
     ExportsDep,
@@ -45,10 +46,21 @@ EXPORT_FORMATS: dict[int | str, dict[str, Any]] = {
     }
 }
 MAX_PAGE = 1_000_000  # points a /losses answer holds at most
+MAX_EXPORT_RUNS = 1000
 
 
 def not_found(run_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} does not exist")
+
+
+def refusal(exc: ConfigError) -> RequestValidationError:
+    """A 422 whose loc names the body field at fault (`params.H` -> ["body", "params", "H"])."""
+    loc = ("body", *exc.field.split("."))
+    return RequestValidationError([{"type": "value_error", "loc": loc, "msg": exc.message}])
+
+
+def too_many(exc: QueueFull) -> HTTPException:
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc))
 
 
 @writes.post(
@@ -61,11 +73,9 @@ def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
     try:
         run = manager.submit(spec)
     except ConfigError as exc:
-        loc = ("body", exc.field)
-        error = {"type": "value_error", "loc": loc, "msg": exc.message}
-        raise RequestValidationError([error]) from None
+        raise refusal(exc) from None
     except QueueFull as exc:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
+        raise too_many(exc) from None
     return run.public()
 
 
@@ -74,11 +84,49 @@ def read_runs(
     manager: ManagerDep,
     status: RunStatus | None = None,
     variant: Annotated[str | None, Query(max_length=64)] = None,
+    sweep_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> dict:
-    runs, total = manager.list_runs(status=status, variant=variant, limit=limit, offset=offset)
+    runs, total = manager.list_runs(
+        status=status, variant=variant, sweep_id=sweep_id, limit=limit, offset=offset
+    )
     return {"runs": runs, "total": total}
+
+
+@router.get(
+    "/api/runs/export",
+    responses={**EXPORT_FORMATS, **NOT_FOUND, **refusals({429: "max_exports are streaming"})},
+)  # before /api/runs/{run_id}, which would take "export"
+def export_runs(
+    manager: ManagerDep,
+    ids: Annotated[str, Query(max_length=30_000, description="run ids, comma-separated")],
+    format: exports.Format = "csv",
+) -> Response:
+    runs = []
+    for run_id in parse_ids(ids):
+        run = manager.get(run_id)
+        if run is None:
+            raise not_found(run_id)
+        runs.append(run)
+    columns = exports.differing_fields(runs)
+    return exports.export(manager, runs, columns, format, "lossboard-runs")
+
+
+def parse_ids(ids: str) -> list[int]:
+    """`1,2,3` as distinct run ids in that order; a 422 naming `ids` otherwise."""
+    parts = [p.strip() for p in ids.split(",") if p.strip()]
+    problem = None
+    if not parts or len(parts) > MAX_EXPORT_RUNS:
+        problem = f"give 1 … {MAX_EXPORT_RUNS} run ids, comma-separated"
+    elif not all(p.isdigit() and len(p) <= 19 and int(p) <= MAX_INTEGER for p in parts):
+        problem = f"{ids!r} is not a comma-separated list of run ids"
+    elif len(set(map(int, parts))) < len(parts):
+        problem = "a run id is listed twice"
+    if problem:
+        error = {"type": "value_error", "loc": ("query", "ids"), "msg": problem}
+        raise RequestValidationError([error])
+    return [int(p) for p in parts]
 
 
 @router.get("/api/runs/{run_id}", response_model=RunPublic, responses=NOT_FOUND)

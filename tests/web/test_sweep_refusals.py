@@ -1,0 +1,47 @@
+"""Bad sweeps over HTTP: a 422 naming the field, and nothing recorded or queued."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import TINY, app_client
+
+GOOD = {
+    "variant": "nn",
+    "method": "grid",
+    "params": {"learning_rate": {"values": [1e-6, 1e-5]}},
+    "seeds": 2,
+    "base": {"iterations": 5, "device": "cpu", **TINY},
+}
+BAD = [
+    ({"params": {"learning_rate": {"values": []}}}, ["params", "learning_rate", "values"]),
+    ({"params": {"optimizer": {"values": ["adam"]}}}, ["params", "optimizer"]),
+    ({"params": {"H": {"values": [4, 10**9]}}, "base": {}}, ["params", "H"]),  # past the size cap
+    ({"params": {"H": {"values": [4]}}}, ["base", "H"]),  # given in both
+    ({"params": {"learning_rate": {"uniform": [1e-3, 1e-6]}}},
+     ["params", "learning_rate", "uniform"]),
+    ({"method": "random", "count": 2, "params": {"learning_rate": {"log_uniform": [0, 1]}}},
+     ["params", "learning_rate", "log_uniform"]),
+    ({"method": "random", "params": {"learning_rate": {"log_uniform": [1e-6, 1]}}}, ["count"]),
+    ({"seeds": 251}, ["seeds"]),
+    ({"seeds": 0}, ["seeds"]),
+    ({"variant": "numpy", "base": {"device": "cuda", "iterations": 5}}, ["base", "device"]),
+    ({"base": {"colour": "red"}}, ["base", "colour"]),
+    ({"max_parallel": 0}, ["max_parallel"]),
+    ({"bogus": 1}, ["bogus"]),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    with app_client(tmp_path_factory.mktemp("refusals")) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("change", "loc"), BAD)
+def test_bad_sweep_is_422_naming_the_field_and_queues_nothing(client, change, loc):
+    response = client.post("/api/sweeps", json={**GOOD, **change})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", *loc]
+    assert client.get("/api/runs").json()["total"] == 0
+    assert client.get("/api/sweeps").json()["total"] == 0

@@ -1,0 +1,22 @@
+// A run's colour: stable, derived from its id, the same on every page (the sweep page, which
+// colours by the swept value, is the one exception). Neighbouring ids get distinct hues, and
+// each theme has its own tuning: darker lines on white, lighter ones on the dark background.
+const PALETTES = {
+  // Tableau 10, reordered so that consecutive ids differ in hue and lightness
+  light: ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+          "#b07aa1", "#edc948", "#9c755f", "#ff9da7", "#bab0ac"],
+  // the same hues, lifted for a dark background
+  dark: ["#7aa6d6", "#ffad5c", "#86cc7a", "#ff8486", "#9fe0da",
+         "#d9a3cb", "#ffe57a", "#c99d85", "#ffc2c9", "#d8d0cc"],
+};
+
+// The page's theme: "dark" or "light", as <html data-theme> says (the theme script sets it).
+export function theme() {
+  return document.documentElement.dataset.theme === "dark" ? "dark" : "light";
+}
+
+// The colour of run `id` in the current theme.
+export function runColor(id) {
+  const palette = PALETTES[theme()];
+  return palette[((Number(id) % palette.length) + palette.length) % palette.length];
+}

@@ -200,7 +200,7 @@ async function tick() {
 }
 
 function followSweep() {
-  const final = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN, CLOSE.UNKNOWN_SWEEP]);
+  const final = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN]);
   follow(`/ws/sweeps/${sweep.id}`, {
     onOpen: () => setLive("live"),
     onMessage: (message) => {

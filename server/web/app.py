@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +22,7 @@ from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit
 from server.web.deps import RequireSameOrigin
 from server.web.errors import ORIGIN_REFUSAL, add_handlers, document_guards, refusals
+from server.web.export import Downloads
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.routes import pages, runs, system
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
         manager = RunManager(store, executor=executor, caps=caps)
         app.state.manager = manager
-        app.state.exports = threading.BoundedSemaphore(settings.max_exports)
+        app.state.downloads = Downloads(settings.max_exports)
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
         app.state.metrics = Metrics()
         app.state.metrics.watch(manager, app.state.hub)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ from server.protocol import MAX_INTEGER
 from server.settings import Settings
 from server.training.manager import RunManager
 from server.training.sweeps import Sweeps
+from server.web.export import Downloads
 from server.web.stream import StreamHub
 from server.web.sweep_stream import SweepHub
 
@@ -29,8 +29,8 @@ def get_hub(conn: HTTPConnection) -> StreamHub:
     return conn.app.state.hub
 
 
-def get_exports(conn: HTTPConnection) -> threading.BoundedSemaphore:
-    return conn.app.state.exports
+def get_downloads(conn: HTTPConnection) -> Downloads:
+    return conn.app.state.downloads
 
 
 def get_sweeps(conn: HTTPConnection) -> Sweeps:
@@ -44,7 +44,7 @@ def get_sweep_hub(conn: HTTPConnection) -> SweepHub:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
-ExportsDep = Annotated[threading.BoundedSemaphore, Depends(get_exports)]  # a slot per download
+DownloadsDep = Annotated[Downloads, Depends(get_downloads)]
 
 SweepsDep = Annotated[Sweeps, Depends(get_sweeps)]
 SweepHubDep = Annotated[SweepHub, Depends(get_sweep_hub)]

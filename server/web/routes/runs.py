@@ -17,19 +17,17 @@ from server.training.caps import QueueFull
 from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
 from server.training.spec import ConfigError
-from server.web import exports
+from server.web import export
 from server.web.deps import (
     After,
-    ExportsDep,
+    DownloadsDep,
     HubDep,
     ManagerDep,
     RequireSameOrigin,
     RunId,
-    SettingsDep,
     same_origin,
 )
 from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
-from server.web.export import Download, csv_chunks, json_chunks
 from server.web.schemas import LossesPublic, RunCreate, RunExport, RunPublic, RunsPublic
 from server.web.stream import Send, encode_bytes
 
@@ -38,12 +36,22 @@ router = APIRouter()
 writes = APIRouter(dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL))
 log = logging.getLogger("lossboard.stream")
 NOT_FOUND = refusals({404: "no such run"})
+BUSY = refusals({429: "max_exports downloads are streaming already"})
+TEXT = {"schema": {"type": "string"}}
+BINARY = {"schema": {"type": "string", "format": "binary"}}
 EXPORT_FORMATS: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "an attachment: CSV rows `step,loss,time`, or JSON (format=json)",
         "model": RunExport,  # the JSON's schema
-        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "content": {"text/csv": TEXT},
     }
+}
+MANY_EXPORT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "an attachment: long-format CSV, or a zipped TensorBoard logdir",
+        "content": {"text/csv": TEXT, "application/zip": BINARY},
+    },
+    **BUSY,
 }
 MAX_PAGE = 1_000_000  # points a /losses answer holds at most
 MAX_EXPORT_RUNS = 1000
@@ -95,13 +103,13 @@ def read_runs(
 
 
 @router.get(
-    "/api/runs/export",
-    responses={**EXPORT_FORMATS, **NOT_FOUND, **refusals({429: "max_exports are streaming"})},
+    "/api/runs/export", responses={**MANY_EXPORT, **NOT_FOUND}
 )  # before /api/runs/{run_id}, which would take "export"
 def export_runs(
     manager: ManagerDep,
+    downloads: DownloadsDep,
     ids: Annotated[str, Query(max_length=30_000, description="run ids, comma-separated")],
-    format: exports.Format = "csv",
+    format: export.Format = "csv",
 ) -> Response:
     runs = []
     for run_id in parse_ids(ids):
@@ -109,8 +117,8 @@ def export_runs(
         if run is None:
             raise not_found(run_id)
         runs.append(run)
-    columns = exports.differing_fields(runs)
-    return exports.export(manager, runs, columns, format, "lossboard-runs")
+    chunks = export.many_chunks(manager, runs, export.differing_fields(runs), format)
+    return downloads.start(chunks, f"lossboard-runs.{export.SUFFIX[format]}")
 
 
 def parse_ids(ids: str) -> list[int]:
@@ -188,31 +196,18 @@ def delete_run(run_id: RunId, manager: ManagerDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get(
-    "/api/runs/{run_id}/export",
-    responses={**EXPORT_FORMATS, **NOT_FOUND, **refusals({429: "max_exports are streaming"})},
-)
+@router.get("/api/runs/{run_id}/export", responses={**EXPORT_FORMATS, **NOT_FOUND, **BUSY})
 def export_run(
     run_id: RunId,
     manager: ManagerDep,
-    exports: ExportsDep,
-    settings: SettingsDep,
+    downloads: DownloadsDep,
     format: Literal["csv", "json"] = "csv",
 ) -> Response:
     run, pieces = manager.get(run_id), manager.loss_pieces(run_id)
     if run is None or pieces is None:
         raise not_found(run_id)
-    if not exports.acquire(blocking=False):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"{settings.max_exports} exports are streaming, the most this server serves at "
-            "once; try again when one has finished",
-        )
-    chunks = json_chunks(run, pieces) if format == "json" else csv_chunks(pieces)
-    filename = f"lossboard-run-{run_id}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    media_type = "application/json" if format == "json" else "text/csv"
-    return Download(chunks, exports, media_type=media_type, headers=headers)
+    chunks = export.json_chunks(run, pieces) if format == "json" else export.csv_chunks(pieces)
+    return downloads.start(chunks, f"lossboard-run-{run_id}.{format}")
 
 
 @router.websocket("/ws/runs/{run_id}")

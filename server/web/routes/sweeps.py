@@ -10,29 +10,36 @@ from server.protocol import CloseCode
 from server.training.caps import QueueFull
 from server.training.spec import ConfigError
 from server.training.sweeps import SweepConflict
-from server.web import exports
+from server.web import export
 from server.web.deps import (
+    DownloadsDep,
     ManagerDep,
     RequireSameOrigin,
     SweepHubDep,
     SweepId,
     SweepsDep,
 )
-from server.web.errors import ORIGIN_REFUSAL, refusals
-from server.web.routes.runs import refusal, serve_socket, too_many
+from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
+from server.web.routes.runs import MANY_EXPORT, refusal, serve_socket, too_many
 from server.web.schemas import SweepCreate, SweepPublic, SweepsPublic
 from server.web.stream import Send
 
 router = APIRouter()
 # what changes sweeps: not from other sites (the token is checked before, by server.web.auth)
 writes = APIRouter(dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL))
+NOT_FOUND = refusals({404: "no such sweep"})
 
 
 def not_found(sweep_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"sweep {sweep_id} does not exist")
 
 
-@writes.post("/api/sweeps", status_code=status.HTTP_201_CREATED, response_model=SweepPublic)
+@writes.post(
+    "/api/sweeps",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SweepPublic,
+    responses=refusals({400: BAD_BODY, 429: "the queue has no room for the sweep's runs"}),
+)
 def create_sweep(spec: SweepCreate, sweeps: SweepsDep) -> dict:
     try:
         return sweeps.create(spec)
@@ -52,7 +59,7 @@ def read_sweeps(
     return {"sweeps": found, "total": total}
 
 
-@router.get("/api/sweeps/{sweep_id}", response_model=SweepPublic)
+@router.get("/api/sweeps/{sweep_id}", response_model=SweepPublic, responses=NOT_FOUND)
 def read_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
     sweep = sweeps.get(sweep_id)
     if sweep is None:
@@ -64,6 +71,7 @@ def read_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
     "/api/sweeps/{sweep_id}/cancel",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SweepPublic,
+    responses=NOT_FOUND,
 )
 def cancel_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
     sweep = sweeps.cancel(sweep_id)
@@ -72,7 +80,11 @@ def cancel_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
     return sweep
 
 
-@writes.delete("/api/sweeps/{sweep_id}", status_code=status.HTTP_204_NO_CONTENT)
+@writes.delete(
+    "/api/sweeps/{sweep_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=refusals({404: "no such sweep", 409: "the sweep is running"}),
+)
 def delete_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> Response:
     try:
         deleted = sweeps.delete(sweep_id)
@@ -83,9 +95,13 @@ def delete_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/api/sweeps/{sweep_id}/export")
+@router.get("/api/sweeps/{sweep_id}/export", responses={**MANY_EXPORT, **NOT_FOUND})
 def export_sweep(
-    sweep_id: SweepId, sweeps: SweepsDep, manager: ManagerDep, format: exports.Format = "csv"
+    sweep_id: SweepId,
+    sweeps: SweepsDep,
+    manager: ManagerDep,
+    downloads: DownloadsDep,
+    format: export.Format = "csv",
 ) -> Response:
     sweep = sweeps.get(sweep_id)
     if sweep is None:
@@ -93,7 +109,8 @@ def export_sweep(
     runs = [run for i in sweep["run_ids"] if (run := manager.get(i)) is not None]
     spec = sweep["spec"]
     columns = ["variant"] * (len(spec["variants"]) > 1) + list(spec["params"])
-    return exports.export(manager, runs, columns, format, f"lossboard-sweep-{sweep_id}")
+    chunks = export.many_chunks(manager, runs, columns, format)
+    return downloads.start(chunks, f"lossboard-sweep-{sweep_id}.{export.SUFFIX[format]}")
 
 
 @router.websocket("/ws/sweeps/{sweep_id}")

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from server.training.store import Store
-from tests.helpers import ServerProcess, wait_for
+from tests.helpers import TINY, ServerProcess, wait_for
 from tests.web.stored import store_run
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +34,16 @@ def server(tmp_path_factory):
     env = {"LOSSBOARD_LOG_LEVEL": "warning", "LOSSBOARD_PLAYGROUND_PRESTART": "false"}
     with ServerProcess(data, env=env) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def sweep_id(server) -> int:
+    """A one-run sweep of a few steps on that server."""
+    sweep = {"variant": "tensors", "params": {"learning_rate": {"values": [1e-4]}},
+             "base": {"iterations": 5, "device": "cpu", **TINY}}  # fmt: skip
+    response = httpx.post(f"{server.url}/api/sweeps", json=sweep)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
 
 
 def count(response: httpx.Response, mark: bytes) -> int:
@@ -86,3 +96,24 @@ def next_status(http: httpx.Client, url: str) -> int:
     """The status of a new export request, which gives its slot back at once."""
     with http.stream("GET", url) as response:
         return response.status_code
+
+
+def test_runs_and_sweep_exports_are_refused_past_max_exports(server, sweep_id):
+    url = f"{server.url}/api/runs/1/export"
+    many = [
+        (path, {**query, "format": format})
+        for path, query in (
+            ("/api/runs/export", {"ids": "1"}),
+            (f"/api/sweeps/{sweep_id}/export", {}),
+        )
+        for format in ("csv", "tensorboard")
+    ]
+    with httpx.Client(timeout=60) as http:
+        held = [http.send(http.build_request("GET", url), stream=True) for _ in range(MAX_EXPORTS)]
+        try:
+            statuses = [http.get(f"{server.url}{path}", params=query) for path, query in many]
+        finally:
+            for response in held:
+                response.close()
+    assert [r.status_code for r in statuses] == [429] * len(many)
+    assert all("exports are streaming" in r.json()["detail"] for r in statuses)

@@ -110,3 +110,11 @@ def test_runs_export_of_an_unknown_run_is_404(finished):
     client, _ = finished
     response = client.get("/api/runs/export", params={"ids": "1,999"})
     assert response.status_code == 404 and response.json()["detail"] == "run 999 does not exist"
+
+
+def test_many_run_exports_give_their_slots_back(finished):
+    client, sweep = finished
+    path = f"/api/sweeps/{sweep['id']}/export"
+    formats = ["csv", "tensorboard"] * 3  # more than max_exports (4): each frees its slot
+    answers = [client.get(path, params={"format": f}).status_code for f in formats]
+    assert answers == [200] * len(formats)

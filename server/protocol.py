@@ -1,5 +1,6 @@
-"""What the server and its clients (the pages, the CLI, scripts) agree on: run statuses and
-websocket close codes. Light on purpose: the CLI imports it without torch."""
+"""What the server and its clients (the pages, the CLI, scripts) agree on: run statuses,
+websocket close codes, a sweep's progress entries. Light on purpose: the CLI imports it
+without torch."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ class CloseCode(IntEnum):
     FORBIDDEN = 4403  # a page of another site
     UNKNOWN_RUN = 4404  # no such run
     INVALID = 4422  # a parameter is invalid (`after` below -1, a run id that is not one)
+
+
+def run_progress(run: dict) -> dict:
+    """A RunPublic as a /ws/sweeps `progress` message lists it."""
+    return {
+        "id": run["id"],
+        "status": run["status"],
+        "step": run["iteration"],
+        "iterations": run["config"]["iterations"],
+        "loss": run["last_loss"],
+        "best_loss": run["best_loss"],
+    }
 
 
 def page_constants() -> dict:

@@ -11,7 +11,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 
 from server.cli.commands import STATUS_STYLE
-from server.protocol import FINISHED_STATUSES, LIVE_STATUSES, STATUSES
+from server.protocol import FINISHED_STATUSES, LIVE_STATUSES, STATUSES, run_progress
 
 NO_LOSS = ("failed", "diverged")  # their losses say nothing about the point
 PROGRESS_FIELDS = ("status", "step", "iterations", "loss", "best_loss")
@@ -39,7 +39,7 @@ class SweepView:
             params = run.get("sweep_params") or {}  # with its variant when several are crossed
             key = json.dumps(params, sort_keys=True)
             self.points.setdefault(key, Point(params)).run_ids.append(run["id"])
-            self.runs[run["id"]] = progress(run)
+            self.runs[run["id"]] = run_progress(run)
 
     def apply(self, message: dict) -> None:
         """Take in a /ws/sweeps message: the sweep itself, or some of its runs' progress."""
@@ -81,18 +81,6 @@ class SweepView:
             cells += [] if live else [spread(runs, "best_loss"), ids_text(point.run_ids)]
             table.add_row(*cells, style="bold" if cells[0] else None)
         return table
-
-
-def progress(run: dict) -> dict:
-    """A RunPublic in the shape of a /ws/sweeps progress entry."""
-    return {
-        "id": run["id"],
-        "status": run["status"],
-        "step": run["iteration"],
-        "iterations": run["config"]["iterations"],
-        "loss": run["last_loss"],
-        "best_loss": run["best_loss"],
-    }
 
 
 def live_cells(runs: list[dict]) -> list:

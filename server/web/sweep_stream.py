@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from server.protocol import run_progress
 from server.training.manager import RunManager
 from server.training.run import Run
 from server.training.sweeps import Sweeps
@@ -82,18 +83,6 @@ class SweepHub:
 def summary(sweep: dict) -> tuple:
     """What a `sweep` message is sent again for."""
     return sweep["status"], sweep["counts"], sweep["best"]
-
-
-def run_progress(run: dict) -> dict:
-    """A run as a `progress` message lists it."""
-    return {
-        "id": run["id"],
-        "status": run["status"],
-        "step": run["iteration"],
-        "iterations": run["config"]["iterations"],
-        "loss": run["last_loss"],
-        "best_loss": run["best_loss"],
-    }
 
 
 def sweep_text(sweep: dict) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket
@@ -19,6 +20,7 @@ ORIGIN_REFUSAL = {403: "a page of another site sent it"}
 GUARD_REFUSALS = {"401": "a token is configured, and neither it nor the login cookie came"}
 BODY_REFUSAL = {"413": "the body is over LOSSBOARD_MAX_BODY_BYTES"}
 BAD_BODY = "the body is not JSON text"
+VALUE_ERROR = "Value error, "  # pydantic's prefix to a validator's own message
 
 
 class ErrorPublic(BaseModel):
@@ -66,17 +68,22 @@ def safe(value: object) -> object:
     return safe(str(value))
 
 
+def readable(errors: Sequence[Any]) -> list[Any]:
+    """The errors with pydantic's "Value error, " taken off the validators' own messages."""
+    return [{**error, "msg": str(error["msg"]).removeprefix(VALUE_ERROR)} for error in errors]
+
+
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """422 with every error, echoing its input safely whatever the input was."""
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": safe(exc.errors())}, status_code=422)
+    return JSONResponse({"detail": safe(readable(exc.errors()))}, status_code=422)
 
 
 async def invalid_websocket(websocket: WebSocket, exc: Exception) -> None:
     """Accept, then close with CloseCode.INVALID naming the first invalid parameter: a refusal
     at the handshake reaches a browser as a bare HTTP 403 that says nothing."""
     assert isinstance(exc, WebSocketRequestValidationError)
-    error = exc.errors()[0]
+    error = readable(exc.errors())[0]
     reason = str(safe(f"{error['loc'][-1]}: {error['msg']}")).encode()[:MAX_CLOSE_REASON]
     await websocket.accept()
     await websocket.close(CloseCode.INVALID, reason.decode(errors="ignore"))

@@ -45,3 +45,9 @@ def test_bad_sweep_is_422_naming_the_field_and_queues_nothing(client, change, lo
     assert response.json()["detail"][0]["loc"] == ["body", *loc]
     assert client.get("/api/runs").json()["total"] == 0
     assert client.get("/api/sweeps").json()["total"] == 0
+
+
+def test_bad_range_message_reads_without_pydantic_prefix(client):
+    change = {"method": "random", "count": 2, "params": {"learning_rate": {"log_uniform": [0, 1]}}}
+    response = client.post("/api/sweeps", json={**GOOD, **change})
+    assert response.json()["detail"][0]["msg"] == "a log-uniform range needs low > 0, not 0.0"

@@ -96,3 +96,9 @@ def resolve_device(requested: str, variant: str, devices: list[Device]) -> str:
             "device", f"{requested} is not present here; devices: {', '.join(present)}"
         )
     return wanted
+
+
+def release_device_memory(device: str) -> None:
+    """Give an idle GPU's cached memory back, so other processes (and runs) can use it."""
+    if device.startswith("cuda") and torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -9,16 +9,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-import torch
 
 from server.training.caps import Caps
-from server.training.devices import Device
+from server.training.devices import Device, release_device_memory
 from server.training.drive import Batch, Ended
 from server.training.executors import Executor, LocalExecutor, Worker
 from server.training.gate import Gate
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
 from server.training.spec import RunSpec, resolve
-from server.training.store import PIECE_POINTS, Store
+from server.training.store import Store
 
 # How often a running run hands its losses to the store: a kill loses at most this much of it.
 # Each store tick is a SQLite transaction on the writer thread, so not every 50 ms.
@@ -196,11 +195,7 @@ class RunManager:
         None for an unknown run."""
         run = self._live.get(run_id)
         if run is not None:
-            end = len(run.times)  # the worker appends a time after its loss: both hold `end`
-            start = min(max(after + 1, 0), end)
-            end = end if limit is None else min(end, start + limit)
-            steps = np.arange(start, end)
-            return steps, np.array(run.losses[start:end]), np.array(run.times[start:end])
+            return run.read(after, limit)
         if self.store.get_run(run_id) is None:
             return None
         return self.store.read_losses(run_id, after, limit)
@@ -209,7 +204,7 @@ class RunManager:
         """Every loss of a run so far, in pieces of bounded size (for a download), or None."""
         run = self._live.get(run_id)
         if run is not None:
-            return live_pieces(run, len(run.times))
+            return run.pieces(len(run.times))
         if self.store.get_run(run_id) is None:
             return None
         return self.store.iter_losses(run_id)
@@ -301,17 +296,3 @@ class RunManager:
     def _notify(self, run: Run, event: str) -> None:
         for listener in self._listeners:
             listener(run, event)
-
-
-def live_pieces(run: Run, end: int) -> Iterator[tuple[np.ndarray, ...]]:
-    """A live run's first `end` steps in store-sized pieces (copies: the worker appends on)."""
-    for start in range(0, end, PIECE_POINTS):
-        stop = min(start + PIECE_POINTS, end)
-        loss, times = np.array(run.losses[start:stop]), np.array(run.times[start:stop])
-        yield np.arange(start, stop), loss, times
-
-
-def release_device_memory(device: str) -> None:
-    """Give an idle GPU's cached memory back, so other processes (and runs) can use it."""
-    if device.startswith("cuda") and torch.cuda.is_available():
-        torch.cuda.empty_cache()

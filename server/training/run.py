@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from server.protocol import FINISHED_STATUSES
 from server.training.gate import Gate
 from server.training.spec import TrainConfig
+from server.training.store import PIECE_POINTS
 
 STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
 
@@ -44,6 +48,21 @@ class Run:
             return None
         elapsed = (self.finished_at or time.time()) - self.started_at
         return len(self.losses) / elapsed if elapsed > 0 else None
+
+    def read(
+        self, after: int = -1, limit: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Steps, losses and times of the steps after `after` (the first `limit` of them)."""
+        end = len(self.times)  # the worker appends a time after its loss: both hold `end`
+        start = min(max(after + 1, 0), end)
+        end = end if limit is None else min(end, start + limit)
+        loss, times = np.array(self.losses[start:end]), np.array(self.times[start:end])
+        return np.arange(start, end), loss, times
+
+    def pieces(self, end: int) -> Iterator[tuple[np.ndarray, ...]]:
+        """The first `end` steps in store-sized pieces (copies: the worker appends on)."""
+        for start in range(0, end, PIECE_POINTS):
+            yield self.read(start - 1, min(PIECE_POINTS, end - start))
 
     def public(self) -> dict:
         """The run as the API shows it (RunPublic's fields)."""

@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(PY) bench/stream.py
 	$(PY) bench/losses.py
 	$(PY) bench/playground.py
+	$(PY) bench/sweep_page.py
+	$(PY) bench/abuse.py
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) bench/cluster.py
 
 clean:

@@ -77,7 +77,7 @@ export function fitView(run, card) {
     async load() {
       for (let after = -1; after !== null; ) {
         const page = await api(`/api/runs/${run.id}/params?after=${after}`);
-        page.steps.forEach((step, i) => add(step, page.params[i]));
+        page.step.forEach((step, i) => add(step, page.params[i]));
         after = page.next_after;
       }
       draw();

@@ -52,12 +52,12 @@ def custom_function(cfg: TrainConfig) -> Generator[Reading, None, None]:
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
 
     # Create random Tensors to hold input and outputs.
-    x = torch.randn(N, D_in, generator=g, dtype=dtype).to(device)
-    y = torch.randn(N, D_out, generator=g, dtype=dtype).to(device)
+    x = torch.randn(N, D_in, generator=g).to(device, dtype)
+    y = torch.randn(N, D_out, generator=g).to(device, dtype)
 
     # Create random Tensors for weights.
-    w1 = torch.randn(D_in, H, generator=g, dtype=dtype).to(device).requires_grad_()
-    w2 = torch.randn(H, D_out, generator=g, dtype=dtype).to(device).requires_grad_()
+    w1 = torch.randn(D_in, H, generator=g).to(device, dtype).requires_grad_()
+    w2 = torch.randn(H, D_out, generator=g).to(device, dtype).requires_grad_()
 
     learning_rate = cfg.learning_rate
     for t in range(cfg.iterations):  # noqa: B007 - `t` is the step the tutorial prints
@@ -126,8 +126,8 @@ def dynamic(cfg: TrainConfig) -> Generator[Reading, None, None]:
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
 
     # Create random Tensors to hold inputs and outputs
-    x = torch.randn(N, D_in, generator=g, dtype=dtype).to(device)
-    y = torch.randn(N, D_out, generator=g, dtype=dtype).to(device)
+    x = torch.randn(N, D_in, generator=g).to(device, dtype)
+    y = torch.randn(N, D_out, generator=g).to(device, dtype)
 
     # Construct our model by instantiating the class defined above
     with torch.device("meta"):  # built empty: the weights are drawn from g below

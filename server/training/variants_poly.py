@@ -94,10 +94,10 @@ def poly_tensors(cfg: TrainConfig) -> Generator[Reading, None, None]:
     y = torch.sin(x)
 
     # Randomly initialize weights
-    a = torch.randn((), generator=g, dtype=dtype).to(device)
-    b = torch.randn((), generator=g, dtype=dtype).to(device)
-    c = torch.randn((), generator=g, dtype=dtype).to(device)
-    d = torch.randn((), generator=g, dtype=dtype).to(device)
+    a = torch.randn((), generator=g).to(device, dtype)
+    b = torch.randn((), generator=g).to(device, dtype)
+    c = torch.randn((), generator=g).to(device, dtype)
+    d = torch.randn((), generator=g).to(device, dtype)
     params = reader(a=a, b=b, c=c, d=d)
 
     learning_rate = cfg.learning_rate
@@ -144,10 +144,10 @@ def poly_autograd(cfg: TrainConfig) -> Generator[Reading, None, None]:
 
     # Create random Tensors for weights. For a third order polynomial, we need
     # 4 weights: y = a + b x + c x^2 + d x^3
-    a = torch.randn((), generator=g, dtype=dtype).to(device).requires_grad_()
-    b = torch.randn((), generator=g, dtype=dtype).to(device).requires_grad_()
-    c = torch.randn((), generator=g, dtype=dtype).to(device).requires_grad_()
-    d = torch.randn((), generator=g, dtype=dtype).to(device).requires_grad_()
+    a = torch.randn((), generator=g).to(device, dtype).requires_grad_()
+    b = torch.randn((), generator=g).to(device, dtype).requires_grad_()
+    c = torch.randn((), generator=g).to(device, dtype).requires_grad_()
+    d = torch.randn((), generator=g).to(device, dtype).requires_grad_()
     params = reader(a=a, b=b, c=c, d=d)
 
     learning_rate = cfg.learning_rate

@@ -13,6 +13,7 @@ from tests.e2e.conftest import (
     expect,
     open_dashboard,
     row,
+    run_all_compared,
     screenshot,
     submit_form,
 )
@@ -157,13 +158,7 @@ def test_run_all_two_layer_then_compare(page, server):
     page.fill("#f-seed", "1234")
     for name, value in SMALL.items():
         page.fill(f"#f-{name}", value)
-    page.click("#run-all")
-    page.wait_for_url(re.compile(r"/compare\?ids=\d+(,\d+){7}$"))
-
-    rows = page.locator("#compare-runs tbody tr")
-    expect(rows).to_have_count(8)
-    for i in range(8):
-        expect(rows.nth(i).locator("[data-field=status]")).to_have_text("completed", timeout=60_000)
+    rows = run_all_compared(page, 8)
     chart = page.locator("#chart")
     expect(chart).to_have_attribute("data-series", "8")
     expect(chart).to_have_attribute("data-points", str(8 * 200))

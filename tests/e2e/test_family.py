@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import expect, open_dashboard, screenshot
+from tests.e2e.conftest import expect, open_dashboard, run_all_compared, screenshot
 
 pytestmark = pytest.mark.e2e
 FITS = [
@@ -22,13 +22,7 @@ def test_run_all_polynomial_fits_then_compare(page, server):
     expect(page.locator("#run-all")).to_have_text("Run all 8")
     page.fill("#f-iterations", "60")
     page.fill("#f-seed", "4321")
-    page.click("#run-all")
-    page.wait_for_url(re.compile(r"/compare\?ids=\d+(,\d+){7}$"))
-
-    rows = page.locator("#compare-runs tbody tr")
-    expect(rows).to_have_count(8)
-    for i in range(8):
-        expect(rows.nth(i).locator("[data-field=status]")).to_have_text("completed", timeout=60_000)
+    rows = run_all_compared(page, 8)
     expect(page.locator("#chart")).to_have_attribute("data-points", str(8 * 60))
     assert sorted(rows.locator(".variant").all_text_contents()) == FITS
     assert set(rows.locator("td:nth-child(7)").all_text_contents()) == {"4321"}  # one seed

@@ -73,16 +73,6 @@ def assert_drawn_cubic(page, params: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def tab(browser, server):
-    """A page of this server to import the fit modules into."""
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.goto(server.url + "/compare")
-    yield tab
-    context.close()
-
-
-@pytest.fixture(scope="module")
 def tensors_run(server) -> int:
     """A default poly_tensors run, finished."""
     run = server.api("POST", "/api/runs", json={"variant": "poly_tensors", "seed": 3}).json()

@@ -55,7 +55,9 @@ export class FitChart {
 
   show(params) {
     const curves = modelCurves(this.fit, params);
-    const data = [XS, TARGET, ...curves.map(({ f }) => XS.map(f))];
+    // a diverged run's parameters can overflow: uPlot draws a gap where it gets null
+    const finite = (f) => XS.map((x) => (Number.isFinite(f(x)) ? f(x) : null));
+    const data = [XS, TARGET, ...curves.map(({ f }) => finite(f))];
     if (this.plot === null) this.plot = new uPlot(this.options(curves), data, this.container);
     else this.plot.setData(data);
   }

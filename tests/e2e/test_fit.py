@@ -124,10 +124,10 @@ def test_fit_chart_changes_while_poly_module_trains(page, server):
     run_id = server.api("POST", "/api/runs", json=body).json()["id"]
     page.goto(f"{server.url}/runs/{run_id}")
     card = page.locator("#fit-card")
-    expect(card).to_have_attribute("data-step", re.compile(r"^\d+$"))
+    expect(card).to_have_attribute("data-step", re.compile(r"^\d+$"), timeout=60_000)  # started
     chart = page.locator("#fit-chart canvas")
     first, image = card.locator('[data-field="formula"]').inner_text(), chart.screenshot()
-    expect(card.locator('[data-field="formula"]')).not_to_have_text(first)
+    expect(card.locator('[data-field="formula"]')).not_to_have_text(first, timeout=30_000)
     wait_for(lambda: chart.screenshot() != image)  # the drawn curve moved
     screenshot(page, "fit-poly-module-training")
     page.click("#cancel-run")
@@ -226,3 +226,13 @@ def test_form_groups_variants_by_tutorial(page, server):
     assert labels == ["two-layer network", "polynomial fit"]
     fits = groups.nth(1).locator("option").evaluate_all("os => os.map(o => o.value)")
     assert fits and all(value.startswith("poly_") for value in fits)
+
+
+def test_diverged_fit_page_draws_what_it_has(page, server):
+    body = {"variant": "poly_tensors", "learning_rate": 0.5, "iterations": 300}
+    run_id = server.api("POST", "/api/runs", json=body).json()["id"]
+    assert finished(server, run_id)["status"] == "diverged"
+    steps, _ = stored_params(server, run_id)
+    page.goto(f"{server.url}/runs/{run_id}")
+    expect(page.locator("#fit-card")).to_have_attribute("data-step", str(steps[-1]))
+    expect(page.locator('#fit-card [data-field="formula"]')).to_have_text(re.compile(r"^y = "))

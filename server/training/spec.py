@@ -113,8 +113,14 @@ class TrainConfig:
     points: int | None = None  # a polynomial fit's samples of sin(x)
 
     def as_dict(self) -> dict:
-        """The config as plain JSON-ready values."""
-        return asdict(self)
+        """The config as plain JSON-ready values, without the sizes its variant does not take."""
+        values = asdict(self)
+        return {k: v for k, v in values.items() if v is not None or k not in registry.KNOB_DEFAULTS}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """The config that as_dict() gave `values`."""
+        return cls(**{**dict.fromkeys(registry.KNOB_DEFAULTS), **values})
 
 
 def random_seed() -> int:

@@ -42,8 +42,8 @@ class Domain(BaseModel):
 
     @field_validator("values")
     @classmethod
-    def _distinct(cls, values: list) -> list:
-        if len(set(map(repr, values))) < len(values):
+    def _distinct(cls, values: list | None) -> list | None:
+        if values is not None and len(set(map(repr, values))) < len(values):
             raise ValueError("the values repeat: give each once")
         return values
 
@@ -128,7 +128,9 @@ def chosen_variants(spec: SweepSpec) -> list[str]:
     """`variant` or `variants` (exactly one of them), each one registered, none twice."""
     if (spec.variant is None) == (spec.variants is None):
         raise ConfigError("variants", "give either variant or variants (a list), not both")
-    field, variants = ("variant", [spec.variant]) if spec.variant else ("variants", spec.variants)
+    field, variants = (
+        ("variant", [spec.variant]) if spec.variant is not None else ("variants", spec.variants)
+    )
     assert variants is not None
     if len(set(variants)) < len(variants):
         raise ConfigError(field, "a variant is listed twice")

@@ -196,22 +196,33 @@ def export_command(client: Client, args: argparse.Namespace) -> int:
 
 
 def variants_command(client: Client, args: argparse.Namespace) -> int:
-    """The six tutorial loops, with the devices each can use and their defaults."""
-    table = Table("id", "title", "devices", "lr", "optimizer", "dtype", "N, D_in, H, D_out")
+    """Every variant, one table per tutorial, with the devices each can use and its defaults."""
+    tutorials: dict[str, list[dict]] = {}
     for variant in client.read_variants():
+        tutorials.setdefault(variant.get("tutorial", ""), []).append(variant)
+    for tutorial, variants in tutorials.items():
+        stdout().print(variants_table(tutorial, variants))
+    return 0
+
+
+def variants_table(tutorial: str, variants: list[dict]) -> Table:
+    """One tutorial's variants: each one's sizes are its own (N, D_in, H, D_out or points)."""
+    table = Table("id", "title", "devices", "iterations", "lr", "optimizer", "dtype", "sizes",
+                  title=tutorial or None)  # fmt: skip
+    for variant in variants:
         d = variant["defaults"]
-        sizes = ", ".join(str(d.get(k, "")) for k in ("N", "D_in", "H", "D_out"))
+        sizes = ", ".join(f"{k}={d[k]}" for k in ("N", "D_in", "H", "D_out", "points") if k in d)
         table.add_row(
             variant["id"],
             variant["title"],
             ", ".join(variant["devices"]),
+            number(d.get("iterations"), ",.0f"),
             number(d.get("learning_rate")),
             d.get("optimizer") or "",
             d.get("dtype") or "",
             sizes,
         )
-    stdout().print(table)
-    return 0
+    return table
 
 
 def devices_command(client: Client, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.training import registry
 from server.training.spec import ConfigError, RunSpec, estimate_bytes
 
 
@@ -21,10 +22,10 @@ class Caps:
 
     def check_run(self, spec: RunSpec) -> None:
         """Refuse, before allocating anything, a run over a cap (ConfigError names the field)."""
-        if spec.iterations > self.max_iterations:
+        if (iterations := spec.iterations_or_default()) > self.max_iterations:
             raise ConfigError(
                 "iterations",
-                f"{spec.iterations:,} iterations is over this server's limit of "
+                f"{iterations:,} iterations is over this server's limit of "
                 f"{self.max_iterations:,} a run",
             )
         self.check_size(spec)
@@ -34,7 +35,7 @@ class Caps:
         need = estimate_bytes(spec)
         if need <= self.max_run_bytes:
             return
-        sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
+        sizes = {k: spec.knob(k) for k in registry.variant(spec.variant).knobs}
         largest = max(sizes, key=sizes.__getitem__)
         shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
         raise ConfigError(

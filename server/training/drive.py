@@ -28,6 +28,8 @@ class Batch:
 
     loss: array = field(default_factory=lambda: array("d"))
     time: array = field(default_factory=lambda: array("d"))
+    # a fit's parameters at some of these steps: the first, each tick's last, the run's last
+    params: list[tuple[int, dict[str, float]]] = field(default_factory=list)
     ended: Ended | None = None  # on the last batch: how the loop ended
 
 
@@ -38,19 +40,24 @@ def drive(config: TrainConfig, stop: Callable[[], str | None]) -> Iterator[Batch
     loop = registry.variant(config.variant).loop(config)
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
-            for value in loop:
+            for reading in loop:
                 now = time.perf_counter()
+                value, params = reading if isinstance(reading, tuple) else (reading, None)
                 loss = float(value)
                 if not math.isfinite(loss):
                     batch.ended = "diverged", f"the loss became {loss} at iteration {step}"
                     break
                 batch.loss.append(loss)
                 batch.time.append(round(now - t0, 6))  # microseconds: finer is jitter
+                stopped, tick = stop(), now >= next_tick
+                # read while the loop waits at its yield: the parameters that gave this loss
+                if params and (tick or stopped or step in (0, config.iterations - 1)):
+                    batch.params.append((step, params()))
                 step += 1
-                if stopped := stop():
+                if stopped:
                     batch.ended = stopped, None
                     break
-                if now >= next_tick:
+                if tick:
                     next_tick = now + TICK_S
                     yield batch
                     batch = Batch()

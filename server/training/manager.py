@@ -200,6 +200,18 @@ class RunManager:
             return None
         return self.store.read_losses(run_id, after, limit)
 
+    def params(
+        self, run_id: int, after: int = -1, limit: int | None = None
+    ) -> list[tuple[int, dict[str, float]]] | None:
+        """A fit's stored parameters at the steps after `after` (the first `limit`), or None for
+        an unknown run."""
+        run = self._live.get(run_id)
+        if run is not None:
+            return [(s, p) for s, p in run.params if s > after][:limit]
+        if self.store.get_run(run_id) is None:
+            return None
+        return self.store.read_params(run_id, after, limit)
+
     def loss_pieces(self, run_id: int) -> Iterator[tuple[np.ndarray, ...]] | None:
         """Every loss of a run so far, in pieces of bounded size (for a download), or None."""
         run = self._live.get(run_id)
@@ -270,6 +282,7 @@ class RunManager:
             run.best_loss = low if run.best_loss is None else min(run.best_loss, low)
         run.losses.extend(batch.loss)
         run.times.extend(batch.time)
+        run.params.extend(batch.params)
 
     def _store_tick(self, run: Run, flushed: int) -> int:
         """Hand the losses since the last store tick, and the progress, to the store."""
@@ -278,10 +291,13 @@ class RunManager:
         return flushed
 
     def _flush_losses(self, run: Run, flushed: int) -> int:
+        """Store the losses from step `flushed` on, and the parameters of those steps."""
         end = len(run.losses)
         if end > flushed:
             loss, times = run.losses[flushed:end].tobytes(), run.times[flushed:end].tobytes()
             self.store.append_losses(run.id, flushed, loss, times)
+            if params := [(s, p) for s, p in run.params if flushed <= s < end]:
+                self.store.append_params(run.id, params)
         return end
 
     def _finish(self, run: Run, status: str, error: str | None) -> None:

@@ -62,6 +62,18 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE runs ADD COLUMN sweep_params TEXT",
         "CREATE INDEX runs_sweep ON runs (sweep_id)",
     ),
+    # 5 (when merged after 4, run notes and tags): a polynomial fit's parameters at some of its
+    # steps (the first, each tick's last, the last), as JSON {"a": ..., "b": ...}
+    (
+        """
+        CREATE TABLE params (
+            run_id INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            params TEXT NOT NULL,
+            PRIMARY KEY (run_id, step)
+        ) WITHOUT ROWID
+        """,
+    ),
 ]
 
 

@@ -50,7 +50,7 @@ def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]
         )
         yield Batch(ended=("failed", why))
         return
-    yield from drive(TrainConfig(**config), lambda: None)
+    yield from drive(TrainConfig.from_dict(config), lambda: None)
 
 
 def warm_task() -> int:
@@ -58,7 +58,7 @@ def warm_task() -> int:
     run pays for none of it, and a cancel never lands in the middle of an import."""
     for variant in registry.variants():
         config = TrainConfig(
-            variant.id, "cpu", 2, 1e-6, variant.optimizer, 0, 2, 2, 2, 1, "float32"
+            variant.id, "cpu", 2, 1e-6, variant.optimizer, 0, 2, 2, 2, 1, "float32", points=8
         )
         for _ in variant.loop(config):
             pass

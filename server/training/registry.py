@@ -15,23 +15,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from server.training.spec import TrainConfig
 
+Params = Callable[[], dict[str, float]]  # the model's parameters as they are now
+# A step's loss, or (for a fit) its loss and how to read the parameters that gave it
+Reading = float | tuple[float, Params]
 # a generator, so that a run that ends early can close it and free its tensors at once
-Loop = Callable[["TrainConfig"], Generator[float, None, None]]
+Loop = Callable[["TrainConfig"], Generator[Reading, None, None]]
 OPTIMIZERS = ("sgd", "adam")
+SIZES = ("N", "D_in", "H", "D_out")  # the two-layer network's sizes
+POINTS = 2000  # the polynomial fits' samples of sin(x)
 # RunCreate's fields, but `variant` and `name`: what a run of a variant may set
-RUN_FIELDS = (
-    "device",
-    "iterations",
-    "learning_rate",
-    "optimizer",
-    "seed",
-    "N",
-    "D_in",
-    "H",
-    "D_out",
-    "dtype",
-)
+RUN_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed", *SIZES, "points",
+              "dtype")  # fmt: skip
 DEVICE_KINDS = ("cpu", "cuda", "mps")
+TWO_LAYER, POLYNOMIAL = "two-layer network", "polynomial fit"
 
 
 @dataclass(frozen=True)
@@ -49,6 +45,12 @@ class Variant:
     dtype: str = "float32"
     iterations: int = 500
     shown_with: tuple[type, ...] = ()  # classes whose source comes before the loop's
+    tutorial: str = TWO_LAYER  # which edition's network: TWO_LAYER or POLYNOMIAL
+    in_translation: bool = False  # one of the six sections the Chinese translation has
+    knobs: tuple[str, ...] = SIZES  # its size fields: SIZES, or ("points",) for a fit
+    params: tuple[str, ...] = ()  # the parameters it streams each tick (a fit's a, b, ...)
+    fit: str | None = None  # the curve they draw: "cubic", "legendre" or "quintic"
+    description: str = ""  # where its code comes from (the official script and commit)
 
     def default_learning_rate(self, optimizer: str | None) -> float:
         """The tutorial's learning rate, for the optimizer when the variant takes one."""
@@ -63,16 +65,15 @@ class Variant:
             "optimizer": self.optimizer,
             "learning_rates": dict(self.learning_rates),  # for a form that switches optimizer
             "seed": None,
-            "N": 64,
-            "D_in": 1000,
-            "H": 100,
-            "D_out": 10,
+            **{k: v for k, v in KNOB_DEFAULTS.items() if k in self.knobs},
             "dtype": self.dtype,
         }
 
     def fields(self) -> tuple[str, ...]:
-        """The RunCreate fields a run of this variant accepts (`optimizer` only if it has one)."""
-        return tuple(f for f in RUN_FIELDS if f != "optimizer" or self.optimizer)
+        """The RunCreate fields a run of this variant accepts (`optimizer` only if it has one,
+        and only its own size knobs)."""
+        own = (f for f in RUN_FIELDS if f not in KNOB_DEFAULTS or f in self.knobs)
+        return tuple(f for f in own if f != "optimizer" or self.optimizer)
 
     def source(self) -> str:
         """The loop's Python source, after the classes it trains, without its registration."""
@@ -85,12 +86,19 @@ class Variant:
             "id": self.id,
             "title": self.title,
             "section": self.section,
+            "tutorial": self.tutorial,
+            "in_translation": self.in_translation,
+            "description": self.description,
             "devices": list(self.devices),
             "defaults": self.defaults(),
+            "fields": list(self.fields()),
+            "params": list(self.params),
+            "fit": self.fit,
             "source": self.source(),
         }
 
 
+KNOB_DEFAULTS: dict[str, int] = {"N": 64, "D_in": 1000, "H": 100, "D_out": 10, "points": POINTS}
 REGISTRY: dict[str, Variant] = {}
 
 
@@ -123,7 +131,10 @@ def variants() -> list[Variant]:
 
 def load() -> None:
     """Import the loops, which registers them (torch comes with them, so only when asked)."""
-    import server.training.variants  # noqa: F401
+    import server.training.variants
+    import server.training.variants_family
+    import server.training.variants_poly
+    import server.training.variants_polynn  # noqa: F401
 
 
 def undecorated(source: str) -> str:

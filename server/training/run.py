@@ -32,6 +32,7 @@ class Run:
     best_loss: float | None = None
     losses: array = field(default_factory=lambda: array("d"))
     times: array = field(default_factory=lambda: array("d"))
+    params: list[tuple[int, dict[str, float]]] = field(default_factory=list)  # a fit's, by step
     stop: str | None = None  # "cancelled" or "interrupted", set from another thread
     worker: dict | None = None  # where it trains, once it has started
     sweep_id: int | None = None

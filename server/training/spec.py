@@ -32,16 +32,20 @@ class RunSpec(BaseModel):
 
     variant: str = Field(max_length=64, description="a variant's id, as /api/variants lists")
     device: str = Field("auto", max_length=32, description="auto, cpu, cuda, cuda:N or mps")
-    iterations: int = Field(
-        500, ge=1, le=MAX_INTEGER, description="at most the server's max_iterations (10,000,000)"
+    iterations: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_INTEGER,
+        description="the variant's own by default; at most the server's max_iterations",
     )
     learning_rate: float | None = Field(None, gt=0, allow_inf_nan=False)
     optimizer: Literal["sgd", "adam"] | None = None
     seed: int | None = Field(None, ge=0, le=MAX_INTEGER)
-    N: int = Field(64, ge=1, le=MAX_INTEGER)
-    D_in: int = Field(1000, ge=1, le=MAX_INTEGER)
-    H: int = Field(100, ge=1, le=MAX_INTEGER)
-    D_out: int = Field(10, ge=1, le=MAX_INTEGER)
+    N: int | None = Field(None, ge=1, le=MAX_INTEGER, description="two-layer network: 64")
+    D_in: int | None = Field(None, ge=1, le=MAX_INTEGER, description="two-layer network: 1000")
+    H: int | None = Field(None, ge=1, le=MAX_INTEGER, description="two-layer network: 100")
+    D_out: int | None = Field(None, ge=1, le=MAX_INTEGER, description="two-layer network: 10")
+    points: int | None = Field(None, ge=2, le=MAX_INTEGER, description="polynomial fit: 2000")
     dtype: Literal["float32", "float64"] | None = None
     name: str | None = Field(None, max_length=200)
 
@@ -70,6 +74,26 @@ class RunSpec(BaseModel):
         takers = ", ".join(v.id for v in registry.variants() if v.optimizer)
         raise ValueError(f"optimizer applies only to the {takers} variants, not {variant}")
 
+    @field_validator(*registry.KNOB_DEFAULTS)
+    @classmethod
+    def _knob_of_the_variant(cls, value: int | None, info: ValidationInfo) -> int | None:
+        variant = info.data.get("variant")
+        if value is None or variant is None or info.field_name in registry.variant(variant).knobs:
+            return value
+        own = ", ".join(registry.variant(variant).knobs)
+        raise ValueError(
+            f"{info.field_name} is not a size of the {variant} variant, which takes {own}"
+        )
+
+    def knob(self, name: str) -> int:
+        """A size field as the run uses it: the request's, or the variant's default."""
+        value = getattr(self, name)
+        return registry.KNOB_DEFAULTS[name] if value is None else value
+
+    def iterations_or_default(self) -> int:
+        """The request's iterations, or the variant's own."""
+        return self.iterations or registry.variant(self.variant).iterations
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -81,15 +105,22 @@ class TrainConfig:
     learning_rate: float
     optimizer: str | None
     seed: int
-    N: int
-    D_in: int
-    H: int
-    D_out: int
+    N: int | None  # the sizes a variant does not take are None
+    D_in: int | None
+    H: int | None
+    D_out: int | None
     dtype: str
+    points: int | None = None  # a polynomial fit's samples of sin(x)
 
     def as_dict(self) -> dict:
-        """The config as plain JSON-ready values."""
-        return asdict(self)
+        """The config as plain JSON-ready values, without the sizes its variant does not take."""
+        values = asdict(self)
+        return {k: v for k, v in values.items() if v is not None or k not in registry.KNOB_DEFAULTS}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """The config that as_dict() gave `values`."""
+        return cls(**{**dict.fromkeys(registry.KNOB_DEFAULTS), **values})
 
 
 def random_seed() -> int:
@@ -104,23 +135,26 @@ def resolve(spec: RunSpec, device: str) -> TrainConfig:
     lr = spec.learning_rate or variant.default_learning_rate(optimizer)
     dtype = spec.dtype or variant.dtype
     seed = random_seed() if spec.seed is None else spec.seed
-    sizes = {"N": spec.N, "D_in": spec.D_in, "H": spec.H, "D_out": spec.D_out}
+    knobs = {k: spec.knob(k) if k in variant.knobs else None for k in registry.KNOB_DEFAULTS}
     return TrainConfig(
         variant=spec.variant,
         device=device,
-        iterations=spec.iterations,
+        iterations=spec.iterations_or_default(),
         learning_rate=lr,
         optimizer=optimizer,
         seed=seed,
         dtype=dtype,
-        **sizes,
+        **knobs,
     )
 
 
 def estimate_bytes(spec: RunSpec) -> int:
     """An upper estimate of the memory a run's tensors take, before anything is allocated."""
     itemsize = 8 if (spec.dtype or registry.variant(spec.variant).dtype) == "float64" else 4
-    N, D_in, H, D_out = spec.N, spec.D_in, spec.H, spec.D_out
+    if "points" in registry.variant(spec.variant).knobs:
+        # x, y, the powers of x, y_pred, their grads and autograd's saved tensors: under 16
+        return itemsize * 16 * spec.knob("points")
+    N, D_in, H, D_out = (spec.knob(k) for k in registry.SIZES)
     data = N * D_in + N * D_out  # x, y
     weights = D_in * H + H * D_out  # w1, w2
     activations = 4 * N * H + 4 * N * D_out  # h, h_relu, their grads; y_pred and its grad

@@ -124,11 +124,18 @@ class Store:
         params = (run_id, start, count, loss, times)
         return self.submit(lambda conn: conn.execute(sql, params).rowcount)
 
+    def append_params(self, run_id: int, params: list[tuple[int, dict[str, float]]]) -> Future:
+        """Queue a fit's parameters at some of its steps."""
+        sql = "INSERT OR REPLACE INTO params (run_id, step, params) VALUES (?, ?, ?)"
+        rows = [(run_id, step, json.dumps(values)) for step, values in params]
+        return self.submit(lambda conn: conn.executemany(sql, rows).rowcount)
+
     def delete_run(self, run_id: int) -> bool:
-        """Delete a run and its losses; False when there was no such run."""
+        """Delete a run, its losses and its parameters; False when there was no such run."""
 
         def delete(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM losses WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM params WHERE run_id = ?", (run_id,))
             return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
 
         return self.submit(delete).result(WAIT_S)
@@ -202,6 +209,14 @@ class Store:
         cursor.close()
         steps, loss, times = batch_arrays(rows, after)
         return steps[:limit], loss[:limit], times[:limit]
+
+    def read_params(
+        self, run_id: int, after: int = -1, limit: int | None = None
+    ) -> list[tuple[int, dict[str, float]]]:
+        """A fit's stored parameters at the steps after `after`, in order (the first `limit`)."""
+        sql = "SELECT step, params FROM params WHERE run_id = ? AND step > ? ORDER BY step LIMIT ?"
+        rows = self._reader().execute(sql, (run_id, after, -1 if limit is None else limit))
+        return [(step, json.loads(values)) for step, values in rows]
 
     def iter_losses(
         self, run_id: int, after: int = -1, points: int = PIECE_POINTS

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from server.training.registry import register
+from server.training.registry import Reading, register
 from server.training.spec import TrainConfig
 
 M = TypeVar("M", bound=nn.Module)
@@ -24,12 +24,13 @@ M = TypeVar("M", bound=nn.Module)
 
 @register(
     "numpy",
+    in_translation=True,
     title="Warm-up: NumPy by hand",
     section="热身: 用numpy实现两层神经网络",
     devices=("cpu",),
     dtype="float64",
 )  # NumPy computes on the CPU, in float64
-def numpy(cfg: TrainConfig) -> Generator[float, None, None]:
+def numpy(cfg: TrainConfig) -> Generator[Reading, None, None]:
     """热身: 用numpy实现两层神经网络 — forward, loss and backward by hand in NumPy."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     random = numpy_random_state(cfg.seed)
@@ -67,8 +68,8 @@ def numpy(cfg: TrainConfig) -> Generator[float, None, None]:
         w2 -= learning_rate * grad_w2
 
 
-@register("tensors", title="Tensors by hand", section="PyTorch: Tensors")
-def tensors(cfg: TrainConfig) -> Generator[float, None, None]:
+@register("tensors", in_translation=True, title="Tensors by hand", section="PyTorch: Tensors")
+def tensors(cfg: TrainConfig) -> Generator[Reading, None, None]:
     """PyTorch: Tensors — the same network by hand, on tensors that can live on a GPU."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -105,8 +106,13 @@ def tensors(cfg: TrainConfig) -> Generator[float, None, None]:
         w2 -= learning_rate * grad_w2
 
 
-@register("autograd", title="Tensors and autograd", section="PyTorch: Tensor和autograd")
-def autograd(cfg: TrainConfig) -> Generator[float, None, None]:
+@register(
+    "autograd",
+    in_translation=True,
+    title="Tensors and autograd",
+    section="PyTorch: Tensor和autograd",
+)
+def autograd(cfg: TrainConfig) -> Generator[Reading, None, None]:
     """PyTorch: Tensor和autograd — autograd computes the backward pass."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -138,8 +144,8 @@ def autograd(cfg: TrainConfig) -> Generator[float, None, None]:
             w2.grad.zero_()
 
 
-@register("nn", title="nn.Sequential", section="PyTorch: nn")
-def nn_(cfg: TrainConfig) -> Generator[float, None, None]:
+@register("nn", in_translation=True, title="nn.Sequential", section="PyTorch: nn")
+def nn_(cfg: TrainConfig) -> Generator[Reading, None, None]:
     """PyTorch: nn — the network as torch.nn.Sequential, updated by hand."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -185,12 +191,13 @@ def nn_(cfg: TrainConfig) -> Generator[float, None, None]:
 
 @register(
     "optim",
+    in_translation=True,
     title="torch.optim",
     section="PyTorch: optim",
     optimizer="sgd",
     learning_rates={"sgd": 1e-6, "adam": 1e-4},
 )
-def optim(cfg: TrainConfig) -> Generator[float, None, None]:
+def optim(cfg: TrainConfig) -> Generator[Reading, None, None]:
     """PyTorch: optim — torch.optim updates the weights (SGD, or Adam when asked)."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -247,13 +254,14 @@ class TwoLayerNet(torch.nn.Module):
 
 @register(
     "custom_module",
+    in_translation=True,
     title="A custom nn.Module",
     section="PyTorch: 自定义 nn Modules",
     optimizer="adam",
     learning_rates={"sgd": 1e-4, "adam": 1e-4},
     shown_with=(TwoLayerNet,),
 )
-def custom_module(cfg: TrainConfig) -> Generator[float, None, None]:
+def custom_module(cfg: TrainConfig) -> Generator[Reading, None, None]:
     """PyTorch: 自定义 nn Modules — the tutorial's TwoLayerNet, trained with Adam."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device

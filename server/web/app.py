@@ -26,6 +26,7 @@ from server.web.export import Downloads
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.routes import pages, runs, system
+from server.web.routes import params as params_routes
 from server.web.routes import playground as playground_routes
 from server.web.routes import sweeps as sweep_routes
 from server.web.stream import StreamHub
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
+    app.include_router(params_routes.router, tags=["runs"])
     app.include_router(sweep_routes.router, tags=["sweeps"])
     app.include_router(
         playground_routes.router,

@@ -155,10 +155,25 @@ class SystemPublic(BaseModel):
 class VariantPublic(BaseModel):
     id: str
     title: str
-    section: str
+    section: str  # the section's title in its tutorial
+    tutorial: str  # "two-layer network" or "polynomial fit"
+    in_translation: bool  # one of the six sections the Chinese translation has
+    description: str  # the official script it follows, and its commit
     devices: list[str]
     defaults: dict
+    fields: list[str]  # the RunCreate fields it accepts
+    params: list[str]  # the parameters its `params` messages carry (a fit's); [] for none
+    fit: str | None  # the curve they give: "cubic", "legendre" or "quintic"
     source: str
+
+
+class ParamsPublic(BaseModel):
+    """A fit's parameters at the stored steps after `after`, in order."""
+
+    run_id: int
+    step: list[int]
+    params: list[dict[str, float]]
+    next_after: int | None  # the `after` of the next page; null when none is stored yet
 
 
 class PlaygroundEval(BaseModel):

@@ -9,6 +9,7 @@ and nothing is queued per subscriber.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import time
 from collections.abc import Awaitable, Callable
@@ -133,6 +134,7 @@ class StreamHub:
 
     async def _follow_live(self, run: Run, cursor: int, sub: Subscriber, send: Send) -> None:
         sent_status, sent_worker = run.status, run.worker
+        sent_params = bisect.bisect_left(run.params, cursor, key=lambda item: item[0])
         await send(run_text(run.public()))
         sub.wake.set()  # send what is already there at once
         while True:
@@ -147,10 +149,15 @@ class StreamHub:
             if end > cursor:
                 await send(self.points_text(run, cursor, end))
                 cursor = end
+            for step, values in run.params[sent_params:]:
+                if step >= cursor:  # its loss is not sent yet
+                    break
+                await send(params_text(step, values))
+                sent_params += 1
             if status != sent_status or run.finished or run.worker is not sent_worker:
                 sent_status, sent_worker = status, run.worker  # where it trains is news too
                 await send(run_text(run.public()))
-            if run.finished and cursor >= len(run.losses):
+            if run.finished and cursor >= len(run.losses) and sent_params >= len(run.params):
                 return
 
     async def _replay_stored(self, run_id: int, after: int, send: Send) -> bool:
@@ -168,6 +175,8 @@ class StreamHub:
                     encode({"type": "points", "start": int(steps[chunk.start]),
                             "loss": loss[chunk], "time": times[chunk]})
                 )  # fmt: skip
+        for step, values in await asyncio.to_thread(self.manager.store.read_params, run_id, after):
+            await send(params_text(step, values))
         await send(message)
         return True
 
@@ -214,6 +223,11 @@ def encode(message: dict) -> str:
 def run_text(run: dict) -> str:
     """A `run` message for a run dict (from the manager or the store)."""
     return encode({"type": "run", "run": run_public(run)})
+
+
+def params_text(step: int, values: dict[str, float]) -> str:
+    """A `params` message: a fit's parameters at one step (those that gave its loss)."""
+    return encode({"type": "params", "step": step, "params": values})
 
 
 def points_message(run: Run, start: int, end: int) -> dict:

@@ -7,12 +7,16 @@ import {
 import { clusterPanel } from "./cluster.js";
 import { fmtInt } from "./numbers.js";
 import { BOTH_OPTIMIZERS, formSweep, showPreview, sweepBody } from "./sweepform.js";
+import {
+  accepted, runAllBodies, showFields, showRunAll, variantOptions,
+} from "./variantform.js";
 
 const form = document.getElementById("run-form");
 const tbody = document.getElementById("runs-body");
 const rowTemplate = document.getElementById("run-row-template");
 const compareButton = document.getElementById("compare-selected");
 const { variants, devices } = PAGE_DATA;
+const SIZES = ["N", "D_in", "H", "D_out", "points"]; // the data's sizes: a variant takes some
 const rows = new Map(); // run id -> its <tr>
 const shown = new Map(); // run id -> the run as its row shows it
 let total = 0;
@@ -47,19 +51,24 @@ function fillDevices(variant) {
   select.value = usable.some((d) => d.id === current) ? current : "auto";
 }
 
-// The variant's own defaults: learning rate, optimizer and dtype (sizes stay as typed),
-// or every field with `all`.
+// The variant's own defaults: iterations, learning rate, optimizer and dtype (sizes stay as
+// typed, or take its defaults where empty), or every field with `all`; only its fields shown.
 function applyDefaults(all = false) {
   const variant = variantById(input("variant").value);
   const d = variant.defaults;
   document.getElementById("variant-title").textContent = variant.title;
   fillDevices(variant);
+  showFields(form, variants, variant);
+  showRunAll(document.getElementById("run-all"), variants, variant);
   document.getElementById("optimizer-slot").hidden = !d.optimizer;
   if (d.optimizer) input("optimizer").value = d.optimizer;
+  input("iterations").value = String(d.iterations);
   input("learning_rate").value = String(d.learning_rate);
   input("dtype").value = d.dtype;
+  for (const name of SIZES) {
+    if (d[name] !== undefined && (all || !input(name).value.trim())) input(name).value = d[name];
+  }
   if (all) {
-    for (const name of ["iterations", "N", "D_in", "H", "D_out"]) input(name).value = d[name];
     input("seed").value = d.seed ?? "";
     input("seeds").value = "1";
     input("name").value = "";
@@ -81,7 +90,7 @@ function numberOrText(text, integer) {
 
 function readForm() {
   const body = { variant: input("variant").value, device: input("device").value };
-  for (const name of ["iterations", "N", "D_in", "H", "D_out"]) {
+  for (const name of ["iterations", ...SIZES]) {
     body[name] = numberOrText(input(name).value, true);
   }
   const lr = numberOrText(input("learning_rate").value, false);
@@ -91,7 +100,7 @@ function readForm() {
   if (!document.getElementById("optimizer-slot").hidden) body.optimizer = input("optimizer").value;
   body.dtype = input("dtype").value;
   if (input("name").value.trim()) body.name = input("name").value.trim();
-  return body;
+  return accepted(body, variantById(body.variant));
 }
 
 function clearErrors() {
@@ -145,22 +154,17 @@ function randomSeed() {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
-// Every variant with the form's iterations, sizes and one seed; then compare them.
+// Every variant of the chosen one's tutorial with the form's iterations, sizes and one seed;
+// then compare them.
 async function runAll() {
   clearErrors();
   const values = readForm();
   const seed = values.seed ?? randomSeed();
-  const { iterations, N, D_in, H, D_out } = values;
-  const shared = { iterations, seed, N, D_in, H, D_out };
   const chosen = devices.find((d) => d.id === values.device);
+  const bodies = runAllBodies(variants, variantById(values.variant), values, seed, chosen);
   const ids = [];
   try {
-    for (const variant of variants) {
-      const device = chosen && variant.devices.includes(chosen.kind) ? chosen.id : "auto";
-      const name = `all ${variants.length} · seed ${seed}`;
-      const run = await submitRun({ variant: variant.id, device, ...shared, name });
-      ids.push(run.id);
-    }
+    for (const body of bodies) ids.push((await submitRun(body)).id);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     showErrors(error);
@@ -283,7 +287,7 @@ function followRuns() {
 // The form's choices and handlers; its buttons stay disabled until then.
 function setUpForm() {
   const select = input("variant");
-  select.replaceChildren(...variants.map((v) => option(v.id, `${v.id} — ${v.section}`)));
+  select.replaceChildren(...variantOptions(variants));
   input("optimizer").replaceChildren(
     option("sgd", "SGD"), option("adam", "Adam"), option(BOTH_OPTIMIZERS, "SGD and Adam"),
   );

@@ -14,8 +14,9 @@ function closed(run, event) {
 }
 
 // Feed `run`'s losses into `series` and redraw `chart`; `onRun` gets the run as each status
-// message says it, and as each batch of points moves its numbers on.
-export async function feedRun(run, series, chart, onRun) {
+// message says it, and as each batch of points moves its numbers on. A polynomial's `fit`
+// loads its stored parameters after the losses, then `add`s each "params" message.
+export async function feedRun(run, series, chart, onRun, fit = null) {
   // a page holds at most a million steps, thinned: a longer run takes several
   for (let after = -1; after !== null; ) {
     const page = await api(
@@ -25,6 +26,7 @@ export async function feedRun(run, series, chart, onRun) {
     after = page.next_after;
   }
   chart.update();
+  await fit?.load();
   let latest = run;
   let open = false;
   const show = (next) => {
@@ -40,6 +42,7 @@ export async function feedRun(run, series, chart, onRun) {
     },
     onMessage: (message) => {
       if (message.type === "run") show(message.run);
+      if (message.type === "params") fit?.add(message);
       if (message.type !== "points") return;
       series.addPoints(message);
       chart.update();

@@ -135,10 +135,12 @@ export function fmtStepTick(v) {
 
 // A uPlot chart of one or more LossSeries (`lines`: [{label, color, series}]).
 export class LossChart {
-  constructor(container, lines, { logY = true, xKey = "step", smoothing = 0 } = {}) {
+  // `onCursor` hears the step under the cursor of a one-run chart (null when it leaves).
+  constructor(container, lines, { logY = true, xKey = "step", smoothing = 0, onCursor } = {}) {
     this.container = container;
     this.lines = lines;
     this.opts = { logY, xKey, smoothing };
+    this.onCursor = onCursor;
     this.zoomed = false;
     this.plot = null;
     this.frame = 0;
@@ -221,6 +223,11 @@ export class LossChart {
     }));
   }
 
+  cursorMoved(idx) {
+    if (!this.onCursor || this.lines.length !== 1) return;
+    this.onCursor(idx == null ? null : this.lines[0].series.step[idx] ?? null);
+  }
+
   options() {
     const { logY, xKey } = this.opts;
     const xLabel = xKey === "step" ? "step" : "seconds";
@@ -245,6 +252,7 @@ export class LossChart {
       legend: { live: true },
       hooks: {
         setSelect: [(u) => { if (u.select.width > 0) this.zoomed = true; }],
+        setCursor: [(u) => this.cursorMoved(u.cursor.idx)],
         setScale: [(u, key) => {
           if (key !== "x") return;
           this.container.dataset.xMin = String(u.scales.x.min);

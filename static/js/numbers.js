@@ -48,3 +48,13 @@ export function fmtParam(value) {
   }
   return String(Number(value.toPrecision(3)));
 }
+
+// A learned coefficient: 4 significant digits, exponent form when tiny or big (-2.751e-4).
+export function fmtCoef(value) {
+  if (missing(value)) return "—";
+  if (value !== 0 && (Math.abs(value) >= 1e4 || Math.abs(value) < 1e-3)) {
+    const [mantissa, exponent] = value.toExponential(3).split("e");
+    return `${Number(mantissa)}e${Number(exponent)}`;
+  }
+  return String(Number(value.toPrecision(4)));
+}

@@ -5,6 +5,7 @@ import {
   shortNode, showBanner,
 } from "./common.js";
 import { feedRun } from "./feed.js";
+import { fitView } from "./fitview.js";
 import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
 import { fmtSeconds } from "./numbers.js";
 
@@ -58,11 +59,13 @@ function main() {
   showRun(PAGE_DATA.run);
   const series = new LossSeries();
   const line = { label: `#${run.id}`, color: PALETTE[0], series };
-  const chart = new LossChart(document.getElementById("chart"), [line]);
+  const card = document.getElementById("fit-card"); // a polynomial fit's
+  const fit = card && fitView(run, card);
+  const chart = new LossChart(document.getElementById("chart"), [line], { onCursor: fit?.scrub });
   bindControls(chart);
   cancelButton.addEventListener("click", cancel);
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
-  feedRun(run, series, chart, showRun);
+  feedRun(run, series, chart, showRun, fit);
 }
 
 main();

@@ -3,7 +3,7 @@
 // "seeds" repeats each point; the form then says how many runs it makes and POSTs /api/sweeps.
 import { fmtInt } from "./numbers.js";
 
-export const SWEEPABLE = ["learning_rate", "iterations", "N", "D_in", "D_out", "H"];
+export const SWEEPABLE = ["learning_rate", "iterations", "N", "D_in", "D_out", "H", "points"];
 export const BOTH_OPTIMIZERS = "sgd,adam";
 const RANGE = /^(\S+)\s*\.\.\s*(\S+)\s*[x×]\s*(\d+)$/;
 
@@ -69,9 +69,11 @@ export function sweepBody(run, params, seeds) {
   return body;
 }
 
-// The form's sweep, when it asks for one: its swept fields, seeds per point and preview.
+// The form's sweep, when it asks for one: its swept fields, seeds per point and preview. A field
+// the chosen variant does not take is hidden, and sweeps nothing.
 export function formSweep(form) {
-  const read = (name) => form.elements.namedItem(name).value;
+  const hidden = (name) => form.querySelector(`[data-field-for="${name}"]`)?.hidden;
+  const read = (name) => (hidden(name) ? "" : form.elements.namedItem(name).value);
   const seeds = Number(read("seeds")) || 1;
   const params = sweptParams(read);
   return { params, seeds, text: previewText(params, seeds) };

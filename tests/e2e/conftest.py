@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,6 +131,16 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def tab(browser, server):
+    """A page of this server without JS of its own, to import the pages' modules into."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(server.url + "/compare")
+    yield tab
+    context.close()
+
+
 @pytest.fixture
 def page(browser, server):
     """A fresh 1280-wide tab; the test fails on any page error, console error or dialog."""
@@ -231,3 +242,15 @@ def submit_form(page) -> int:
 
 def row(page, run_id: int):
     return page.locator(f'tr.run-row[data-id="{run_id}"]')
+
+
+def run_all_compared(page, count: int):
+    """Press "Run all", which opens the comparison of its `count` runs; their rows once all
+    have completed."""
+    page.click("#run-all")
+    page.wait_for_url(re.compile(rf"/compare\?ids=\d+(,\d+){{{count - 1}}}$"))
+    rows = page.locator("#compare-runs tbody tr")
+    expect(rows).to_have_count(count)
+    for i in range(count):
+        expect(rows.nth(i).locator("[data-field=status]")).to_have_text("completed", timeout=60_000)
+    return rows

@@ -13,12 +13,15 @@ from tests.e2e.conftest import (
     expect,
     open_dashboard,
     row,
+    run_all_compared,
     screenshot,
     submit_form,
 )
 
 pytestmark = pytest.mark.e2e
 EVIL = "<script>alert(1)</script>"
+TWO_LAYER = ["numpy", "tensors", "autograd", "nn", "optim", "custom_module", "custom_function",
+             "dynamic"]  # fmt: skip
 GPU = {"id": "cuda:0", "kind": "cuda", "name": "NVIDIA H100", "memory_total": 80 * 2**30}
 
 
@@ -149,27 +152,21 @@ def test_tick_runs_then_compare(page, server):
     assert 100 < points <= 100 + 2000  # the million-step run comes decimated
 
 
-def test_run_all_six_then_compare(page, server):
+def test_run_all_two_layer_then_compare(page, server):
     open_dashboard(page, server.url)
     page.fill("#f-iterations", "200")
     page.fill("#f-seed", "1234")
     for name, value in SMALL.items():
         page.fill(f"#f-{name}", value)
-    page.click("#run-all")
-    page.wait_for_url(re.compile(r"/compare\?ids=\d+(,\d+){5}$"))
-
-    rows = page.locator("#compare-runs tbody tr")
-    expect(rows).to_have_count(6)
-    for i in range(6):
-        expect(rows.nth(i).locator("[data-field=status]")).to_have_text("completed", timeout=60_000)
+    rows = run_all_compared(page, 8)
     chart = page.locator("#chart")
-    expect(chart).to_have_attribute("data-series", "6")
-    expect(chart).to_have_attribute("data-points", str(6 * 200))
-    expect(page.locator("#chart .u-legend .u-series")).to_have_count(7)  # x, then six runs
+    expect(chart).to_have_attribute("data-series", "8")
+    expect(chart).to_have_attribute("data-points", str(8 * 200))
+    expect(page.locator("#chart .u-legend .u-series")).to_have_count(9)  # x, then eight runs
     variants = rows.locator(".variant").all_text_contents()
-    assert sorted(variants) == ["autograd", "custom_module", "nn", "numpy", "optim", "tensors"]
+    assert sorted(variants) == sorted(TWO_LAYER)
     assert set(rows.locator("td:nth-child(7)").all_text_contents()) == {"1234"}  # one seed
-    screenshot(page, "compare-all-six")
+    screenshot(page, "compare-all-two-layer")
 
 
 def test_422_shown_next_to_its_field(page, server):

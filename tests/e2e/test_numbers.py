@@ -11,16 +11,6 @@ FORMAT_JS = """async ([name, value]) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def tab(browser, server):
-    """A page of this server (one without JS of its own) to import the module into."""
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.goto(server.url + "/compare")
-    yield tab
-    context.close()
-
-
 @pytest.mark.parametrize(
     ("value", "text"),
     [(None, "—"), (0, "0"), (12345678.0, "1.235e7"), (0.00025514, "2.551e-4"), (3.14159, "3.142")],

@@ -13,7 +13,8 @@ from tests.training.tutorial_reference import REFERENCE, optim_loop
 
 def variant_losses(variant: str, seed: int, iterations: int = 50, **spec) -> list[float]:
     cfg = resolve(RunSpec(variant=variant, iterations=iterations, seed=seed, **spec), "cpu")
-    return [float(loss) for loss in registry.variant(variant).loop(cfg)]
+    readings = registry.variant(variant).loop(cfg)
+    return [float(r[0] if isinstance(r, tuple) else r) for r in readings]
 
 
 @pytest.mark.parametrize("seed", [0, 7])

@@ -68,6 +68,7 @@ export class LossChart {
       this.built = this.shape();
       this.plot = new uPlot(this.options(), data, this.container);
       this.plot.over.addEventListener("dblclick", () => this.resetZoom());
+      keyboardLegend(this.plot);
     } else {
       this.plot.setData(data, this.opts.zoomX === null);
     }
@@ -214,4 +215,19 @@ export class LossChart {
       return [{ x: best.x, loss: best.loss, color: runColor(this.lines[i].id) }];
     });
   }
+}
+
+// The legend's entries hide and show their lines from the keyboard too (Enter or Space).
+function keyboardLegend(u) {
+  u.root.querySelectorAll(".u-legend .u-series").forEach((row, i) => {
+    if (i === 0) return; // x
+    row.tabIndex = 0;
+    row.setAttribute("role", "button");
+    row.title = "show or hide this line";
+    row.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      u.setSeries(i, { show: !u.series[i].show });
+    });
+  });
 }

@@ -166,3 +166,25 @@ def test_ignore_outliers_clips_the_spikes_and_says_so(page, charts):
     expect(page.locator(".chart-note")).to_contain_text("clipped (ignore outliers)")
     assert float(chart.get_attribute("data-y-max")) < 1e3
     screenshot(page, "run-page-ignore-outliers")
+
+
+def test_legend_entry_hides_a_line_from_the_keyboard(page, charts):
+    url, ids = charts
+    open_chart(page, f"{url}/compare?ids={ids[TWIN_A]},{ids[HIGH]}")
+    entry = page.locator("#chart .u-legend tr", has_text="high")
+    entry.focus()
+    page.keyboard.press("Enter")
+
+    expect(entry).to_have_class(re.compile(r"\bu-off\b"))
+    expect(page).to_have_url(re.compile(rf"hide={ids[HIGH]}"))
+
+
+def test_chart_takes_the_dark_palette_on_themechange(page, charts):
+    url, ids = charts
+    open_chart(page, f"{url}/runs/{ids[HIGH]}")
+    page.evaluate("""() => { document.documentElement.dataset.theme = "dark";
+      window.dispatchEvent(new CustomEvent("themechange")); }""")
+    expected = page.evaluate(RGB_JS, page.evaluate(RUN_COLOR_JS, ids[HIGH]))
+
+    marker = page.locator("#chart .u-legend tr").nth(1).locator(".u-marker")
+    expect(marker).to_have_css("border-color", expected)

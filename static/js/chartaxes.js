@@ -6,21 +6,25 @@ import uPlot from "../vendor/uplot/uPlot.esm.js";
 // Above this a diverging run would spread the axis over hundreds of decades.
 const LOG_CEILING = 1e20;
 const LABEL_SPACE = 28; // px between log labels, at least
-const MIN_EXP = -323; // 5e-324 is the smallest double above zero
+const MIN_EXP = -323; // below 1e-323 only 5e-324 (the smallest double above zero) is left
 
 const exp10 = (e) => Number(`1e${e}`); // exact, where 10 ** -24 is 1.0000000000000001e-24
 
 // A log range of whole decades around [min, max], both positive.
 export function logRange(min, max) {
-  const lo = Math.max(Math.floor(Math.log10(min)), MIN_EXP);
+  const lo = Math.floor(Math.log10(min));
   const hi = Math.max(Math.ceil(Math.log10(max)), lo + 1);
-  return [exp10(lo), exp10(hi)];
+  return [lo < MIN_EXP ? Number.MIN_VALUE : exp10(lo), exp10(hi)];
 }
 
 // A y range that holds [min, max] (null when there is no data).
 export function yRange(min, max, logY) {
   if (min === null || max === null) return logY ? [1, 10] : [0, 1];
-  if (!logY) return uPlot.rangeNum(min, max, 0.1, true);
+  if (!logY) {
+    const range = uPlot.rangeNum(min, max, 0.1, true);
+    // uPlot's padding is NaN for values near the smallest double
+    return range.every(Number.isFinite) ? range : [Math.min(min, 0), Math.max(max, 0) + 1];
+  }
   const hi = Math.min(max, LOG_CEILING);
   return logRange(Math.min(min, hi), hi);
 }

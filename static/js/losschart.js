@@ -115,7 +115,7 @@ export class LossChart {
   yRange(min, max) {
     const { zoomY, logY } = this.opts;
     if (zoomY && (!logY || zoomY[0] > 0)) return zoomY;
-    if (!this.central) return yRange(min, max, logY);
+    if (!this.central || !(this.central.lo < this.central.hi)) return yRange(min, max, logY);
     const { lo, hi } = this.central;
     if (logY) return [lo / 1.1, hi * 1.1];
     const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;

@@ -2,7 +2,8 @@
 // curve of several (a seed group) is their mean with a band; a diverged run gets a mark where
 // its losses stop. The sweep page draws its 100 runs with it, the compare page its seed groups.
 import uPlot from "../vendor/uplot/uPlot.esm.js";
-import { decades, fmtStepTick, fmtTick, smooth, yRange } from "./lossplot.js";
+import { axis, fmtStepTick, yRange } from "./chartaxes.js";
+import { smooth } from "./chartdata.js";
 import { fmtInt, fmtLoss } from "./numbers.js";
 import { aggregate, resample, stepGrid } from "./seedgroups.js";
 
@@ -22,6 +23,10 @@ export class CurveChart {
     this.frame = 0;
     this.marks = [];
     new ResizeObserver(() => this.plot?.setSize(this.size())).observe(container);
+    addEventListener("themechange", () => {
+      this.builtShape = null; // its axes take the theme's colours as it is built
+      this.update();
+    });
   }
 
   setCurves(curves) {
@@ -134,13 +139,8 @@ export class CurveChart {
       series: [{ label: "step", value: (u, v) => (v == null ? "—" : fmtInt(v)) }, ...series],
       bands,
       axes: [
-        { label: "step", values: (u, splits) => splits.map(fmtStepTick) },
-        {
-          label: logY ? "loss (log)" : "loss",
-          size: 64,
-          values: (u, splits) => splits.map(fmtTick),
-          ...(logY ? { grid: { filter: decades }, ticks: { filter: decades } } : {}),
-        },
+        axis("step", false, fmtStepTick),
+        { ...axis(logY ? "loss (log)" : "loss", logY), size: 64 },
       ],
       cursor: { drag: { x: true, y: false, setScale: true } },
       legend: { show: legend, live: legend },

@@ -1,18 +1,23 @@
 // Runs compared: their curves in one chart, each fed by its own websocket; or, grouped by config
-// (?group=config), one mean curve with a band per group of runs that differ only in seed.
-import { fill, isNewer, PAGE_DATA, runFields } from "./common.js";
+// (?group=config), one mean curve with a band per group of runs that differ only in seed. The
+// chart's view lives in the query string, with the grouping and the config table's toggle.
+import { fill, isNewer, LIVE_STATUSES, PAGE_DATA, runFields, setLive } from "./common.js";
 import { CurveChart } from "./bandplot.js";
+import { bindControls } from "./chartview.js";
+import { runColor } from "./colors.js";
 import { feedRun } from "./feed.js";
-import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
+import { LossChart } from "./losschart.js";
+import { LossSeries } from "./lossplot.js";
 import { groupBySeed, groupLabel } from "./seedgroups.js";
 
 const grouped = PAGE_DATA.group === "config";
 
-const lines = PAGE_DATA.runs.map((run, i) => ({
+const lines = PAGE_DATA.runs.map((run) => ({
   run: null,
   row: document.querySelector(`tr[data-id="${run.id}"]`),
-  label: `#${run.id} ${run.variant}`,
-  color: PALETTE[i % PALETTE.length],
+  key: String(run.id),
+  id: run.id,
+  label: `#${run.id} ${run.name || run.variant}`,
   series: new LossSeries(),
   diverged: run.status === "diverged",
 }));
@@ -23,15 +28,17 @@ function showRun(line, run) {
   line.diverged = run.status === "diverged";
   line.row.dataset.status = run.status;
   fill(line.row, runFields(run));
+  // the header follows the runs, not their sockets: once every run has ended it says so
+  if (lines.every((l) => l.run && !LIVE_STATUSES.has(l.run.status))) setLive("done");
 }
 
-// One curve per seed group, coloured by group; each run's swatch takes its group's colour.
+// One curve per seed group, in the colour of its first run; each run's swatch takes it.
 function groupCurves() {
   const byId = new Map(PAGE_DATA.runs.map((run, i) => [run.id, lines[i]]));
   const groups = groupBySeed(PAGE_DATA.runs);
-  return groups.map((group, i) => {
+  return groups.map((group) => {
     const members = group.runs.map((run) => byId.get(run.id));
-    const color = PALETTE[i % PALETTE.length];
+    const color = runColor(group.runs[0].id);
     for (const line of members) line.color = color;
     return { label: groupLabel(group, groups), color, members };
   });
@@ -42,6 +49,14 @@ function makeChart(container) {
   const chart = new CurveChart(container, { band: PAGE_DATA.band });
   chart.setCurves(groupCurves());
   return chart;
+}
+
+function paintSwatches() {
+  const curves = grouped ? groupCurves() : null;
+  for (const line of lines) {
+    line.row.querySelector(".swatch").style.background = curves ? line.color : runColor(line.id);
+  }
+  return curves;
 }
 
 // The grouping lives in the query string: changing it reloads the page with the new one.
@@ -55,13 +70,34 @@ function bindGrouping() {
   });
 }
 
+// The config table shows only the fields that differ, unless asked for all (?diff=0).
+function bindDiffToggle() {
+  const toggle = document.getElementById("only-diff");
+  const table = document.getElementById("compare-config");
+  const show = () => table.classList.toggle("only-diff", toggle.checked);
+  toggle.checked = new URLSearchParams(location.search).get("diff") !== "0";
+  show();
+  toggle.addEventListener("change", () => {
+    show();
+    const url = new URL(location.href);
+    if (toggle.checked) url.searchParams.delete("diff");
+    else url.searchParams.set("diff", "0");
+    history.replaceState(history.state, "", url);
+  });
+}
+
 function main() {
   const chart = makeChart(document.getElementById("chart"));
-  bindControls(chart);
+  bindControls(chart, { persist: true });
   bindGrouping();
+  bindDiffToggle();
+  paintSwatches();
+  addEventListener("themechange", () => {
+    const curves = paintSwatches();
+    if (curves) chart.setCurves(curves);
+  });
   PAGE_DATA.runs.forEach((run, i) => {
     const line = lines[i];
-    line.row.querySelector(".swatch").style.background = line.color;
     showRun(line, run);
     feedRun(run, line.series, chart, (next) => showRun(line, next));
   });

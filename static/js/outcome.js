@@ -3,7 +3,7 @@
 // at the top edge in a marker of its own, not dropped.
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { spansDecades } from "./colorscale.js";
-import { decades, fmtTick, yRange } from "./lossplot.js";
+import { axis, yRange } from "./chartaxes.js";
 import { stats } from "./seedgroups.js";
 
 const DIVERGED = "#ae3ec9";
@@ -60,7 +60,6 @@ export class OutcomePlot {
   options(logX, logY, metric) {
     const hidden = { paths: () => null, points: { show: false } };
     const range = (u, min, max) => yRange(min, max, logY);
-    const logAxis = { grid: { filter: decades }, ticks: { filter: decades } };
     return {
       ...this.size(),
       legend: { show: false },
@@ -71,9 +70,8 @@ export class OutcomePlot {
       },
       series: [{}, { ...hidden, label: "low" }, { ...hidden, label: "high" }],
       axes: [
-        { label: logX ? `${this.field} (log)` : this.field, values: (u, s) => s.map(fmtTick),
-          ...(logX ? logAxis : {}) },
-        { label: `${metric} loss`, size: 64, values: (u, s) => s.map(fmtTick), ...(logY ? logAxis : {}) },
+        axis(logX ? `${this.field} (log)` : this.field, logX),
+        { ...axis(`${metric} loss`, logY), size: 64 },
       ],
       hooks: { draw: [(u) => this.draw(u)] },
     };

@@ -5,8 +5,10 @@ import {
   shortNode, showBanner,
 } from "./common.js";
 import { feedRun } from "./feed.js";
+import { bindControls } from "./chartview.js";
 import { fitView } from "./fitview.js";
-import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
+import { LossChart } from "./losschart.js";
+import { LossSeries } from "./lossplot.js";
 import { fmtSeconds } from "./numbers.js";
 
 const page = document.getElementById("page");
@@ -58,11 +60,11 @@ async function cancel() {
 function main() {
   showRun(PAGE_DATA.run);
   const series = new LossSeries();
-  const line = { label: `#${run.id}`, color: PALETTE[0], series };
+  const line = { key: String(run.id), id: run.id, label: `#${run.id}`, series };
   const card = document.getElementById("fit-card"); // a polynomial fit's
   const fit = card && fitView(run, card);
   const chart = new LossChart(document.getElementById("chart"), [line], { onCursor: fit?.scrub });
-  bindControls(chart);
+  bindControls(chart, { persist: true });
   cancelButton.addEventListener("click", cancel);
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
   feedRun(run, series, chart, showRun, fit);

@@ -131,6 +131,7 @@ def compare_page(
     missing = [i for i, run in found.items() if run is None]
     shown = ",".join(str(run["id"]) for run in runs)
     context = {"runs": runs, "missing": missing, "group": group, "band": band, "ids": shown}
+    context["config_rows"] = config_rows(runs)
     data = {"runs": runs, "group": group, "band": band}
     return render(request, "compare.html", context, data=data)
 
@@ -185,3 +186,13 @@ def parse_ids(text: str) -> list[int] | None:
     if any(len(p) > MAX_ID_DIGITS for p in parts):
         return None
     return list(dict.fromkeys(int(p) for p in parts))
+
+
+def config_rows(runs: list[dict]) -> list[dict]:
+    """Each config field of the runs compared: its value in each run, and whether they all agree."""
+    fields = dict.fromkeys(["variant", *(key for run in runs for key in run["config"])])
+    rows = []
+    for field in fields:
+        values = [run["config"].get(field, run.get(field)) for run in runs]
+        rows.append({"field": field, "values": values, "same": all(v == values[0] for v in values)})
+    return rows

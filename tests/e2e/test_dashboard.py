@@ -36,8 +36,8 @@ def test_dashboard_rows_show_formatted_numbers_on_load(page, server):
     open_dashboard(page, server.url)
     big = row(page, server.big_run_id)
     expect(big.locator('[data-field="count"]')).to_have_text("1M / 1M")
-    expect(big.locator('[data-field="speed"]')).to_have_text("5,000")
-    expect(big.locator('[data-field="loss"]')).to_have_text(re.compile(r"^\d\.\d{3}e-\d$"))
+    expect(big.locator('[data-field="duration"]')).to_have_text("3 min 20 s")
+    expect(big.locator('[data-field="best"]')).to_have_text(re.compile(r"^\d\.\d{3}e-\d$"))
 
 
 def test_run_page_asks_only_for_its_losses(page, server):
@@ -124,6 +124,7 @@ def test_cancel_long_run_from_list(page, server):
     screenshot(page, "dashboard-run-cancelled")
 
     tr.locator('[data-action="delete"]').click()
+    page.click("#confirm-delete")  # it asks first
     expect(tr).to_have_count(0)
     assert server.api("GET", f"/api/runs/{run_id}").status_code == 404
 

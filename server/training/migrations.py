@@ -62,6 +62,15 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE runs ADD COLUMN sweep_params TEXT",
         "CREATE INDEX runs_sweep ON runs (sweep_id)",
     ),
+    # 4: what a user says of a run (notes; tags, a JSON list) and the request as submitted
+    # (JSON), which "run again" repeats. Runs from before kept no request: their config, with
+    # the device as resolved and the name they had, stands in for it.
+    (
+        "ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE runs ADD COLUMN request TEXT",
+        "UPDATE runs SET request = json_set(config, '$.name', name)",
+    ),
 ]
 
 

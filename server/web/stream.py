@@ -133,7 +133,7 @@ class StreamHub:
 
     async def _follow_live(self, run: Run, cursor: int, sub: Subscriber, send: Send) -> None:
         sent_status, sent_worker = run.status, run.worker
-        await send(run_text(run.public()))
+        await send(run_text(self.manager.public(run)))
         sub.wake.set()  # send what is already there at once
         while True:
             await sub.wake.wait()
@@ -143,13 +143,15 @@ class StreamHub:
             if sent_status == "queued" and status != "queued" and run.started_at is not None:
                 # it started and maybe ended between two wake-ups: still announce the start
                 sent_status = "running"
-                await send(run_text({**run.public(), "status": "running", "finished_at": None}))
+                await send(
+                    run_text({**self.manager.public(run), "status": "running", "finished_at": None})
+                )
             if end > cursor:
                 await send(self.points_text(run, cursor, end))
                 cursor = end
             if status != sent_status or run.finished or run.worker is not sent_worker:
                 sent_status, sent_worker = status, run.worker  # where it trains is news too
-                await send(run_text(run.public()))
+                await send(run_text(self.manager.public(run)))
             if run.finished and cursor >= len(run.losses):
                 return
 

@@ -7,6 +7,7 @@ import {
 import { feedRun } from "./feed.js";
 import { bindControls, LossChart, LossSeries, PALETTE } from "./lossplot.js";
 import { fmtSeconds } from "./numbers.js";
+import { initRunMeta, showMeta } from "./runmeta.js";
 
 const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
@@ -35,6 +36,7 @@ function showRun(next) {
   error.textContent = run.error ?? "";
   error.hidden = !run.error;
   cancelButton.hidden = !LIVE_STATUSES.has(run.status);
+  showMeta(run);
 }
 
 // The elapsed time moves on between the server's messages.
@@ -61,6 +63,7 @@ function main() {
   const chart = new LossChart(document.getElementById("chart"), [line]);
   bindControls(chart);
   cancelButton.addEventListener("click", cancel);
+  initRunMeta(run, showRun);
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
   feedRun(run, series, chart, showRun);
 }

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from tests.helpers import TINY, wait_status
@@ -173,4 +177,48 @@ def test_queued_runs_show_their_place_in_their_lane(client):
     assert client.get(f"/api/runs/{queued[1]['id']}").json()["queue"]["ahead"] == 0
     listed = [r["queue"] for r in client.get("/api/runs").json()["runs"]]  # newest first
     assert listed == [{"lane": "cpu", "ahead": 0}, None, None]
+    client.post(f"/api/runs/{running['id']}/cancel")
+
+
+@contextmanager
+def unblocked(client, run_id: int, after_s: float = 10.0) -> Iterator[None]:
+    """Cancel `run_id` after `after_s` unless the block has ended: a socket that never sends
+    what the test waits for then sends that run's start, and the test fails instead of hanging."""
+    timer = threading.Timer(after_s, lambda: client.post(f"/api/runs/{run_id}/cancel"))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def test_queued_run_socket_says_when_its_place_moves_up(client):
+    running = start(client, **{k: v for k, v in LONG.items() if k != "variant"})
+    wait_status(client, running["id"], ["running"])
+    first, second = start(client), start(client)
+    with (
+        client.websocket_connect(f"/ws/runs/{second['id']}") as ws,
+        unblocked(client, running["id"]),
+    ):
+        assert ws.receive_json()["run"]["queue"] == {"lane": "cpu", "ahead": 1}
+        client.post(f"/api/runs/{first['id']}/cancel")
+        message = ws.receive_json()
+        assert message["run"]["status"] == "queued"
+        assert message["run"]["queue"] == {"lane": "cpu", "ahead": 0}
+    client.post(f"/api/runs/{running['id']}/cancel")
+
+
+def test_run_list_socket_sends_the_runs_behind_one_that_leaves_the_queue(client):
+    running = start(client, **{k: v for k, v in LONG.items() if k != "variant"})
+    wait_status(client, running["id"], ["running"])
+    first, second = start(client), start(client)
+    with client.websocket_connect("/ws/runs") as ws, unblocked(client, running["id"]):
+        seen = {m["run"]["id"]: m["run"] for m in (ws.receive_json() for _ in range(3))}
+        assert seen[second["id"]]["queue"]["ahead"] == 1
+        client.post(f"/api/runs/{first['id']}/cancel")
+        moved = {}
+        while second["id"] not in moved:
+            run = ws.receive_json()["run"]
+            moved[run["id"]] = run
+        assert moved[second["id"]]["queue"] == {"lane": "cpu", "ahead": 0}
     client.post(f"/api/runs/{running['id']}/cancel")

@@ -190,6 +190,18 @@ def test_422_shown_next_to_its_field(page, server):
     screenshot(page, "form-422-size-cap")
 
 
+def test_size_cap_error_shown_with_the_other_fields_errors(page, server):
+    open_dashboard(page, server.url)
+    page.fill("#f-iterations", "0")
+    page.fill("#f-learning_rate", "-1")
+    page.fill("#f-N", "100000000")
+    page.click("#start-run")
+    expect(page.locator("#e-iterations")).to_contain_text("greater than or equal to 1")
+    expect(page.locator("#e-learning_rate")).to_contain_text("greater than 0")
+    expect(page.locator("#e-N")).to_contain_text("over the cap")
+    expect(page.locator("#f-N")).to_have_attribute("aria-invalid", "true")
+
+
 def test_form_follows_variant_defaults_and_lists_gpus(page, server):
     page.add_init_script(add_device_script(GPU))
     open_dashboard(page, server.url)

@@ -23,7 +23,6 @@ let cluster = null; // the Cluster card, when the server trains on Ray
 let loads = 0; // the latest page asked for: older answers are dropped
 let typing = 0; // the filter being typed, applied once typing pauses
 let reloading = 0;
-let queueTimer = 0;
 
 // ---- the page of runs
 
@@ -67,7 +66,6 @@ function showCounts() {
 // any other view asks for its page again (once for each run it had not heard of).
 function showRun(run) {
   const before = table.runs.get(run.id);
-  if (before?.status === "queued" && run.status !== "queued") queueMoved();
   if (table.selected.has(run.id)) queueMicrotask(updateSelection); // what the ticked runs allow
   if (table.update(run) || before) return cluster?.redraw();
   if (!isDefault(view)) {
@@ -78,20 +76,6 @@ function showRun(run) {
     showCounts();
   }
   cluster?.redraw();
-}
-
-// A run left the queue: the runs behind it moved up, so ask where the queued ones stand.
-function queueMoved() {
-  clearTimeout(queueTimer);
-  queueTimer = setTimeout(async () => {
-    if (!table.shown().some((run) => run.status === "queued")) return;
-    try {
-      const { runs } = await api("/api/runs?status=queued&limit=1000");
-      for (const run of runs) table.update(run);
-    } catch (error) {
-      report("Queue", error);
-    }
-  }, 250);
 }
 
 async function refresh(id) {

@@ -10,14 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from server.protocol import FINISHED_STATUSES
 from server.training.caps import Caps
 from server.training.devices import Device, release_device_memory
 from server.training.drive import Batch, Ended
 from server.training.executors import Executor, LocalExecutor, Worker
 from server.training.gate import Gate
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
-from server.training.spec import RunSpec, resolve
-from server.training.store import Store
+from server.training.spec import RunSpec, rerun_spec, resolve
+from server.training.store import WAIT_S, Store
 
 # How often a running run hands its losses to the store: a kill loses at most this much of it.
 # Each store tick is a SQLite transaction on the writer thread, so not every 50 ms.
@@ -125,7 +126,8 @@ class RunManager:
         """Validate a request against this machine: the run it makes, not yet recorded."""
         device = self.executor.resolve_device(spec.device, spec.variant)
         self.caps.check_run(spec)
-        return Run(id=0, config=resolve(spec, device), name=spec.name)
+        request = spec.model_dump(mode="json")
+        return Run(id=0, config=resolve(spec, device), name=spec.name, request=request)
 
     def submit_group(self, runs: list[Run], record: Record, max_parallel: int | None) -> None:
         """Record prepared runs with `record` and queue them, all or none (QueueFull past the
@@ -153,15 +155,51 @@ class RunManager:
         self._stop(run, "cancelled")
         return run.public()
 
+    def rerun(self, run_id: int, changes: dict) -> Run | None:
+        """Queue a finished run's request again, with `changes` (a seed) made to it; None if
+        there is no such run, RunConflict while it is live, ConfigError if it cannot run here."""
+        row = self.get(run_id)
+        if row is None:
+            return None
+        if row["status"] not in FINISHED_STATUSES:
+            raise RunConflict(f"run {run_id} is {row['status']}: it can run again once it ends")
+        spec, request = rerun_spec(row, changes)
+        run = self.prepare(spec)
+        run.request = request
+        self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
+        return run
+
+    def edit(self, run_id: int, changes: dict) -> dict | None:
+        """Change a run's name, notes or tags, live or stored; the run after, or None."""
+        with self._lock:
+            run = self._live.get(run_id)
+            for key, value in changes.items() if run is not None else ():
+                setattr(run, key, value)
+        if run is None and self.store.get_run(run_id) is None:
+            return None
+        if changes:
+            self.store.update_run(run_id, changes).result(WAIT_S)
+        if run is not None:
+            self._notify(run, "status")
+        return self.get(run_id)
+
     def get(self, run_id: int) -> dict | None:
         """A run as the API shows it, live or from the store."""
         run = self._live.get(run_id)
-        return run.public() if run else self.store.get_run(run_id)
+        return self.public(run) if run else self.store.get_run(run_id)
+
+    def public(self, run: Run) -> dict:
+        """A live run as the API shows it, with its place in the queue while it waits."""
+        return {**run.public(), "queue": self.queue_places().get(run.id)}
 
     def list_runs(self, **query: Any) -> tuple[list[dict], int]:
         """Store.list_runs's page of runs, with the live ones as they are now."""
         rows, total = self.store.list_runs(**query)
-        return [self.get(row["id"]) or row for row in rows], total
+        places = self.queue_places()
+        for i, row in enumerate(rows):
+            if (run := self._live.get(row["id"])) is not None:
+                rows[i] = {**run.public(), "queue": places.get(run.id)}
+        return rows, total
 
     def delete(self, run_id: int) -> bool:
         """Delete a finished run and its losses; False if there is none, RunConflict if live."""
@@ -179,6 +217,17 @@ class RunManager:
             if run.status == "queued":
                 waiting[self.executor.lane(run.config.device)] += 1
         return waiting
+
+    def queue_places(self) -> dict[int, dict]:
+        """Each waiting run's lane, and how many runs queued before it wait there too."""
+        places: dict[int, dict] = {}
+        waiting: dict[str, int] = {}
+        for run in sorted(self.live_runs(), key=lambda run: run.id):
+            if run.status == "queued":
+                lane = self.executor.lane(run.config.device)
+                places[run.id] = {"lane": lane, "ahead": waiting.get(lane, 0)}
+                waiting[lane] = waiting.get(lane, 0) + 1
+        return places
 
     def live_run(self, run_id: int) -> Run | None:
         """The in-memory run while it is queued or running (or just finished, not yet stored)."""

@@ -62,7 +62,16 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE runs ADD COLUMN sweep_params TEXT",
         "CREATE INDEX runs_sweep ON runs (sweep_id)",
     ),
-    # 5 (when merged after 4, run notes and tags): a polynomial fit's parameters at some of its
+    # 4: what a user says of a run (notes; tags, a JSON list) and the request as submitted
+    # (JSON), which "run again" repeats. Runs from before kept no request: their config, with
+    # the device as resolved and the name they had, stands in for it.
+    (
+        "ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE runs ADD COLUMN request TEXT",
+        "UPDATE runs SET request = json_set(config, '$.name', name)",
+    ),
+    # 5: a polynomial fit's parameters at some of its
     # steps (the first, each tick's last, the last), as JSON {"a": ..., "b": ...}
     (
         """

@@ -37,6 +37,9 @@ class Run:
     worker: dict | None = None  # where it trains, once it has started
     sweep_id: int | None = None
     sweep_params: dict | None = None  # the swept values of its sweep's point
+    request: dict | None = None  # the RunSpec as submitted (device as asked, seed maybe None)
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
     gate: Gate | None = None  # its sweep's cap on runs training at once
 
     @property
@@ -80,6 +83,9 @@ class Run:
             "worker": self.worker,
             "sweep_id": self.sweep_id,
             "sweep_params": self.sweep_params,
+            "request": self.request,
+            "notes": self.notes,
+            "tags": self.tags,
             **progress(self),
         }
 

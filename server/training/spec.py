@@ -6,7 +6,15 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from server.protocol import MAX_INTEGER
 from server.training import registry
@@ -146,6 +154,19 @@ def resolve(spec: RunSpec, device: str) -> TrainConfig:
         dtype=dtype,
         **knobs,
     )
+
+
+def rerun_spec(run: dict, changes: dict) -> tuple[RunSpec, dict]:
+    """The spec that runs `run` again with `changes` made to its request, and that request;
+    unless `changes` holds a seed, the seed the run had."""
+    request = {**run["request"], **changes}
+    seed = request["seed"] if "seed" in changes else run["config"]["seed"]
+    try:
+        spec = RunSpec.model_validate({**request, "seed": seed})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(".".join(map(str, error["loc"])), error["msg"]) from None
+    return spec, request
 
 
 def estimate_bytes(spec: RunSpec) -> int:

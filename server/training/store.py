@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from server.training.migrations import migrate
 from server.training.recovery import mark_interrupted
+from server.training.run_query import RunQuery
 
 RUN_COLUMNS = [
     "variant",
@@ -34,8 +36,11 @@ RUN_COLUMNS = [
     "worker",
     "sweep_id",
     "sweep_params",
+    "request",
+    "notes",
+    "tags",
 ]
-JSON_COLUMNS = ("config", "worker", "sweep_params")  # kept as JSON text
+JSON_COLUMNS = ("config", "worker", "sweep_params", "request", "tags")  # kept as JSON text
 PIECE_POINTS = 16_384  # losses a streaming read holds at a time
 # A run's batches of losses that hold steps after one and start after another, in order
 LOSSES_SQL = (
@@ -168,25 +173,14 @@ class Store:
         row = cur.fetchone()
         return row_dict(row) if row else None
 
-    def list_runs(
-        self,
-        status: str | None = None,
-        variant: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-        sweep_id: int | None = None,
-    ) -> tuple[list[dict], int]:
-        """Runs newest first, filtered, one page of them, and how many match in all."""
-        where: list[str] = []
-        params: list[object] = []
-        for col, value in (("status", status), ("variant", variant), ("sweep_id", sweep_id)):
-            if value is not None:
-                where.append(f"{col} = ?")
-                params.append(value)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+    def list_runs(self, limit: int = 50, offset: int = 0, **filters: Any) -> tuple[list[dict], int]:
+        """One page of the runs that match RunQuery(**filters), in its order, and how many match
+        in all."""
+        query = RunQuery(**filters)
+        clause, params = query.where()
         conn = self._reader()
         total = conn.execute(f"SELECT COUNT(*) FROM runs {clause}", params).fetchone()[0]
-        sql = f"SELECT * FROM runs {clause} ORDER BY id DESC LIMIT ? OFFSET ?"
+        sql = f"SELECT * FROM runs {clause} {query.order()} LIMIT ? OFFSET ?"
         rows = conn.execute(sql, [*params, limit, offset]).fetchall()
         return [row_dict(r) for r in rows], total
 

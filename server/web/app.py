@@ -25,7 +25,7 @@ from server.web.errors import ORIGIN_REFUSAL, add_handlers, document_guards, ref
 from server.web.export import Downloads
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
-from server.web.routes import pages, runs, system
+from server.web.routes import pages, run_meta, runs, system
 from server.web.routes import params as params_routes
 from server.web.routes import playground as playground_routes
 from server.web.routes import sweeps as sweep_routes
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
     app.include_router(params_routes.router, tags=["runs"])
+    app.include_router(run_meta.router, tags=["runs"])
     app.include_router(sweep_routes.router, tags=["sweeps"])
     app.include_router(
         playground_routes.router,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from server.protocol import RunStatus
+from server.protocol import MAX_INTEGER, RunStatus
 from server.training.spec import RunSpec
 from server.training.sweep_spec import SweepSpec
 from server.training.sweeps import SweepStatus
@@ -26,6 +27,14 @@ class WorkerPublic(BaseModel):
     device: str
     threads: int
     blas_threads: int | None
+
+
+class QueuePlace(BaseModel):
+    """Where a queued run waits: its lane (a device locally; cpu or cuda under Ray), and how
+    many runs queued before it wait there too."""
+
+    lane: str
+    ahead: int
 
 
 class RunPublic(BaseModel):
@@ -48,6 +57,52 @@ class RunPublic(BaseModel):
     worker: WorkerPublic | None = None  # where it trains; null while queued
     sweep_id: int | None = None  # the sweep it belongs to
     sweep_params: dict[str, Any] | None = None  # the swept values of its sweep's point
+    notes: str = ""
+    tags: list[str] = []
+    request: dict[str, Any] | None = None  # the RunCreate as submitted: device as asked
+    queue: QueuePlace | None = None  # while queued
+
+
+def plain_tag(tag: str) -> str:
+    """A tag is a short label: no commas (lists of tags are comma-separated) nor control
+    characters."""
+    if "," in tag or any(unicodedata.category(c) == "Cc" for c in tag):
+        raise ValueError("a tag holds no commas nor control characters")
+    return tag
+
+
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    AfterValidator(plain_tag),
+]
+
+
+class RunPatch(BaseModel):
+    """PATCH /api/runs/{id}: what a user says of a run; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=200, description='null or "" for none')
+    notes: str = Field("", max_length=10_000, description="free text, lines and all")
+    tags: list[Tag] = Field([], max_length=20, description="1-40 characters each, no commas")
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given, tidied: a blank name as none, each tag once."""
+        given = self.model_dump(exclude_unset=True)
+        if "name" in given:
+            given["name"] = (given["name"] or "").strip() or None
+        if "tags" in given:
+            given["tags"] = list(dict.fromkeys(given["tags"]))
+        return given
+
+
+class RunRerun(BaseModel):
+    """POST /api/runs/{id}/rerun: optionally, a seed in place of the one the run had."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int | None = Field(None, ge=0, le=MAX_INTEGER, description="null for a fresh one")
 
 
 class RunsPublic(BaseModel):

@@ -71,9 +71,19 @@ class StreamHub:
             self._progress_sent.pop(run.id, None)
             if run.id not in self._by_run:
                 self._marks.pop(run.id, None)
+        moved = self._waiting_behind(run) if event == "status" else []
         for sub in self._all:
-            sub.dirty.add(run.id)
+            sub.dirty.update([run.id, *moved])
             sub.wake.set()
+        for run_id in moved:
+            for sub in self._by_run.get(run_id, ()):
+                sub.wake.set()
+
+    def _waiting_behind(self, run: Run) -> list[int]:
+        """The queued runs whose place may have moved now that `run` has left the queue."""
+        if run.status == "queued":
+            return []
+        return [other.id for other in self.manager.live_runs() if other.status == "queued"]
 
     def subscribe(self, run_id: int | None) -> Subscriber:
         """A new subscriber to one run, or to every run when run_id is None."""
@@ -135,7 +145,9 @@ class StreamHub:
     async def _follow_live(self, run: Run, cursor: int, sub: Subscriber, send: Send) -> None:
         sent_status, sent_worker = run.status, run.worker
         sent_params = bisect.bisect_left(run.params, cursor, key=lambda item: item[0])
-        await send(run_text(run.public()))
+        message = self.manager.public(run)
+        sent_queue = message["queue"]
+        await send(run_text(message))
         sub.wake.set()  # send what is already there at once
         while True:
             await sub.wake.wait()
@@ -145,7 +157,9 @@ class StreamHub:
             if sent_status == "queued" and status != "queued" and run.started_at is not None:
                 # it started and maybe ended between two wake-ups: still announce the start
                 sent_status = "running"
-                await send(run_text({**run.public(), "status": "running", "finished_at": None}))
+                await send(
+                    run_text({**self.manager.public(run), "status": "running", "finished_at": None})
+                )
             if end > cursor:
                 await send(self.points_text(run, cursor, end))
                 cursor = end
@@ -154,9 +168,11 @@ class StreamHub:
                     break
                 await send(params_text(step, values))
                 sent_params += 1
-            if status != sent_status or run.finished or run.worker is not sent_worker:
-                sent_status, sent_worker = status, run.worker  # where it trains is news too
-                await send(run_text(run.public()))
+            queue = self.manager.public(run)["queue"] if status == "queued" else None
+            if (status != sent_status or run.finished or run.worker is not sent_worker
+                    or queue != sent_queue):  # fmt: skip
+                sent_status, sent_worker, sent_queue = status, run.worker, queue  # news too
+                await send(run_text(self.manager.public(run)))
             if run.finished and cursor >= len(run.losses) and sent_params >= len(run.params):
                 return
 

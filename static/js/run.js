@@ -10,6 +10,7 @@ import { fitView } from "./fitview.js";
 import { LossChart } from "./losschart.js";
 import { LossSeries } from "./lossplot.js";
 import { fmtSeconds } from "./numbers.js";
+import { initRunMeta, showMeta } from "./runmeta.js";
 
 const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
@@ -38,6 +39,7 @@ function showRun(next) {
   error.textContent = run.error ?? "";
   error.hidden = !run.error;
   cancelButton.hidden = !LIVE_STATUSES.has(run.status);
+  showMeta(run);
 }
 
 // The elapsed time moves on between the server's messages.
@@ -66,6 +68,7 @@ function main() {
   const chart = new LossChart(document.getElementById("chart"), [line], { onCursor: fit?.scrub });
   bindControls(chart, { persist: true });
   cancelButton.addEventListener("click", cancel);
+  initRunMeta(run, showRun);
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
   feedRun(run, series, chart, showRun, fit);
 }

@@ -39,8 +39,8 @@ def test_dashboard_rows_show_formatted_numbers_on_load(page, server):
     open_dashboard(page, server.url)
     big = row(page, server.big_run_id)
     expect(big.locator('[data-field="count"]')).to_have_text("1M / 1M")
-    expect(big.locator('[data-field="speed"]')).to_have_text("5,000")
-    expect(big.locator('[data-field="loss"]')).to_have_text(re.compile(r"^\d\.\d{3}e-\d$"))
+    expect(big.locator('[data-field="duration"]')).to_have_text("3 min 20 s")
+    expect(big.locator('[data-field="best"]')).to_have_text(re.compile(r"^\d\.\d{3}e-\d$"))
 
 
 def test_run_page_asks_only_for_its_losses(page, server):
@@ -127,6 +127,7 @@ def test_cancel_long_run_from_list(page, server):
     screenshot(page, "dashboard-run-cancelled")
 
     tr.locator('[data-action="delete"]').click()
+    page.click("#confirm-delete")  # it asks first
     expect(tr).to_have_count(0)
     assert server.api("GET", f"/api/runs/{run_id}").status_code == 404
 
@@ -184,6 +185,18 @@ def test_422_shown_next_to_its_field(page, server):
     expect(page.locator("#e-D_in")).to_contain_text("over the cap")
     expect(page.locator("#e-iterations")).to_be_empty()
     screenshot(page, "form-422-size-cap")
+
+
+def test_size_cap_error_shown_with_the_other_fields_errors(page, server):
+    open_dashboard(page, server.url)
+    page.fill("#f-iterations", "0")
+    page.fill("#f-learning_rate", "-1")
+    page.fill("#f-N", "100000000")
+    page.click("#start-run")
+    expect(page.locator("#e-iterations")).to_contain_text("greater than or equal to 1")
+    expect(page.locator("#e-learning_rate")).to_contain_text("greater than 0")
+    expect(page.locator("#e-N")).to_contain_text("over the cap")
+    expect(page.locator("#f-N")).to_have_attribute("aria-invalid", "true")
 
 
 def test_form_follows_variant_defaults_and_lists_gpus(page, server):

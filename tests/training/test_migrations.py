@@ -124,7 +124,8 @@ def test_store_opens_0_1_0_database_with_every_run_row_intact(old_store):
     expected = raw_runs(FIXTURE)
     for run_id, row in expected.items():
         if run_id != CRASHED:  # as it was, and not known to have run anywhere
-            added = {"worker": None, "sweep_id": None, "sweep_params": None}
+            added = {"worker": None, "sweep_id": None, "sweep_params": None, "notes": "",
+                     "tags": [], "request": {**row["config"], "name": row["name"]}}  # fmt: skip
             assert old_store.get_run(run_id) == {**row, **added}
     runs, total = old_store.list_runs(limit=100)
     assert total == len(expected) and [r["id"] for r in runs] == sorted(expected, reverse=True)
@@ -197,14 +198,14 @@ def test_migrations_run_in_order_exactly_once(tmp_path, monkeypatch):
 
 
 def test_failed_migration_leaves_the_database_at_the_version_before(tmp_path, monkeypatch):
-    broken = ("ALTER TABLE runs ADD COLUMN notes TEXT", "INSERT INTO nowhere VALUES (1)")
+    broken = ("ALTER TABLE runs ADD COLUMN scratch TEXT", "INSERT INTO nowhere VALUES (1)")
     known = len(migrations.MIGRATIONS)
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, broken])
     data_dir = copy_fixture(tmp_path)
     with pytest.raises(sqlite3.OperationalError, match="nowhere"):
         Store(data_dir).open()
     assert raw_version(data_dir / DB_NAME) == known
-    assert "notes" not in raw_runs(data_dir / DB_NAME)[1]  # the ALTER was rolled back too
+    assert "scratch" not in raw_runs(data_dir / DB_NAME)[1]  # the ALTER was rolled back too
 
 
 def test_manager_on_0_1_0_database_shows_old_runs_and_numbers_new_ones_after(old_store):
@@ -232,3 +233,23 @@ def test_app_on_0_1_0_database_serves_every_run_and_loss(tmp_path):
     assert shown == {**FIXTURE_RUNS, CRASHED: ("autograd", "interrupted", 7)}
     for run_id, loss in losses.items():
         assert np.array(loss, dtype=np.float64).tobytes() == raw_losses(FIXTURE, run_id)
+
+
+def test_run_of_0_1_0_database_stands_its_config_in_for_its_request(old_store):
+    config = raw_runs(FIXTURE)[1]["config"]
+    request = old_store.get_run(1)["request"]
+    assert request == {**config, "name": raw_runs(FIXTURE)[1]["name"]}
+    assert request["device"] == "cpu"  # as resolved: 0.1.0 kept no other
+    assert RunSpec.model_validate(request).model_dump(mode="json") == request
+
+
+def test_manager_runs_a_run_of_0_1_0_database_again_with_its_seed(old_store):
+    manager = RunManager(old_store, workers_per_device=0)
+    manager.start()
+    run = manager.rerun(2, {})
+    manager.run_queued("cpu")
+    manager.close()
+    again = manager.get(run.id)
+    assert again["status"] == "completed" and again["config"] == raw_runs(FIXTURE)[2]["config"]
+    _, loss, _ = manager.losses(run.id)
+    assert loss.tobytes() == raw_losses(FIXTURE, 2)

@@ -16,6 +16,7 @@ from server.protocol import MAX_INTEGER, CloseCode, RunStatus
 from server.training.caps import QueueFull
 from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
+from server.training.run_query import SORT_PATTERN
 from server.training.spec import ConfigError
 from server.web import export
 from server.web.deps import (
@@ -29,11 +30,18 @@ from server.web.deps import (
 )
 from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
 from server.web.schemas import LossesPublic, RunCreate, RunExport, RunPublic, RunsPublic
+from server.web.sizecheck import SizeCheckedRoute
 from server.web.stream import Send, encode_bytes
 
 router = APIRouter()
 # what changes runs: not from other sites (the token is checked before, by server.web.auth)
 writes = APIRouter(dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL))
+# a new run's 422 names a size over the cap too, however many other fields are wrong
+creates = APIRouter(
+    route_class=SizeCheckedRoute,
+    dependencies=[RequireSameOrigin],
+    responses=refusals(ORIGIN_REFUSAL),
+)
 log = logging.getLogger("lossboard.stream")
 NOT_FOUND = refusals({404: "no such run"})
 BUSY = refusals({429: "max_exports downloads are streaming already"})
@@ -71,7 +79,7 @@ def too_many(exc: QueueFull) -> HTTPException:
     return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc))
 
 
-@writes.post(
+@creates.post(
     "/api/runs",
     status_code=status.HTTP_201_CREATED,
     response_model=RunPublic,
@@ -84,7 +92,7 @@ def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
         raise refusal(exc) from None
     except QueueFull as exc:
         raise too_many(exc) from None
-    return run.public()
+    return manager.public(run)
 
 
 @router.get("/api/runs", response_model=RunsPublic)
@@ -93,12 +101,16 @@ def read_runs(
     status: RunStatus | None = None,
     variant: Annotated[str | None, Query(max_length=64)] = None,
     sweep_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    device: Annotated[str | None, Query(max_length=32, description="an id, or a kind")] = None,
+    tag: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in name or notes")] = None,
+    sort: Annotated[str, Query(pattern=SORT_PATTERN, description="`-` first: descending")] = "-id",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> dict:
-    runs, total = manager.list_runs(
-        status=status, variant=variant, sweep_id=sweep_id, limit=limit, offset=offset
-    )
+    filters = {"status": status, "variant": variant, "sweep_id": sweep_id, "device": device,
+               "tag": tag, "q": q, "sort": sort}  # fmt: skip
+    runs, total = manager.list_runs(**filters, limit=limit, offset=offset)
     return {"runs": runs, "total": total}
 
 
@@ -266,4 +278,5 @@ async def wait_disconnect(websocket: WebSocket) -> None:
             return
 
 
+router.include_router(creates)
 router.include_router(writes)

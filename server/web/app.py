@@ -21,11 +21,12 @@ from server.training.sweeps import Sweeps
 from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit
 from server.web.deps import RequireSameOrigin
+from server.web.error_pages import add_page_handlers
 from server.web.errors import ORIGIN_REFUSAL, add_handlers, document_guards, refusals
 from server.web.export import Downloads
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
-from server.web.routes import pages, run_meta, runs, system
+from server.web.routes import docs, pages, run_meta, runs, system
 from server.web.routes import params as params_routes
 from server.web.routes import playground as playground_routes
 from server.web.routes import sweeps as sweep_routes
@@ -84,12 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="The PyTorch two-layer-network tutorial as live training jobs.",
         lifespan=lifespan,
+        docs_url=None,  # routes/docs.py serves Swagger UI from static/vendor
+        redoc_url=None,
     )
     app.state.settings = settings
     # outermost last: the Host, then the token, then the body's size, all before the body is read
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(TokenGuard, settings=settings)
     add_handlers(app)
+    add_page_handlers(app)  # a browser's errors as pages, over the API's JSON
     document_guards(app, OPEN_PATHS)
     if hosts := settings.trusted_hosts():
         # a page on another site that rebinds its DNS name to 127.0.0.1 still says its own Host
@@ -107,5 +111,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # the browser pages and their assets
     app.include_router(pages.router, tags=["pages"])
+    app.include_router(docs.router)
     app.mount("/static", pages.static_app(), name="static")
     return app

@@ -7,6 +7,8 @@ a source checkout keeps them at the top of the repository, beside `server/`.
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -36,6 +38,26 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
+# an ES module's static imports of this host's files: `from "./x.js"`, `import "../y.js"`
+IMPORTS = re.compile(r"""(?:\bfrom|^import)\s*["'](\.{1,2}/[^"']+)["']""", re.M)
+
+
+@cache
+def module_urls(entry: str) -> tuple[str, ...]:
+    """The bare /static URLs of every module that `entry` imports, however deep: preloaded
+    together, they load in one round trip instead of one per level of imports."""
+    found: dict[str, None] = {}
+    todo = [entry]
+    while todo:
+        path = todo.pop()
+        for spec in IMPORTS.findall((STATIC_DIR / path).read_text(encoding="utf-8")):
+            imported = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
+            if imported not in found:
+                found[imported] = None
+                todo.append(imported)
+    return tuple(f"/static/{path}" for path in found)
+
+
 @cache
 def templates() -> Jinja2Templates:
     """The Jinja2 environment, built on first use; everything it renders is escaped."""
@@ -44,5 +66,10 @@ def templates() -> Jinja2Templates:
         lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )  # fmt: skip
     # numbers are formatted by the pages' JS alone, from the raw values the templates give it
-    env.globals.update(static=static_url, version=server.__version__, constants=page_constants())
+    env.globals.update(
+        static=static_url,
+        module_urls=module_urls,
+        version=server.__version__,
+        constants=page_constants(),
+    )
     return Jinja2Templates(env=env)

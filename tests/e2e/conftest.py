@@ -254,3 +254,28 @@ def run_all_compared(page, count: int):
     for i in range(count):
         expect(rows.nth(i).locator("[data-field=status]")).to_have_text("completed", timeout=60_000)
     return rows
+
+
+# ---- every page, for the checks that visit them all (phone width, dark mode, axe, screenshots)
+
+
+@pytest.fixture(scope="session")
+def site(server) -> dict[str, str]:
+    """Each page's path on the session's server, by name, with a finished sweep of two tiny
+    runs behind the run, compare and sweep pages."""
+    from tests.helpers import TINY, wait_for
+
+    body = {"name": "lr sweep", "variant": "autograd", "base": {"iterations": 40, **TINY},
+            "params": {"learning_rate": {"values": [1e-6, 1e-5]}}}  # fmt: skip
+    sweep = server.api("POST", "/api/sweeps", json=body).json()
+    wait_for(lambda: server.get(f"/api/sweeps/{sweep['id']}").json()["status"] != "running")
+    first, second = sweep["run_ids"][:2]
+    return {
+        "dashboard": "/",
+        "run": f"/runs/{first}",
+        "compare": f"/compare?ids={first},{second}",
+        "playground": "/playground",
+        "sweep": f"/sweeps/{sweep['id']}",
+        "error": "/runs/abc",
+        "docs": "/docs",
+    }

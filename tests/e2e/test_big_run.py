@@ -2,7 +2,8 @@
 
 What a user relies on, whatever the machine: the chart holds a bounded number of points
 however long the run, every streamed step reaches the page, and the page stays responsive.
-How fast it draws is measured by bench/page.py, not here.
+Its first chart must be drawn within a second of navigation; how fast it streams is measured
+by bench/page.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ from tests.helpers import TINY
 pytestmark = pytest.mark.e2e
 LIVE_STEPS = 50_000  # several times what a chart holds, so it has to thin them as they come
 RESPONSIVE_MS = 1000  # a page whose main thread is blocked misses frames for far longer
+FIRST_CHART_MS = 1000  # from navigation start to the first drawn chart of a million steps
+# When the chart first holds points, in ms since the navigation started.
+FIRST_CHART_JS = """
+new MutationObserver((changes, observer) => {
+  const chart = document.getElementById("chart");
+  if (!chart || !(Number(chart.dataset.points) > 0) || !chart.querySelector("canvas")) return;
+  window.firstChartMs = performance.now();
+  observer.disconnect();
+}).observe(document, { subtree: true, childList: true, attributes: true });
+"""
 FRAME_LATENCY_JS = """async () => {
   const t0 = performance.now();
   await new Promise((resolve) => requestAnimationFrame(resolve));
@@ -46,6 +57,11 @@ def worst_frame_ms(page) -> float:
 
 
 def test_million_step_run_page_draws_a_bounded_chart(page, server):
+    # measured on a server that has served the page once: a fresh one first compiles its
+    # templates and fills SQLite's cache, which no later visitor waits for
+    server.get(f"/runs/{server.big_run_id}")
+    server.get(f"/api/runs/{server.big_run_id}/losses?max_points=2000&after=-1")
+    page.add_init_script(FIRST_CHART_JS)
     page.goto(f"{server.url}/runs/{server.big_run_id}")
     chart = page.locator("#chart")
     expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]"))
@@ -54,6 +70,9 @@ def test_million_step_run_page_draws_a_bounded_chart(page, server):
     assert 1000 <= int(chart.get_attribute("data-points")) <= 2000  # decimated history
     assert page.evaluate("document.getElementsByTagName('*').length") < 1500  # no node per point
     assert worst_frame_ms(page) < RESPONSIVE_MS
+    first_chart_ms = page.evaluate("window.firstChartMs")
+    print(f"first chart of a million steps: {first_chart_ms:.0f} ms after navigation")
+    assert first_chart_ms < FIRST_CHART_MS
     screenshot(page, "run-page-1m-steps")
 
 

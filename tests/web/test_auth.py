@@ -19,8 +19,8 @@ BAD_HEADERS = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},
                {"Authorization": "Bearer    "},
                {"Authorization": f"Bearer {TOKEN[:-1]}"}]  # fmt: skip
 READS = ["/api/runs", "/api/runs/1", "/api/runs/1/losses", "/api/runs/1/export", "/api/system",
-         "/api/variants", "/", "/runs/1", "/compare?ids=1", "/playground", "/docs", "/redoc",
-         "/openapi.json", "/logout"]  # fmt: skip
+         "/api/variants", "/", "/runs/1", "/compare?ids=1", "/playground", "/docs",
+         "/docs/oauth2-redirect", "/openapi.json", "/logout"]  # fmt: skip
 RUN = {"variant": "numpy", "iterations": 5, **TINY}
 
 

@@ -22,6 +22,7 @@ from server.web.deps import ManagerDep, RunId, SettingsDep, SweepId, SweepsDep, 
 from server.web.schemas import ClusterPublic, DevicePublic, run_public, sweep_public
 
 MAX_COMPARED = 24
+HISTORY_POINTS = 2000  # the points of a chart's first history page: static/js/feed.js asks so
 RUNS_SHOWN = 50  # the dashboard's list: the newest runs, then those created while it is open
 SWEEPS_SHOWN = 5  # the dashboard's recent sweeps
 FORM_VARIANT = "autograd"  # the form's first choice when it is registered: the tutorial's core
@@ -112,7 +113,8 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
         return render(request, "error.html", {"title": "Run not found", "message": message}, 404)
     run = run_public(run)
     variant = registry.variant(run["variant"]).public()
-    return render(request, "run.html", {"run": run, "variant": variant}, data={"run": run})
+    context = {"run": run, "variant": variant, "history_points": HISTORY_POINTS}
+    return render(request, "run.html", context, data={"run": run})
 
 
 @router.get("/compare")

@@ -77,7 +77,8 @@ def test_wheel_serves_the_static_files_the_pages_name(installed):
     assert scripts and all(s.startswith("/static/js/") for s in scripts)
     for script in scripts:
         answer = httpx.get(url + script)
-        assert answer.status_code == 200 and "import" in answer.text, script
+        assert answer.status_code == 200, script
+        assert "javascript" in answer.headers["content-type"] and answer.text.strip(), script
 
 
 def test_wheel_playground_evaluates_a_cell(installed):

@@ -39,7 +39,7 @@ def test_new_run_starts_with_no_notes_no_tags_and_its_request(done):
     assert done["notes"] == "" and done["tags"] == [] and done["queue"] is None
     assert done["request"] == {
         "variant": "tensors", "device": "auto", "iterations": 3, "learning_rate": None,
-        "optimizer": None, "seed": 7, "dtype": None, "name": "first", **TINY,
+        "optimizer": None, "seed": 7, "dtype": None, "name": "first", "points": None, **TINY,
     }  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 // Colour by a swept value: a continuous scale (log when the values span decades) for numbers, the
 // palette for names; and its key, a colour bar or swatches, that says what the colour means.
-import { PALETTE } from "./lossplot.js";
+import { runColor, theme } from "./colors.js";
 import { fmtParam } from "./numbers.js";
 
 // viridis at five stops, the scale matplotlib made the default for being readable in greyscale
@@ -8,6 +8,14 @@ const STOPS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 
 
 function hex(rgb) {
   return `#${rgb.map((c) => Math.round(c).toString(16).padStart(2, "0")).join("")}`;
+}
+
+// On the dark background viridis starts past its darkest purples, which would vanish there.
+const low = () => (theme() === "dark" ? 0.3 : 0);
+
+// The colour at t in [0, 1] of the scale as the theme shows it.
+function shade(t) {
+  return viridis(low() + (1 - low()) * t);
 }
 
 // The colour at t in [0, 1].
@@ -30,17 +38,17 @@ export function colorScale(values) {
   const numeric = distinct.length > 0 && distinct.every((v) => typeof v === "number");
   if (!numeric) {
     const index = new Map(distinct.map((v, i) => [JSON.stringify(v), i]));
-    const color = (v) => PALETTE[index.get(JSON.stringify(v)) % PALETTE.length];
+    const color = (v) => runColor(index.get(JSON.stringify(v)));
     return { kind: "categorical", color, distinct };
   }
   const log = spansDecades(distinct);
   const f = log ? Math.log10 : (v) => v;
   const [lo, hi] = [Math.min(...distinct.map(f)), Math.max(...distinct.map(f))];
-  const color = (v) => viridis(hi > lo ? (f(v) - lo) / (hi - lo) : 0.5);
+  const color = (v) => shade(hi > lo ? (f(v) - lo) / (hi - lo) : 0.5);
   return { kind: log ? "log" : "linear", color, distinct, min: Math.min(...distinct), max: Math.max(...distinct) };
 }
 
-const gradient = () => `linear-gradient(to right, ${STOPS.map(hex).join(", ")})`;
+const gradient = () => `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(shade).join(", ")})`;
 
 function span(className, text) {
   const node = document.createElement("span");

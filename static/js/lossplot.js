@@ -7,9 +7,6 @@ export { bindControls } from "./chartview.js";
 export { LossChart } from "./losschart.js";
 
 const LIMIT = 4000;
-// the sweep page's colours for swept values (a run's own colour is colors.js's runColor)
-export const PALETTE = ["#3451b2", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285",
-  "#a08000", "#495057"];
 
 // Indices of at most maxPoints points: both ends and each bucket's min and max, in order.
 export function decimate(values, maxPoints) {

@@ -227,6 +227,7 @@ function setUpControls() {
   select.closest("label").hidden = fields.length === 0;
   const redraw = () => drawAll();
   select.addEventListener("change", () => { view.colorBy = select.value; redraw(); });
+  addEventListener("themechange", redraw); // the colour scale is tuned for each theme
   document.getElementById("sweep-controls").addEventListener("change", (event) => {
     const { name, value } = event.target;
     if (name in view) view[name] = value;

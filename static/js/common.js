@@ -82,6 +82,12 @@ export function setLive(state) {
   box.querySelector(".live-text").textContent = state;
 }
 
+// Take a form's field errors away (the messages and their fields' aria-invalid).
+export function clearFieldErrors(form) {
+  for (const node of form.querySelectorAll(".field-error")) node.textContent = "";
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+}
+
 export function showBanner(text) {
   const banner = document.getElementById("banner");
   banner.textContent = text;

@@ -1,6 +1,6 @@
 // The dashboard's form: one run, a sweep (a number given as a list or range), or every variant
 // of one tutorial with one shared seed. A 422 puts each message next to its field.
-import { api, ApiError, PAGE_DATA } from "./common.js";
+import { api, ApiError, clearFieldErrors, PAGE_DATA } from "./common.js";
 import { BOTH_OPTIMIZERS, formSweep, showPreview, sweepBody } from "./sweepform.js";
 import {
   accepted, runAllBodies, showFields, showRunAll, variantOptions,
@@ -90,10 +90,7 @@ function readForm() {
   return accepted(body, variantById(body.variant));
 }
 
-function clearErrors() {
-  for (const node of form.querySelectorAll(".field-error")) node.textContent = "";
-  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
-}
+const clearErrors = () => clearFieldErrors(form);
 
 // FastAPI's 422 detail lists errors with loc ["body", field]: each message goes next to its field.
 function showErrors(error) {

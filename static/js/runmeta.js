@@ -1,6 +1,6 @@
 // A run's name, notes and tags on its page: shown, edited in place (PATCH, each refusal next to
 // its field), and "Run again" (a new run of the same request, optionally with a fresh seed).
-import { api, ApiError, LIVE_STATUSES, showBanner } from "./common.js";
+import { api, ApiError, clearFieldErrors, LIVE_STATUSES, showBanner } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("meta-form");
@@ -50,10 +50,7 @@ function readForm() {
   return { name: form.elements.name.value, notes: form.elements.notes.value, tags };
 }
 
-function clearErrors() {
-  for (const node of form.querySelectorAll(".field-error")) node.textContent = "";
-  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
-}
+const clearErrors = () => clearFieldErrors(form);
 
 // A 422's loc is ["body", field, index?]: the message goes under the field, naming the tag.
 function showErrors(error) {

@@ -2,9 +2,9 @@
 // colours by the swept value, is the one exception). Neighbouring ids get distinct hues, and
 // each theme has its own tuning: darker lines on white, lighter ones on the dark background.
 const PALETTES = {
-  // Tableau 10, reordered so that consecutive ids differ in hue and lightness
+  // Tableau 10, its pale yellow, pink and grey darkened to stand out on white
   light: ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-          "#b07aa1", "#edc948", "#9c755f", "#ff9da7", "#bab0ac"],
+          "#b07aa1", "#c49a00", "#9c755f", "#e377c2", "#7f7f7f"],
   // the same hues, lifted for a dark background
   dark: ["#7aa6d6", "#ffad5c", "#86cc7a", "#ff8486", "#9fe0da",
          "#d9a3cb", "#ffe57a", "#c99d85", "#ffc2c9", "#d8d0cc"],

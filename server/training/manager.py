@@ -5,10 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import numpy as np
+from collections.abc import Callable
 
 from server.protocol import FINISHED_STATUSES
 from server.training.caps import Caps
@@ -16,6 +13,7 @@ from server.training.devices import Device, release_device_memory
 from server.training.drive import Batch, Ended
 from server.training.executors import Executor, LocalExecutor, Worker
 from server.training.gate import Gate
+from server.training.reads import RunReads
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
 from server.training.spec import RunSpec, rerun_spec, resolve
 from server.training.store import WAIT_S, Store
@@ -31,7 +29,7 @@ class RunConflict(Exception):
     """A request that the run's state forbids (deleting a run that is still going)."""
 
 
-class RunManager:
+class RunManager(RunReads):
     """The one way into runs: queues them per lane, trains them through the executor on named
     threads, and answers for live and stored runs alike; every loss goes to the store.
 
@@ -183,24 +181,6 @@ class RunManager:
             self._notify(run, "status")
         return self.get(run_id)
 
-    def get(self, run_id: int) -> dict | None:
-        """A run as the API shows it, live or from the store."""
-        run = self._live.get(run_id)
-        return self.public(run) if run else self.store.get_run(run_id)
-
-    def public(self, run: Run) -> dict:
-        """A live run as the API shows it, with its place in the queue while it waits."""
-        return {**run.public(), "queue": self.queue_places().get(run.id)}
-
-    def list_runs(self, **query: Any) -> tuple[list[dict], int]:
-        """Store.list_runs's page of runs, with the live ones as they are now."""
-        rows, total = self.store.list_runs(**query)
-        places = self.queue_places()
-        for i, row in enumerate(rows):
-            if (run := self._live.get(row["id"])) is not None:
-                rows[i] = {**run.public(), "queue": places.get(run.id)}
-        return rows, total
-
     def delete(self, run_id: int) -> bool:
         """Delete a finished run and its losses; False if there is none, RunConflict if live."""
         live = self._live.get(run_id)
@@ -209,66 +189,6 @@ class RunManager:
         if live is not None:
             self.store.flush()  # just finished: let its last writes land, then delete
         return self.store.delete_run(run_id)
-
-    def queued(self) -> dict[str, int]:
-        """How many runs wait in each lane (a device locally; cpu or cuda under Ray)."""
-        waiting = dict.fromkeys(self._lanes, 0)
-        for run in self.live_runs():
-            if run.status == "queued":
-                waiting[self.executor.lane(run.config.device)] += 1
-        return waiting
-
-    def queue_places(self) -> dict[int, dict]:
-        """Each waiting run's lane, and how many runs queued before it wait there too."""
-        places: dict[int, dict] = {}
-        waiting: dict[str, int] = {}
-        for run in sorted(self.live_runs(), key=lambda run: run.id):
-            if run.status == "queued":
-                lane = self.executor.lane(run.config.device)
-                places[run.id] = {"lane": lane, "ahead": waiting.get(lane, 0)}
-                waiting[lane] = waiting.get(lane, 0) + 1
-        return places
-
-    def live_run(self, run_id: int) -> Run | None:
-        """The in-memory run while it is queued or running (or just finished, not yet stored)."""
-        return self._live.get(run_id)
-
-    def live_runs(self) -> list[Run]:
-        """Every run queued or running now."""
-        return list(self._live.values())
-
-    def losses(
-        self, run_id: int, after: int = -1, limit: int | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Steps, losses and times of the steps after `after` (the first `limit` of them), or
-        None for an unknown run."""
-        run = self._live.get(run_id)
-        if run is not None:
-            return run.read(after, limit)
-        if self.store.get_run(run_id) is None:
-            return None
-        return self.store.read_losses(run_id, after, limit)
-
-    def params(
-        self, run_id: int, after: int = -1, limit: int | None = None
-    ) -> list[tuple[int, dict[str, float]]] | None:
-        """A fit's stored parameters at the steps after `after` (the first `limit`), or None for
-        an unknown run."""
-        run = self._live.get(run_id)
-        if run is not None:
-            return [(s, p) for s, p in run.params if s > after][:limit]
-        if self.store.get_run(run_id) is None:
-            return None
-        return self.store.read_params(run_id, after, limit)
-
-    def loss_pieces(self, run_id: int) -> Iterator[tuple[np.ndarray, ...]] | None:
-        """Every loss of a run so far, in pieces of bounded size (for a download), or None."""
-        run = self._live.get(run_id)
-        if run is not None:
-            return run.pieces(len(run.times))
-        if self.store.get_run(run_id) is None:
-            return None
-        return self.store.iter_losses(run_id)
 
     # the worker side
 

@@ -1,0 +1,100 @@
+"""RunReads: what a RunManager answers about runs, live ones from memory and the rest from the
+store; the manager itself queues, trains, cancels and deletes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from server.training.executors import Executor
+from server.training.run import Run
+from server.training.store import Store
+
+
+class RunReads:
+    """The read side of RunManager (its store, live runs, lanes and executor are the manager's)."""
+
+    store: Store
+    executor: Executor
+    _live: dict[int, Run]
+    _lanes: dict[str, int]
+
+    def get(self, run_id: int) -> dict | None:
+        """A run as the API shows it, live or from the store."""
+        run = self._live.get(run_id)
+        return self.public(run) if run else self.store.get_run(run_id)
+
+    def public(self, run: Run) -> dict:
+        """A live run as the API shows it, with its place in the queue while it waits."""
+        return {**run.public(), "queue": self.queue_places().get(run.id)}
+
+    def list_runs(self, **query: Any) -> tuple[list[dict], int]:
+        """Store.list_runs's page of runs, with the live ones as they are now."""
+        rows, total = self.store.list_runs(**query)
+        places = self.queue_places()
+        for i, row in enumerate(rows):
+            if (run := self._live.get(row["id"])) is not None:
+                rows[i] = {**run.public(), "queue": places.get(run.id)}
+        return rows, total
+
+    def queued(self) -> dict[str, int]:
+        """How many runs wait in each lane (a device locally; cpu or cuda under Ray)."""
+        waiting = dict.fromkeys(self._lanes, 0)
+        for run in self.live_runs():
+            if run.status == "queued":
+                waiting[self.executor.lane(run.config.device)] += 1
+        return waiting
+
+    def queue_places(self) -> dict[int, dict]:
+        """Each waiting run's lane, and how many runs queued before it wait there too."""
+        places: dict[int, dict] = {}
+        waiting: dict[str, int] = {}
+        for run in sorted(self.live_runs(), key=lambda run: run.id):
+            if run.status == "queued":
+                lane = self.executor.lane(run.config.device)
+                places[run.id] = {"lane": lane, "ahead": waiting.get(lane, 0)}
+                waiting[lane] = waiting.get(lane, 0) + 1
+        return places
+
+    def live_run(self, run_id: int) -> Run | None:
+        """The in-memory run while it is queued or running (or just finished, not yet stored)."""
+        return self._live.get(run_id)
+
+    def live_runs(self) -> list[Run]:
+        """Every run queued or running now."""
+        return list(self._live.values())
+
+    def losses(
+        self, run_id: int, after: int = -1, limit: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Steps, losses and times of the steps after `after` (the first `limit` of them), or
+        None for an unknown run."""
+        run = self._live.get(run_id)
+        if run is not None:
+            return run.read(after, limit)
+        if self.store.get_run(run_id) is None:
+            return None
+        return self.store.read_losses(run_id, after, limit)
+
+    def params(
+        self, run_id: int, after: int = -1, limit: int | None = None
+    ) -> list[tuple[int, dict[str, float]]] | None:
+        """A fit's stored parameters at the steps after `after` (the first `limit`), or None for
+        an unknown run."""
+        run = self._live.get(run_id)
+        if run is not None:
+            return [(s, p) for s, p in run.params if s > after][:limit]
+        if self.store.get_run(run_id) is None:
+            return None
+        return self.store.read_params(run_id, after, limit)
+
+    def loss_pieces(self, run_id: int) -> Iterator[tuple[np.ndarray, ...]] | None:
+        """Every loss of a run so far, in pieces of bounded size (for a download), or None."""
+        run = self._live.get(run_id)
+        if run is not None:
+            return run.pieces(len(run.times))
+        if self.store.get_run(run_id) is None:
+            return None
+        return self.store.iter_losses(run_id)

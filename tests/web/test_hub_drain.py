@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from server.web.stream import StreamHub
+from tests.helpers import run_async
 
 
 async def drained_while(manager, subscribed: bool) -> bool:
@@ -16,11 +17,11 @@ async def drained_while(manager, subscribed: bool) -> bool:
 
 
 def test_hub_drained_once_every_run_subscriber_has_left(manager):
-    assert asyncio.run(drained_while(manager, subscribed=False))
+    assert run_async(drained_while(manager, subscribed=False))
 
 
 def test_hub_not_drained_while_a_run_subscriber_stays(manager):
-    assert not asyncio.run(drained_while(manager, subscribed=True))
+    assert not run_async(drained_while(manager, subscribed=True))
 
 
 def test_hub_drained_ignores_all_runs_subscribers(manager):
@@ -29,4 +30,4 @@ def test_hub_drained_ignores_all_runs_subscribers(manager):
         hub.subscribe(None)  # /ws/runs never ends by itself: uvicorn closes it
         return await hub.drained(0.05)
 
-    assert asyncio.run(check())
+    assert run_async(check())

@@ -20,7 +20,7 @@ from server.training import registry
 from server.training.caps import Caps
 from server.training.spec import ConfigError, RunSpec
 
-SIZES = ("N", "D_in", "H", "D_out")
+SIZES = tuple(registry.KNOB_DEFAULTS)  # every variant's sizes: the network's, a fit's points
 
 
 def lenient_spec(body: dict) -> RunSpec | None:

@@ -38,3 +38,8 @@ def test_invalid_size_is_named_once_without_a_cap_error(client):
 
 def test_body_that_is_not_an_object_gets_only_its_own_error(client):
     assert fields(client.post("/api/runs", json=[1, 2])) == ["body"]
+
+
+def test_fit_points_over_cap_named_beside_other_wrong_fields(client):
+    body = {"variant": "poly_tensors", "learning_rate": -1, "points": 10**12}
+    assert fields(client.post("/api/runs", json=body)) == ["learning_rate", "points"]

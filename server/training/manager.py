@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import queue
 import threading
 import time
@@ -53,6 +55,7 @@ class RunManager(RunReads):
         self._live: dict[int, Run] = {}
         self._lock = threading.Lock()
         self._admit = threading.Lock()
+        self._turns = itertools.count()  # the order runs enter the lanes' queues
         self._queues: dict[str, queue.Queue[Run | None]] = {}
         self._threads: list[threading.Thread] = []
         self._listeners: list[Listener] = []
@@ -141,7 +144,7 @@ class RunManager(RunReads):
                 for run in runs:
                     self._live[run.id], run.gate = run, gate
                 for run in gate.admit(runs) if gate else runs:
-                    self._queues[self.executor.lane(run.config.device)].put(run)
+                    self._enqueue(run)
         for run in runs:
             self._notify(run, "status")
 
@@ -265,7 +268,8 @@ class RunManager(RunReads):
         if end > flushed:
             loss, times = run.losses[flushed:end].tobytes(), run.times[flushed:end].tobytes()
             self.store.append_losses(run.id, flushed, loss, times)
-            if params := [(s, p) for s, p in run.params if flushed <= s < end]:
+            first = bisect.bisect_left(run.params, flushed, key=lambda item: item[0])
+            if params := [(s, p) for s, p in run.params[first:] if s < end]:
                 self.store.append_params(run.id, params)
         return end
 
@@ -275,8 +279,13 @@ class RunManager(RunReads):
         done = self.store.update_run(run.id, {**progress(run), "status": status, "error": error})
         done.add_done_callback(lambda _: self._live.pop(run.id, None))
         for released in run.gate.leave(run) if run.gate else ():
-            self._queues[self.executor.lane(released.config.device)].put(released)
+            self._enqueue(released)
         self._notify(run, "status")
+
+    def _enqueue(self, run: Run) -> None:
+        """Put a run in its lane's queue, where it has a place."""
+        run.turn = next(self._turns)
+        self._queues[self.executor.lane(run.config.device)].put(run)
 
     def _notify(self, run: Run, event: str) -> None:
         for listener in self._listeners:

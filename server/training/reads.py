@@ -26,9 +26,13 @@ class RunReads:
         run = self._live.get(run_id)
         return self.public(run) if run else self.store.get_run(run_id)
 
-    def public(self, run: Run) -> dict:
-        """A live run as the API shows it, with its place in the queue while it waits."""
-        return {**run.public(), "queue": self.queue_places().get(run.id)}
+    def public(self, run: Run, places: dict[int, dict] | None = None) -> dict:
+        """A live run as the API shows it, with its place in the queue while it waits (from
+        `places` when the caller has them, for many runs at once)."""
+        if run.status != "queued":
+            return {**run.public(), "queue": None}
+        places = self.queue_places() if places is None else places
+        return {**run.public(), "queue": places.get(run.id)}
 
     def list_runs(self, **query: Any) -> tuple[list[dict], int]:
         """Store.list_runs's page of runs, with the live ones as they are now."""
@@ -36,7 +40,7 @@ class RunReads:
         places = self.queue_places()
         for i, row in enumerate(rows):
             if (run := self._live.get(row["id"])) is not None:
-                rows[i] = {**run.public(), "queue": places.get(run.id)}
+                rows[i] = self.public(run, places)
         return rows, total
 
     def queued(self) -> dict[str, int]:
@@ -48,14 +52,17 @@ class RunReads:
         return waiting
 
     def queue_places(self) -> dict[int, dict]:
-        """Each waiting run's lane, and how many runs queued before it wait there too."""
+        """Each run in a lane's queue: its lane, and how many runs wait there before it (runs a
+        sweep's gate still holds back are in no lane yet)."""
         places: dict[int, dict] = {}
         waiting: dict[str, int] = {}
-        for run in sorted(self.live_runs(), key=lambda run: run.id):
-            if run.status == "queued":
-                lane = self.executor.lane(run.config.device)
-                places[run.id] = {"lane": lane, "ahead": waiting.get(lane, 0)}
-                waiting[lane] = waiting.get(lane, 0) + 1
+        queued = [
+            run for run in self.live_runs() if run.status == "queued" and run.turn is not None
+        ]
+        for run in sorted(queued, key=lambda run: run.turn or 0):
+            lane = self.executor.lane(run.config.device)
+            places[run.id] = {"lane": lane, "ahead": waiting.get(lane, 0)}
+            waiting[lane] = waiting.get(lane, 0) + 1
         return places
 
     def live_run(self, run_id: int) -> Run | None:

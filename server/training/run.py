@@ -41,6 +41,7 @@ class Run:
     notes: str = ""
     tags: list[str] = field(default_factory=list)
     gate: Gate | None = None  # its sweep's cap on runs training at once
+    turn: int | None = None  # its order in its lane's queue, once in it (a gate may hold it first)
 
     @property
     def finished(self) -> bool:

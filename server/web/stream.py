@@ -80,10 +80,16 @@ class StreamHub:
                 sub.wake.set()
 
     def _waiting_behind(self, run: Run) -> list[int]:
-        """The queued runs whose place may have moved now that `run` has left the queue."""
-        if run.status == "queued":
+        """The queued runs whose place may have moved now that `run` has left its lane's queue
+        (or a sweep's gate let others in): the runs queued in its lane."""
+        if run.status == "queued" or run.turn is None:
             return []
-        return [other.id for other in self.manager.live_runs() if other.status == "queued"]
+        lane = self.manager.executor.lane(run.config.device)
+        return [
+            other.id
+            for other in self.manager.live_runs()
+            if other.status == "queued" and self.manager.executor.lane(other.config.device) == lane
+        ]
 
     def subscribe(self, run_id: int | None) -> Subscriber:
         """A new subscriber to one run, or to every run when run_id is None."""
@@ -168,7 +174,7 @@ class StreamHub:
                     break
                 await send(params_text(step, values))
                 sent_params += 1
-            queue = self.manager.public(run)["queue"] if status == "queued" else None
+            queue = self.manager.queue_places().get(run.id) if status == "queued" else None
             if (status != sent_status or run.finished or run.worker is not sent_worker
                     or queue != sent_queue):  # fmt: skip
                 sent_status, sent_worker, sent_queue = status, run.worker, queue  # news too
@@ -206,8 +212,10 @@ class StreamHub:
                 await sub.wake.wait()
                 sub.wake.clear()
                 dirty, sub.dirty = sub.dirty, set()
+                places = self.manager.queue_places()  # once for every run this wake-up sends
                 for run_id in sorted(dirty):
-                    run = self.manager.get(run_id)
+                    live = self.manager.live_run(run_id)
+                    run = self.manager.public(live, places) if live else self.manager.get(run_id)
                     if run is not None:
                         await send(run_text(run))
                 await asyncio.sleep(SEND_INTERVAL_S)

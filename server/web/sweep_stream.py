@@ -76,8 +76,13 @@ class SweepHub:
 
     def _read(self, sweep_id: int, run_ids: set[int]) -> tuple[list[dict], dict | None]:
         """The changed runs' progress, then the sweep (so it is at least as new as they are)."""
-        runs = [run for i in sorted(run_ids) if (run := self.manager.get(i)) is not None]
+        runs = [run for i in sorted(run_ids) if (run := self._row(i)) is not None]
         return [run_progress(run) for run in runs], self.sweeps.get(sweep_id)
+
+    def _row(self, run_id: int) -> dict | None:
+        """A run's row for its progress: a live run's own (no queue places), else the store's."""
+        live = self.manager.live_run(run_id)
+        return live.public() if live is not None else self.manager.get(run_id)
 
 
 def summary(sweep: dict) -> tuple:

@@ -10,13 +10,12 @@ import { fitView } from "./fitview.js";
 import { LossChart } from "./losschart.js";
 import { LossSeries } from "./lossplot.js";
 import { fmtSeconds } from "./numbers.js";
-import { queuePlace, waitingText } from "./queueplace.js";
+import { waitingText } from "./queueplace.js";
 import { initRunMeta, showMeta } from "./runmeta.js";
 
 const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
 const waiting = document.getElementById("run-waiting");
-const PLACE_EVERY_MS = 2000;
 let run = null;
 
 // Where the run trains: dashes until a worker takes it.
@@ -44,13 +43,7 @@ function showRun(next) {
   cancelButton.hidden = !LIVE_STATUSES.has(run.status);
   showMeta(run);
   waiting.hidden = run.status !== "queued";
-}
-
-// While the run waits, its place in its lane's queue, asked again as the runs ahead start.
-async function showPlace() {
-  if (run.status !== "queued") return;
-  const place = await queuePlace(run).catch(() => null);
-  if (place && run.status === "queued") waiting.textContent = waitingText(place);
+  if (run.status === "queued") waiting.textContent = waitingText(run.queue);
 }
 
 // The elapsed time moves on between the server's messages.
@@ -81,8 +74,6 @@ function main() {
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
-  showPlace();
-  setInterval(showPlace, PLACE_EVERY_MS);
   feedRun(run, series, chart, showRun, fit);
 }
 

@@ -7,7 +7,8 @@ import {
 } from "./common.js";
 import { CurveChart } from "./bandplot.js";
 import { colorScale, drawKey } from "./colorscale.js";
-import { bindControls, LossSeries } from "./lossplot.js";
+import { bindControls } from "./chartview.js";
+import { LossSeries } from "./lossplot.js";
 import { fmtInt } from "./numbers.js";
 import { OutcomePlot, outcome } from "./outcome.js";
 import { groupBySeed } from "./seedgroups.js";

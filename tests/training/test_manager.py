@@ -274,3 +274,16 @@ def test_queued_counts_the_runs_waiting_in_each_lane(make_manager):
     assert manager.queued() == {"cpu": 1}
     manager.run_queued("cpu")
     assert manager.queued() == {"cpu": 0}
+
+
+def test_queue_places_leave_out_runs_a_sweeps_gate_holds(make_manager):
+    manager = make_manager(workers_per_device=0)
+    spec = RunSpec(variant="numpy", iterations=2, **TINY)
+    sweep = [manager.prepare(spec) for _ in range(4)]
+    manager.submit_group(sweep, lambda rows: [manager.store.create_run(r) for r in rows], 1)
+    later = manager.submit(spec)
+    places = manager.queue_places()
+    assert places == {sweep[0].id: {"lane": "cpu", "ahead": 0},
+                      later.id: {"lane": "cpu", "ahead": 1}}  # fmt: skip
+    manager.run_queued("cpu")  # the first sweep run ends: the gate lets the second in, last
+    assert manager.queue_places() == {sweep[1].id: {"lane": "cpu", "ahead": 0}}

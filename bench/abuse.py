@@ -16,7 +16,7 @@ import httpx
 import numpy as np
 from stream import LocalServer
 
-from server.training.store import Store
+from server.store.sqlite import Store
 
 STEPS, EXPORTS, PINGS_IDLE = 1_000_000, 10, 50
 

@@ -17,8 +17,8 @@ from playwright.sync_api import sync_playwright
 from stream import LocalServer
 
 from server.training.spec import RunSpec, resolve
-from server.training.store import Store
-from server.training.sweep_store import insert_sweep
+from server.store.sqlite import Store
+from server.store.sweeps import insert_sweep
 
 CHROMIUM = "/usr/bin/chromium"
 STEPS, SEEDS, LOADS, TARGET_MS = 2000, 5, 5, 1500

@@ -40,6 +40,9 @@ class Getter(Protocol):
     def get(self, path: str) -> httpx.Response: ...
 
 
+TOKEN = "s3cret-token-for-the-web-tests"  # the `token_client` fixture's token
+
+
 def app_settings(data_dir, **settings) -> Settings:
     """Settings of an in-process app: the sandbox warms only if a test evaluates."""
     options = {"playground_prestart": False, "allowed_hosts": TEST_HOSTS, **settings}
@@ -68,8 +71,8 @@ def wait_finished(manager: RunManager, run_id: int, timeout: float = 60.0) -> di
     """Wait until the run has ended and its final state is stored; return it."""
 
     def done() -> dict | None:
-        run = manager.get(run_id)
-        ended = run["status"] in FINISHED_STATUSES and manager.live_run(run_id) is None
+        run = manager.reads.get(run_id)
+        ended = run["status"] in FINISHED_STATUSES and manager.reads.live_run(run_id) is None
         return run if ended else None
 
     return wait_for(done, timeout)

@@ -185,7 +185,7 @@ def executor_problem(settings: Settings) -> str | None:
     if settings.executor != "ray":
         return None
     try:
-        from server.training.ray_executor import check_address
+        from server.training.executors.ray_tasks import check_address
     except ImportError:
         return "--executor ray needs Ray: pip install 'lossboard[ray]'"
     return check_address(settings.ray_address)

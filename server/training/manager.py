@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from server.protocol import FINISHED_STATUSES
+from server.store.sqlite import WAIT_S, Store
 from server.training.caps import Caps
 from server.training.devices import Device, release_device_memory
 from server.training.drive import Batch, Ended
@@ -18,7 +19,6 @@ from server.training.gate import Gate
 from server.training.reads import RunReads
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
 from server.training.spec import RunSpec, rerun_spec, resolve
-from server.training.store import WAIT_S, Store
 
 # How often a running run hands its losses to the store: a kill loses at most this much of it.
 # Each store tick is a SQLite transaction on the writer thread, so not every 50 ms.
@@ -31,7 +31,7 @@ class RunConflict(Exception):
     """A request that the run's state forbids (deleting a run that is still going)."""
 
 
-class RunManager(RunReads):
+class RunManager:
     """The one way into runs: queues them per lane, trains them through the executor on named
     threads, and answers for live and stored runs alike; every loss goes to the store.
 
@@ -60,6 +60,7 @@ class RunManager(RunReads):
         self._threads: list[threading.Thread] = []
         self._listeners: list[Listener] = []
         self._closed = False
+        self.reads = RunReads(store, self.executor, self._live, self._lanes)
 
     @property
     def devices(self) -> list[Device]:
@@ -69,7 +70,7 @@ class RunManager(RunReads):
     def start(self) -> None:
         """Start the executor, then as many threads for each lane as it may train at once."""
         self.executor.start()
-        self._lanes = self.executor.lanes()
+        self._lanes.update(self.executor.lanes())
         for lane, slots in self._lanes.items():
             q: queue.Queue[Run | None] = queue.Queue()
             self._queues[lane] = q
@@ -136,7 +137,7 @@ class RunManager(RunReads):
         with self._admit:
             if self._closed:
                 raise RuntimeError("the run manager is closed")
-            self.caps.check_queue(sum(self.queued().values()), len(runs))
+            self.caps.check_queue(sum(self.reads.queued().values()), len(runs))
             for run, run_id in zip(runs, record([run.row() for run in runs]), strict=True):
                 run.id = run_id
             gate = Gate(max_parallel) if max_parallel else None
@@ -159,7 +160,7 @@ class RunManager(RunReads):
     def rerun(self, run_id: int, changes: dict) -> Run | None:
         """Queue a finished run's request again, with `changes` (a seed) made to it; None if
         there is no such run, RunConflict while it is live, ConfigError if it cannot run here."""
-        row = self.get(run_id)
+        row = self.reads.get(run_id)
         if row is None:
             return None
         if row["status"] not in FINISHED_STATUSES:
@@ -182,7 +183,7 @@ class RunManager(RunReads):
             self.store.update_run(run_id, changes).result(WAIT_S)
         if run is not None:
             self._notify(run, "status")
-        return self.get(run_id)
+        return self.reads.get(run_id)
 
     def delete(self, run_id: int) -> bool:
         """Delete a finished run and its losses; False if there is none, RunConflict if live."""

@@ -1,5 +1,5 @@
-"""RunReads: what a RunManager answers about runs, live ones from memory and the rest from the
-store; the manager itself queues, trains, cancels and deletes them."""
+"""RunReads: what the RunManager answers about runs, live ones from memory and the rest from the
+store; the manager holds one (`manager.reads`) and itself queues, trains, cancels and deletes."""
 
 from __future__ import annotations
 
@@ -8,18 +8,22 @@ from typing import Any
 
 import numpy as np
 
+from server.store.sqlite import Store
 from server.training.executors import Executor
 from server.training.run import Run
-from server.training.store import Store
 
 
 class RunReads:
-    """The read side of RunManager (its store, live runs, lanes and executor are the manager's)."""
+    """The read side of runs, over the manager's store, executor, live runs and lanes (the
+    manager's own dicts, which it alone changes)."""
 
-    store: Store
-    executor: Executor
-    _live: dict[int, Run]
-    _lanes: dict[str, int]
+    def __init__(
+        self, store: Store, executor: Executor, live: dict[int, Run], lanes: dict[str, int]
+    ) -> None:
+        self.store = store
+        self.executor = executor
+        self._live = live
+        self._lanes = lanes
 
     def get(self, run_id: int) -> dict | None:
         """A run as the API shows it, live or from the store."""

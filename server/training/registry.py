@@ -95,6 +95,7 @@ class Variant:
             "params": list(self.params),
             "fit": self.fit,
             "source": self.source(),
+            "module": self.loop.__module__,  # where the source is, for the run page to say
         }
 
 
@@ -131,10 +132,8 @@ def variants() -> list[Variant]:
 
 def load() -> None:
     """Import the loops, which registers them (torch comes with them, so only when asked)."""
-    import server.training.variants
-    import server.training.variants_family
-    import server.training.variants_poly
-    import server.training.variants_polynn  # noqa: F401
+    # Inside the function: the loops import this module to register, and bring torch.
+    import server.training.variants  # noqa: F401
 
 
 def undecorated(source: str) -> str:

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from server.protocol import FINISHED_STATUSES
+from server.store.sqlite import PIECE_POINTS
 from server.training.gate import Gate
 from server.training.spec import TrainConfig
-from server.training.store import PIECE_POINTS
 
 STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
 

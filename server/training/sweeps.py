@@ -10,11 +10,11 @@ import time
 from typing import Literal
 
 from server.protocol import STATUSES
-from server.training import sweep_store
+from server.store import sweeps as sweep_store
+from server.store.sqlite import WAIT_S
 from server.training.manager import RunManager
 from server.training.run import Run
 from server.training.spec import ConfigError, RunSpec
-from server.training.store import WAIT_S
 from server.training.sweep_spec import SweepSpec, blame, plan
 
 SweepStatus = Literal["running", "completed", "cancelled", "interrupted"]
@@ -82,7 +82,8 @@ class Sweeps:
         if sweep is None or sweep["status"] != "running":
             return sweep
         sweep_store.mark_cancelled(self.store, sweep_id)
-        live = [run for i in sweep["run_ids"] if (run := self.manager.live_run(i)) is not None]
+        reads = self.manager.reads
+        live = [run for i in sweep["run_ids"] if (run := reads.live_run(i)) is not None]
         live.sort(key=lambda run: run.status != "queued")  # queued first: none of them starts
         for run in live:
             self.manager.cancel(run.id)
@@ -102,7 +103,7 @@ class Sweeps:
         """Each run of the sweep (id, status, best_loss, sweep_params), live ones as they are."""
         runs = sweep_store.sweep_runs(self.store, sweep_id)
         for run in runs:
-            if (live := self.manager.live_run(run["id"])) is not None:
+            if (live := self.manager.reads.live_run(run["id"])) is not None:
                 run["status"], run["best_loss"] = live.status, live.best_loss
         return runs
 

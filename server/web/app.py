@@ -13,10 +13,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from server import __version__
 from server.playground.sandbox import SandboxPool
 from server.settings import Settings
+from server.store.sqlite import Store
 from server.training.caps import Caps
 from server.training.executors import make_executor
 from server.training.manager import RunManager
-from server.training.store import Store
 from server.training.sweeps import Sweeps
 from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit

@@ -106,7 +106,7 @@ def many_chunks(
 def run_pieces(manager: RunManager, runs: list[dict]) -> Iterator[tuple[dict, Pieces]]:
     """Each run with its losses in pieces; a run deleted while the export is read is left out."""
     for run in runs:
-        pieces = manager.loss_pieces(run["id"])
+        pieces = manager.reads.loss_pieces(run["id"])
         if pieces is not None:
             yield run, pieces
 

@@ -38,9 +38,9 @@ class LiveCollector(Collector):
         self.hub = hub
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        queued = self.manager.queued()
+        queued = self.manager.reads.queued()
         active = dict.fromkeys(queued, 0)
-        for run in self.manager.live_runs():
+        for run in self.manager.reads.live_runs():
             if run.status == "running":
                 active[self.manager.executor.lane(run.config.device)] += 1
         yield per_device("lossboard_runs_active", "Runs training now.", active)

@@ -43,6 +43,7 @@ class StreamHub:
 
     def __init__(self, manager: RunManager, loop: asyncio.AbstractEventLoop) -> None:
         self.manager = manager
+        self.reads = manager.reads
         self.loop = loop
         self._by_run: dict[int, set[Subscriber]] = {}
         self._all: set[Subscriber] = set()
@@ -87,7 +88,7 @@ class StreamHub:
         lane = self.manager.executor.lane(run.config.device)
         return [
             other.id
-            for other in self.manager.live_runs()
+            for other in self.reads.live_runs()
             if other.status == "queued" and self.manager.executor.lane(other.config.device) == lane
         ]
 
@@ -110,7 +111,7 @@ class StreamHub:
         if not subs:
             self._by_run.pop(run_id, None)
             self._encoded.pop(run_id, None)
-            if self.manager.live_run(run_id) is None:
+            if self.reads.live_run(run_id) is None:
                 self._marks.pop(run_id, None)
         if not self._by_run:
             self._no_run_subscribers.set()
@@ -140,7 +141,7 @@ class StreamHub:
         """Send a run and every point after `after`, live until it ends; False if unknown."""
         sub = self.subscribe(run_id)  # before reading state, so no wake-up is missed
         try:
-            run = self.manager.live_run(run_id)
+            run = self.reads.live_run(run_id)
             if run is None:
                 return await self._replay_stored(run_id, after, send)
             await self._follow_live(run, after + 1, sub, send)
@@ -151,7 +152,7 @@ class StreamHub:
     async def _follow_live(self, run: Run, cursor: int, sub: Subscriber, send: Send) -> None:
         sent_status, sent_worker = run.status, run.worker
         sent_params = bisect.bisect_left(run.params, cursor, key=lambda item: item[0])
-        message = self.manager.public(run)
+        message = self.reads.public(run)
         sent_queue = message["queue"]
         await send(run_text(message))
         sub.wake.set()  # send what is already there at once
@@ -164,7 +165,7 @@ class StreamHub:
                 # it started and maybe ended between two wake-ups: still announce the start
                 sent_status = "running"
                 await send(
-                    run_text({**self.manager.public(run), "status": "running", "finished_at": None})
+                    run_text({**self.reads.public(run), "status": "running", "finished_at": None})
                 )
             if end > cursor:
                 await send(self.points_text(run, cursor, end))
@@ -174,16 +175,16 @@ class StreamHub:
                     break
                 await send(params_text(step, values))
                 sent_params += 1
-            queue = self.manager.queue_places().get(run.id) if status == "queued" else None
+            queue = self.reads.queue_places().get(run.id) if status == "queued" else None
             if (status != sent_status or run.finished or run.worker is not sent_worker
                     or queue != sent_queue):  # fmt: skip
                 sent_status, sent_worker, sent_queue = status, run.worker, queue  # news too
-                await send(run_text(self.manager.public(run)))
+                await send(run_text(self.reads.public(run)))
             if run.finished and cursor >= len(run.losses) and sent_params >= len(run.params):
                 return
 
     async def _replay_stored(self, run_id: int, after: int, send: Send) -> bool:
-        row = await asyncio.to_thread(self.manager.get, run_id)
+        row = await asyncio.to_thread(self.reads.get, run_id)
         if row is None:
             return False
         message = run_text(row)
@@ -206,16 +207,16 @@ class StreamHub:
         """Send every live run now, then each run that is created or changes (coalesced)."""
         sub = self.subscribe(None)
         try:
-            sub.dirty.update(run.id for run in self.manager.live_runs())
+            sub.dirty.update(run.id for run in self.reads.live_runs())
             sub.wake.set()
             while True:
                 await sub.wake.wait()
                 sub.wake.clear()
                 dirty, sub.dirty = sub.dirty, set()
-                places = self.manager.queue_places()  # once for every run this wake-up sends
+                places = self.reads.queue_places()  # once for every run this wake-up sends
                 for run_id in sorted(dirty):
-                    live = self.manager.live_run(run_id)
-                    run = self.manager.public(live, places) if live else self.manager.get(run_id)
+                    live = self.reads.live_run(run_id)
+                    run = self.reads.public(live, places) if live else self.reads.get(run_id)
                     if run is not None:
                         await send(run_text(run))
                 await asyncio.sleep(SEND_INTERVAL_S)

@@ -81,8 +81,8 @@ class SweepHub:
 
     def _row(self, run_id: int) -> dict | None:
         """A run's row for its progress: a live run's own (no queue places), else the store's."""
-        live = self.manager.live_run(run_id)
-        return live.public() if live is not None else self.manager.get(run_id)
+        live = self.manager.reads.live_run(run_id)
+        return live.public() if live is not None else self.manager.reads.get(run_id)
 
 
 def summary(sweep: dict) -> tuple:

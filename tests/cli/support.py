@@ -18,6 +18,7 @@ from tests.helpers import ServerProcess, server_env
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOSSBOARD = [sys.executable, "-m", "server"]
+TOKEN = "s3cret-cli-token"  # the token of the `token_server` fixture
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.cli.conftest import TOKEN
-from tests.cli.support import Server, lossboard
+from tests.cli.support import TOKEN, Server, lossboard
 from tests.helpers import TINY_ARGS, free_port
 
 

@@ -6,8 +6,7 @@ import json
 import re
 import signal
 
-from tests.cli.conftest import TOKEN
-from tests.cli.support import lossboard
+from tests.cli.support import TOKEN, lossboard
 from tests.cli.test_commands import popen_follow
 from tests.helpers import TINY, TINY_ARGS, wait_for
 

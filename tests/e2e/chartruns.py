@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from server.store.sqlite import Store
 from server.training.spec import RunSpec, resolve
-from server.training.store import Store
 from tests.e2e.conftest import serve
 
 

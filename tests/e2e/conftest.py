@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from server.protocol import LIVE_STATUSES
+from server.store.sqlite import Store
 from server.training.spec import RunSpec, resolve
-from server.training.store import Store
 from tests.helpers import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from server.store.sqlite import Store
 from server.training.spec import RunSpec, resolve
-from server.training.store import Store
 from tests.e2e.conftest import Server, expect, open_dashboard, row, serve
 from tests.helpers import TINY, wait_for
 

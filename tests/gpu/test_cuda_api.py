@@ -5,18 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.helpers import TINY, app_client, wait_status
+from tests.helpers import TINY, wait_status
 
 pytestmark = [
     pytest.mark.gpu,
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
 ]
-
-
-@pytest.fixture
-def client(tmp_path):
-    with app_client(tmp_path) as client:
-        yield client
 
 
 def test_system_lists_each_gpu_with_its_name_and_memory(client):

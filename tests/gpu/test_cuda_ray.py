@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from server.training.executors.ray_tasks import RayExecutor
 from server.training.manager import RunManager
-from server.training.ray_executor import RayExecutor
 from server.training.spec import RunSpec
 from tests.helpers import wait_finished
 

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
 from server.web.routes.pages import config_rows
-from tests.helpers import TINY, app_client, wait_finished
+from tests.helpers import TINY, wait_finished
 
 QUICK = {**TINY, "iterations": 3}
-
-
-@pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    with app_client(tmp_path) as client:
-        yield client
 
 
 def start(client: TestClient, **fields) -> int:

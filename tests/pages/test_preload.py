@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-
-import pytest
-from fastapi.testclient import TestClient
 
 from server.web.assets import STATIC_DIR, module_urls
 from server.web.routes.pages import HISTORY_POINTS
-from tests.helpers import TINY, app_client, wait_finished
-
-
-@pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    with app_client(tmp_path) as client:
-        yield client
+from tests.helpers import TINY, wait_finished
 
 
 def test_module_urls_follow_imports_to_the_vendored_uplot():

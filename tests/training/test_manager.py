@@ -267,13 +267,13 @@ def test_run_queued_refuses_a_manager_with_workers(manager):
 
 def test_queued_counts_the_runs_waiting_in_each_lane(make_manager):
     manager = make_manager(workers_per_device=0)
-    assert manager.queued() == {"cpu": 0}
+    assert manager.reads.queued() == {"cpu": 0}
     runs = [manager.submit(RunSpec(variant="nn", iterations=2, **TINY)) for _ in range(2)]
-    assert manager.queued() == {"cpu": 2}
+    assert manager.reads.queued() == {"cpu": 2}
     manager.cancel(runs[0].id)
-    assert manager.queued() == {"cpu": 1}
+    assert manager.reads.queued() == {"cpu": 1}
     manager.run_queued("cpu")
-    assert manager.queued() == {"cpu": 0}
+    assert manager.reads.queued() == {"cpu": 0}
 
 
 def test_queue_places_leave_out_runs_a_sweeps_gate_holds(make_manager):
@@ -282,8 +282,8 @@ def test_queue_places_leave_out_runs_a_sweeps_gate_holds(make_manager):
     sweep = [manager.prepare(spec) for _ in range(4)]
     manager.submit_group(sweep, lambda rows: [manager.store.create_run(r) for r in rows], 1)
     later = manager.submit(spec)
-    places = manager.queue_places()
+    places = manager.reads.queue_places()
     assert places == {sweep[0].id: {"lane": "cpu", "ahead": 0},
                       later.id: {"lane": "cpu", "ahead": 1}}  # fmt: skip
     manager.run_queued("cpu")  # the first sweep run ends: the gate lets the second in, last
-    assert manager.queue_places() == {sweep[1].id: {"lane": "cpu", "ahead": 0}}
+    assert manager.reads.queue_places() == {sweep[1].id: {"lane": "cpu", "ahead": 0}}

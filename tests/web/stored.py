@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from server.training.store import Store
+from server.store.sqlite import Store
 
 
 def store_run(store: Store, steps: int, batch: int = 1000) -> int:

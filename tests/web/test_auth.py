@@ -10,8 +10,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.settings import Settings
 from server.web.app import create_app
-from tests.helpers import TINY, wait_status
-from tests.web.conftest import TOKEN
+from tests.helpers import TINY, TOKEN, wait_status
 
 GOOD = {"Authorization": f"Bearer {TOKEN}"}
 BAD_HEADERS = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from server.settings import Settings
 from server.web.app import create_app
-from tests.helpers import TEST_HOSTS, TINY
-from tests.web.conftest import TOKEN
+from tests.helpers import TEST_HOSTS, TINY, TOKEN
 
 GOOD = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 LIMIT = 4096

@@ -15,8 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.settings import Settings
 from server.web.app import create_app
-from tests.helpers import TEST_HOSTS, TINY
-from tests.web.conftest import TOKEN
+from tests.helpers import TEST_HOSTS, TINY, TOKEN
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 NAME = "lossboard-auth-8000"  # the cookie of a server on the default port

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from server.training.store import Store
+from server.store.sqlite import Store
 from tests.helpers import TINY, ServerProcess, wait_for
 from tests.web.stored import store_run
 

@@ -10,8 +10,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families
 
 from server import __version__
-from tests.helpers import TINY, Getter, app_client, wait_for, wait_status
-from tests.web.conftest import TOKEN
+from tests.helpers import TINY, TOKEN, Getter, app_client, wait_for, wait_status
 
 FAMILIES = {
     ("lossboard_runs", "counter"),

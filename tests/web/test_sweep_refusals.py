@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import TINY, app_client
+from tests.helpers import TINY
 
 GOOD = {
     "variant": "nn",
@@ -32,22 +32,16 @@ BAD = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with app_client(tmp_path_factory.mktemp("refusals")) as client:
-        yield client
-
-
 @pytest.mark.parametrize(("change", "loc"), BAD)
-def test_bad_sweep_is_422_naming_the_field_and_queues_nothing(client, change, loc):
-    response = client.post("/api/sweeps", json={**GOOD, **change})
+def test_bad_sweep_is_422_naming_the_field_and_queues_nothing(shared_client, change, loc):
+    response = shared_client.post("/api/sweeps", json={**GOOD, **change})
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", *loc]
-    assert client.get("/api/runs").json()["total"] == 0
-    assert client.get("/api/sweeps").json()["total"] == 0
+    assert shared_client.get("/api/runs").json()["total"] == 0
+    assert shared_client.get("/api/sweeps").json()["total"] == 0
 
 
-def test_bad_range_message_reads_without_pydantic_prefix(client):
+def test_bad_range_message_reads_without_pydantic_prefix(shared_client):
     change = {"method": "random", "count": 2, "params": {"learning_rate": {"log_uniform": [0, 1]}}}
-    response = client.post("/api/sweeps", json={**GOOD, **change})
+    response = shared_client.post("/api/sweeps", json={**GOOD, **change})
     assert response.json()["detail"][0]["msg"] == "a log-uniform range needs low > 0, not 0.0"

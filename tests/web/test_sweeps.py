@@ -6,8 +6,6 @@ from __future__ import annotations
 import itertools
 import time
 
-import pytest
-
 from tests.helpers import TINY, app_client, wait_for
 
 LONG = {"iterations": 10_000_000, "device": "cpu", **TINY}  # runs until cancelled
@@ -18,12 +16,6 @@ GRID = {
     "seeds": 2,
     "base": {"iterations": 30, "device": "cpu", "seed": 5, **TINY},
 }
-
-
-@pytest.fixture
-def client(tmp_path):
-    with app_client(tmp_path) as client:
-        yield client
 
 
 def create(client, spec: dict) -> dict:

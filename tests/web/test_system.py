@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from tests.training.tutorial_reference import REFERENCE
+from tests.training.variants.tutorial_reference import REFERENCE
 
 
 def test_healthz_answers_ok_with_the_executors_health(client):

@@ -78,7 +78,7 @@ def form_variants() -> list[dict]:
 
 @router.get("/")
 def dashboard_page(request: Request, manager: ManagerDep, sweeps: SweepsDep) -> Response:
-    rows, total = manager.list_runs(limit=RUNS_SHOWN)
+    rows, total = manager.reads.list_runs(limit=RUNS_SHOWN)
     recent = [sweep_public(sweep) for sweep in sweeps.list_sweeps(limit=SWEEPS_SHOWN)[0]]
     variants = form_variants()
     ids = [v["id"] for v in variants]
@@ -101,13 +101,13 @@ def cluster_data(manager: RunManager) -> dict:
     return {
         "executor": manager.executor.name,
         "cluster": None if cluster is None else ClusterPublic(**cluster).model_dump(),
-        "queued": manager.queued(),
+        "queued": manager.reads.queued(),
     }
 
 
 @router.get("/runs/{run_id}")
 def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
-    run = manager.get(run_id)
+    run = manager.reads.get(run_id)
     if run is None:
         message = f"There is no run {run_id}: it may have been deleted."
         return render(request, "error.html", {"title": "Run not found", "message": message}, 404)
@@ -128,7 +128,7 @@ def compare_page(
     if group not in GROUPS or band not in BANDS:
         message = "'group' should be empty or 'config', and 'band' 'minmax' or 'std'."
         return render(request, "error.html", {"title": "Bad grouping", "message": message}, 400)
-    found = {i: manager.get(i) for i in wanted}
+    found = {i: manager.reads.get(i) for i in wanted}
     runs = [run_public(run) for run in found.values() if run is not None]
     missing = [i for i, run in found.items() if run is None]
     shown = ",".join(str(run["id"]) for run in runs)
@@ -148,7 +148,7 @@ def sweep_page(
         message = f"There is no sweep {sweep_id}: it may have been deleted."
         return render(request, "error.html", {"title": "Sweep not found", "message": message}, 404)
     sweep = sweep_public(sweep)
-    rows, _ = manager.list_runs(sweep_id=sweep_id, limit=max(len(sweep["run_ids"]), 1))
+    rows, _ = manager.reads.list_runs(sweep_id=sweep_id, limit=max(len(sweep["run_ids"]), 1))
     runs = sorted((run_public(run) for run in rows), key=lambda run: run["id"])
     return render(request, "sweep.html", {"sweep": sweep}, data={"sweep": sweep, "runs": runs})
 

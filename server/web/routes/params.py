@@ -27,7 +27,7 @@ def read_params(
 ) -> dict:
     """The parameters stored at the steps after `after`, a page at a time ([] for a variant
     that streams none)."""
-    rows = manager.params(run_id, after, limit + 1)  # one more: is there a next page?
+    rows = manager.reads.params(run_id, after, limit + 1)  # one more: is there a next page?
     if rows is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} does not exist")
     next_after = rows[limit - 1][0] if len(rows) > limit else None

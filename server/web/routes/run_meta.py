@@ -53,4 +53,4 @@ def rerun_run(run_id: RunId, manager: ManagerDep, body: RunRerun | None = None) 
         raise too_many(exc) from None
     if run is None:
         raise not_found(run_id)
-    return manager.public(run)
+    return manager.reads.public(run)

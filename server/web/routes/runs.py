@@ -13,12 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from server.protocol import MAX_INTEGER, CloseCode, RunStatus
+from server.store.run_query import SORT_PATTERN
 from server.training.caps import QueueFull
-from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
-from server.training.run_query import SORT_PATTERN
 from server.training.spec import ConfigError
 from server.web import export
+from server.web.decimate import MIN_POINTS, decimate
 from server.web.deps import (
     After,
     DownloadsDep,
@@ -92,7 +92,7 @@ def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
         raise refusal(exc) from None
     except QueueFull as exc:
         raise too_many(exc) from None
-    return manager.public(run)
+    return manager.reads.public(run)
 
 
 @router.get("/api/runs", response_model=RunsPublic)
@@ -110,7 +110,7 @@ def read_runs(
 ) -> dict:
     filters = {"status": status, "variant": variant, "sweep_id": sweep_id, "device": device,
                "tag": tag, "q": q, "sort": sort}  # fmt: skip
-    runs, total = manager.list_runs(**filters, limit=limit, offset=offset)
+    runs, total = manager.reads.list_runs(**filters, limit=limit, offset=offset)
     return {"runs": runs, "total": total}
 
 
@@ -125,7 +125,7 @@ def export_runs(
 ) -> Response:
     runs = []
     for run_id in parse_ids(ids):
-        run = manager.get(run_id)
+        run = manager.reads.get(run_id)
         if run is None:
             raise not_found(run_id)
         runs.append(run)
@@ -151,7 +151,7 @@ def parse_ids(ids: str) -> list[int]:
 
 @router.get("/api/runs/{run_id}", response_model=RunPublic, responses=NOT_FOUND)
 def read_run(run_id: RunId, manager: ManagerDep) -> dict:
-    run = manager.get(run_id)
+    run = manager.reads.get(run_id)
     if run is None:
         raise not_found(run_id)
     return run
@@ -165,7 +165,7 @@ def read_losses(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="points read")] = MAX_PAGE,
     max_points: Annotated[int | None, Query(ge=MIN_POINTS, le=MAX_PAGE)] = None,
 ) -> Response:
-    series = manager.losses(run_id, after, limit + 1)  # one more: is there a next page?
+    series = manager.reads.losses(run_id, after, limit + 1)  # one more: is there a next page?
     if series is None:
         raise not_found(run_id)
     steps, loss, times = series
@@ -215,7 +215,7 @@ def export_run(
     downloads: DownloadsDep,
     format: Literal["csv", "json"] = "csv",
 ) -> Response:
-    run, pieces = manager.get(run_id), manager.loss_pieces(run_id)
+    run, pieces = manager.reads.get(run_id), manager.reads.loss_pieces(run_id)
     if run is None or pieces is None:
         raise not_found(run_id)
     chunks = export.json_chunks(run, pieces) if format == "json" else export.csv_chunks(pieces)

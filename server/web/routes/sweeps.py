@@ -106,7 +106,7 @@ def export_sweep(
     sweep = sweeps.get(sweep_id)
     if sweep is None:
         raise not_found(sweep_id)
-    runs = [run for i in sweep["run_ids"] if (run := manager.get(i)) is not None]
+    runs = [run for i in sweep["run_ids"] if (run := manager.reads.get(i)) is not None]
     spec = sweep["spec"]
     columns = ["variant"] * (len(spec["variants"]) > 1) + list(spec["params"])
     chunks = export.many_chunks(manager, runs, columns, format)

@@ -38,7 +38,7 @@ def read_system(manager: ManagerDep, settings: SettingsDep) -> dict:
         "auth_required": bool(settings.token),
         "executor": manager.executor.name,
         "cluster": manager.executor.cluster(),
-        "queued": manager.queued(),
+        "queued": manager.reads.queued(),
     }
 
 

@@ -11,8 +11,8 @@ import pytest
 from server.training import registry
 from server.training.drive import drive
 from server.training.spec import RunSpec, resolve
-from tests.training import reference_family, reference_polynn
-from tests.training.test_variants import variant_losses
+from tests.training.variants import reference_family, reference_polynn
+from tests.training.variants.test_two_layer import variant_losses
 
 NEW = ["custom_function", "dynamic", "poly_numpy", "poly_tensors", "poly_autograd",
        "poly_function", "poly_nn", "poly_optim", "poly_module", "poly_dynamic"]  # fmt: skip

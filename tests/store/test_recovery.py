@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.training.store import Store
+from server.store.sqlite import Store
 
 COMMON = {"variant": "tensors", "config": {}, "device": "cpu", "created_at": 10.0}
 

@@ -24,7 +24,7 @@ import server
 from server.training import registry
 from server.training.devices import DEVICE_PATTERN, Device
 from server.training.drive import Batch, drive, first_line
-from server.training.executors import Stop, Worker, this_worker
+from server.training.executors.base import Stop, Worker, this_worker
 from server.training.spec import ConfigError, TrainConfig
 
 CHECK_TIMEOUT_S = 5.0  # ray.init to a dead address can hang for minutes: look first

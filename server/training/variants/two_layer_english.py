@@ -13,7 +13,7 @@ import torch
 
 from server.training.registry import Reading, register
 from server.training.spec import TrainConfig
-from server.training.variants import materialize, torch_generator
+from server.training.variants.seeding import materialize, torch_generator
 
 TUTORIALS = "pytorch/tutorials"
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from server.training.migrations import migrate
-from server.training.recovery import mark_interrupted
-from server.training.run_query import RunQuery
+from server.store.migrations import migrate
+from server.store.recovery import mark_interrupted
+from server.store.run_query import RunQuery
 
 RUN_COLUMNS = [
     "variant",

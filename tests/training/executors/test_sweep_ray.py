@@ -11,9 +11,9 @@ import ray
 import torch
 from threadpoolctl import threadpool_limits
 
+from server.store.sqlite import Store
+from server.training.executors.ray_tasks import RayExecutor
 from server.training.manager import RunManager
-from server.training.ray_executor import RayExecutor
-from server.training.store import Store
 from server.training.sweep_spec import SweepSpec
 from server.training.sweeps import Sweeps
 from tests.helpers import TINY, wait_for
@@ -45,11 +45,11 @@ def losses_of(manager: RunManager, sweep: dict) -> list[tuple[dict, list[float]]
     """Each run's sweep_params and seed, its thread count, and its losses, in run order."""
     out = []
     for run_id in sweep["run_ids"]:
-        run = manager.get(run_id)
+        run = manager.reads.get(run_id)
         assert run is not None and run["status"] == "completed", run
         key = {**run["sweep_params"], "seed": run["config"]["seed"]}
         threads = run["worker"]["threads"]
-        out.append((key, threads, manager.losses(run_id)[1].tolist()))
+        out.append((key, threads, manager.reads.losses(run_id)[1].tolist()))
     return out
 
 
@@ -81,7 +81,7 @@ def ray_sweep(data_dir) -> list:
         sweeps = Sweeps(manager)
         sweep = sweeps.create(SweepSpec.model_validate(SPEC))
         done = wait_for(lambda: (s := sweeps.get(sweep["id"]))["status"] != "running" and s, 120)
-        wait_for(lambda: all(manager.live_run(i) is None for i in sweep["run_ids"]))
+        wait_for(lambda: all(manager.reads.live_run(i) is None for i in sweep["run_ids"]))
         assert done["status"] == "completed"
         return losses_of(manager, sweep)
     finally:

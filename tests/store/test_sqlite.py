@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from server.store.sqlite import Store
 from server.training.manager import RunManager
 from server.training.spec import RunSpec
-from server.training.store import Store
 from tests.helpers import TINY, wait_finished
 
 

@@ -1,5 +1,5 @@
 """The current edition's polynomial fits with torch.nn: Sequential, optim, a Module, and the
-dynamic net whose x⁴ and x⁵ terms share one weight (see variants_poly.py)."""
+dynamic net whose x⁴ and x⁵ terms share one weight (see polynomial.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import torch
 
 from server.training.registry import Params, Reading, register
 from server.training.spec import TrainConfig
-from server.training.variants import materialize, torch_generator
-from server.training.variants_poly import AT, FIT
+from server.training.variants.polynomial import AT, FIT
+from server.training.variants.seeding import materialize, torch_generator
 
 
 @register(

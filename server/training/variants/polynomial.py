@@ -15,7 +15,7 @@ import torch
 
 from server.training.registry import POLYNOMIAL, Params, Reading, register
 from server.training.spec import TrainConfig
-from server.training.variants import numpy_random_state, torch_generator
+from server.training.variants.seeding import numpy_random_state, torch_generator
 
 ABCD = ("a", "b", "c", "d")
 AT = "pytorch/tutorials beginner_source/{} at {}"

@@ -8,7 +8,7 @@ import torch
 
 from server.training import registry
 from server.training.spec import RunSpec, resolve
-from tests.training.tutorial_reference import REFERENCE, optim_loop
+from tests.training.variants.tutorial_reference import REFERENCE, optim_loop
 
 
 def variant_losses(variant: str, seed: int, iterations: int = 50, **spec) -> list[float]:

@@ -29,11 +29,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.settings import Settings
-from server.training import migrations
+from server.store import migrations
+from server.store.migrations import SchemaTooNew
+from server.store.sqlite import Store
 from server.training.manager import RunManager
-from server.training.migrations import SchemaTooNew
 from server.training.spec import RunSpec
-from server.training.store import Store
 from server.web.app import create_app
 
 FIXTURE = Path(__file__).parent / "fixtures" / "lossboard-0.1.0.sqlite3"
@@ -215,9 +215,9 @@ def test_manager_on_0_1_0_database_shows_old_runs_and_numbers_new_ones_after(old
     run = manager.submit(spec)
     manager.run_queued("cpu")
     manager.close()
-    assert run.id == max(FIXTURE_RUNS) + 1 and manager.get(run.id)["status"] == "completed"
+    assert run.id == max(FIXTURE_RUNS) + 1 and manager.reads.get(run.id)["status"] == "completed"
     for run_id in FIXTURE_RUNS:
-        _, loss, _ = manager.losses(run_id)
+        _, loss, _ = manager.reads.losses(run_id)
         assert loss.tobytes() == raw_losses(FIXTURE, run_id)
 
 
@@ -250,7 +250,7 @@ def test_manager_runs_a_run_of_0_1_0_database_again_with_its_seed(old_store):
     run = manager.rerun(2, {})
     manager.run_queued("cpu")
     manager.close()
-    again = manager.get(run.id)
+    again = manager.reads.get(run.id)
     assert again["status"] == "completed" and again["config"] == raw_runs(FIXTURE)[2]["config"]
-    _, loss, _ = manager.losses(run.id)
+    _, loss, _ = manager.reads.losses(run.id)
     assert loss.tobytes() == raw_losses(FIXTURE, 2)

@@ -12,13 +12,13 @@ import torch
 from threadpoolctl import threadpool_limits
 
 import server
+from server.store.sqlite import Store
 from server.training import registry
 from server.training.drive import drive
 from server.training.executors import Worker
+from server.training.executors.ray_tasks import RayExecutor
 from server.training.manager import RunManager
-from server.training.ray_executor import RayExecutor
 from server.training.spec import RunSpec, TrainConfig, resolve
-from server.training.store import Store
 from tests.helpers import TINY, app_client, wait_finished, wait_for
 
 LONG = {"iterations": 10_000_000, **TINY}  # runs until cancelled
@@ -64,7 +64,7 @@ def test_ray_run_gives_the_local_executors_losses_bit_for_bit(manager, variant, 
     final = wait_finished(manager, run.id)
     assert final["status"] == "completed", final["error"]
     assert final["worker"]["executor"] == "ray" and final["worker"]["threads"] == 1
-    assert manager.losses(run.id)[1].tolist() == local_losses(spec)
+    assert manager.reads.losses(run.id)[1].tolist() == local_losses(spec)
 
 
 def test_ray_run_records_the_node_it_ran_on(manager):
@@ -101,7 +101,7 @@ def test_ray_cancel_stops_a_running_run_within_two_seconds_keeping_its_losses(ma
     manager.cancel(run.id)
     final = wait_finished(manager, run.id)
     assert final["status"] == "cancelled" and time.monotonic() - asked < 2
-    assert final["iteration"] >= 100 and len(manager.losses(run.id)[1]) == final["iteration"]
+    assert final["iteration"] >= 100 and len(manager.reads.losses(run.id)[1]) == final["iteration"]
 
 
 def test_ray_cancel_of_a_queued_run_never_starts_it(manager):

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import time
 
-from server.training.store import RUN_COLUMNS, WAIT_S, Store, encode
+from server.store.sqlite import RUN_COLUMNS, WAIT_S, Store, encode
 
 
 def insert_sweep(conn: sqlite3.Connection, sweep: dict, runs: list[dict]) -> tuple[int, list[int]]:

@@ -5,7 +5,7 @@ import random
 
 import torch
 
-from tests.training.reference_family import seed_all
+from tests.training.variants.reference_family import seed_all
 
 
 def poly_nn_loop(seed, iterations):

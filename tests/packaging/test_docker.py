@@ -11,8 +11,7 @@ import httpx
 import yaml
 
 from server.cli.main import build_parser
-from tests.cli.conftest import TOKEN
-from tests.cli.support import BIN, ROOT, clean_env, dockerfile, image_cmd, instruction
+from tests.cli.support import BIN, ROOT, TOKEN, clean_env, dockerfile, image_cmd, instruction
 from tests.helpers import free_port
 
 CLUSTER = {"ray-head", "ray-worker", "lossboard-ray"}

@@ -1,0 +1,21 @@
+"""Where runs train: the seam (base.py), the local lane threads (local.py) and Ray (ray_tasks.py),
+and make_executor(), which picks one. Importing this package leaves Ray unimported."""
+
+from __future__ import annotations
+
+from server.training.executors.base import Executor, Stop, Worker, this_worker
+from server.training.executors.local import LocalExecutor
+
+__all__ = ["Executor", "LocalExecutor", "Stop", "Worker", "make_executor", "this_worker"]
+
+
+def make_executor(
+    kind: str, ray_address: str | None = None, workers_per_device: int = 1
+) -> Executor:
+    """The executor a server was asked for: `local`, or `ray` (imported only then)."""
+    if kind == "ray":
+        # Inside the function: Ray is an optional extra, imported only when asked for.
+        from server.training.executors.ray_tasks import RayExecutor
+
+        return RayExecutor(ray_address)
+    return LocalExecutor(workers_per_device=workers_per_device)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.exceptions import TooMany
 from server.training import registry
 from server.training.spec import ConfigError, RunSpec, estimate_bytes
 
 
-class QueueFull(Exception):
+class QueueFull(TooMany):
     """The server holds as many queued runs as it takes; a new one must wait for room."""
 
 

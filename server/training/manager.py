@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from server.exceptions import Conflict
 from server.protocol import FINISHED_STATUSES
 from server.store.sqlite import WAIT_S, Store
 from server.training.caps import Caps
@@ -18,7 +19,7 @@ from server.training.executors import Executor, LocalExecutor, Worker
 from server.training.gate import Gate
 from server.training.reads import RunReads
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
-from server.training.spec import RunSpec, rerun_spec, resolve
+from server.training.spec import ConfigError, RunSpec, rerun_spec, resolve
 
 # How often a running run hands its losses to the store: a kill loses at most this much of it.
 # Each store tick is a SQLite transaction on the writer thread, so not every 50 ms.
@@ -27,7 +28,7 @@ Listener = Callable[[Run, str], None]
 Record = Callable[[list[dict]], list[int]]  # stores runs' rows, all or none; their ids
 
 
-class RunConflict(Exception):
+class RunConflict(Conflict):
     """A request that the run's state forbids (deleting a run that is still going)."""
 
 
@@ -159,14 +160,17 @@ class RunManager:
 
     def rerun(self, run_id: int, changes: dict) -> Run | None:
         """Queue a finished run's request again, with `changes` (a seed) made to it; None if
-        there is no such run, RunConflict while it is live, ConfigError if it cannot run here."""
+        there is no such run; RunConflict while it is live or if its request cannot run here."""
         row = self.reads.get(run_id)
         if row is None:
             return None
         if row["status"] not in FINISHED_STATUSES:
             raise RunConflict(f"run {run_id} is {row['status']}: it can run again once it ends")
-        spec, request = rerun_spec(row, changes)
-        run = self.prepare(spec)
+        try:
+            spec, request = rerun_spec(row, changes)
+            run = self.prepare(spec)
+        except ConfigError as exc:  # a request that ran once, but not on this server as it is now
+            raise RunConflict(f"run {run_id}'s request cannot run here now: {exc}") from None
         run.request = request
         self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
         return run

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Literal
 
+from server.exceptions import Conflict
 from server.protocol import STATUSES
 from server.store import sweeps as sweep_store
 from server.store.sqlite import WAIT_S
@@ -21,7 +22,7 @@ SweepStatus = Literal["running", "completed", "cancelled", "interrupted"]
 NOT_BEST = ("diverged", "failed")  # their losses rank nothing
 
 
-class SweepConflict(Exception):
+class SweepConflict(Conflict):
     """A request that the sweep's state forbids (deleting a sweep that is still running)."""
 
 

@@ -20,20 +20,19 @@ from server.training.manager import RunManager
 from server.training.sweeps import Sweeps
 from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit
-from server.web.deps import RequireSameOrigin
 from server.web.error_pages import add_page_handlers
-from server.web.errors import ORIGIN_REFUSAL, add_handlers, document_guards, refusals
+from server.web.errors import add_handlers, document_guards
 from server.web.export import Downloads
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
-from server.web.routes import docs, pages, run_meta, runs, system
-from server.web.routes import params as params_routes
-from server.web.routes import playground as playground_routes
-from server.web.routes import sweeps as sweep_routes
+from server.web.rendering import static_app
+from server.web.routes import docs, pages, params, playground, run_meta, runs, sweeps, system
 from server.web.stream import StreamHub
 from server.web.sweep_stream import SweepHub
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own log: what `lossboard serve` prints
+# the API, then the browser pages and /docs
+ROUTE_MODULES = (system, runs, params, run_meta, sweeps, playground, pages, docs)
 
 
 def where(cluster: dict | None) -> str:
@@ -98,19 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if hosts := settings.trusted_hosts():
         # a page on another site that rebinds its DNS name to 127.0.0.1 still says its own Host
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
-    app.include_router(system.router, tags=["system"])
-    app.include_router(runs.router, tags=["runs"])
-    app.include_router(params_routes.router, tags=["runs"])
-    app.include_router(run_meta.router, tags=["runs"])
-    app.include_router(sweep_routes.router, tags=["sweeps"])
-    app.include_router(
-        playground_routes.router,
-        tags=["playground"],
-        dependencies=[RequireSameOrigin],
-        responses=refusals(ORIGIN_REFUSAL),
-    )
-    # the browser pages and their assets
-    app.include_router(pages.router, tags=["pages"])
-    app.include_router(docs.router)
-    app.mount("/static", pages.static_app(), name="static")
+    for routes in ROUTE_MODULES:  # each router owns its tags and guards
+        app.include_router(routes.router)
+    app.mount("/static", static_app(), name="static")
     return app

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket
 from server.protocol import CloseCode
 from server.settings import Settings
 from server.web.cookie import has_cookie, set_cookie
-from server.web.routes.pages import local_path, login_page
+from server.web.rendering import local_path, login_page
 
 OPEN_PATHS = ("/healthz",)
 OPEN_PREFIXES = ("/static/",)  # files that hold no data, and that the login page needs

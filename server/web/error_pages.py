@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from server.web.auth import is_page
 from server.web.errors import invalid_request, safe
-from server.web.routes.pages import render
+from server.web.rendering import render
 
 MAX_SHOWN = 80  # characters of a bad value quoted back
 TITLES = {404: "Page not found", 405: "Not a page", 422: "Bad address"}

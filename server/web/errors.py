@@ -11,7 +11,10 @@ from fastapi.exceptions import RequestValidationError, WebSocketRequestValidatio
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from server.exceptions import Refused
+from server.playground.errors import PlaygroundError
 from server.protocol import CloseCode
+from server.training.spec import ConfigError
 
 MAX_CLOSE_REASON = 123  # bytes: a websocket close frame holds no more
 # what writes and websockets refuse to other sites' pages (docs/api.md, Host and Origin)
@@ -117,7 +120,32 @@ def add_refusals(operation: dict[str, Any]) -> None:
 ERROR_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}
 
 
+async def refused(request: Request, exc: Exception) -> JSONResponse:
+    """A refusal of the engine's, with the status it carries."""
+    assert isinstance(exc, Refused)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+
+async def config_refused(request: Request, exc: Exception) -> JSONResponse:
+    """A run request that cannot run here: a 422 whose loc names the body field at fault
+    (`params.H` -> ["body", "params", "H"])."""
+    assert isinstance(exc, ConfigError)
+    error = {"type": "value_error", "loc": ("body", *exc.field.split(".")), "msg": exc.message}
+    return await invalid_request(request, RequestValidationError([error]))
+
+
+async def snippet_refused(request: Request, exc: Exception) -> JSONResponse:
+    """A snippet the playground refused, counted in /metrics with its status."""
+    assert isinstance(exc, PlaygroundError)
+    request.app.state.metrics.observe_eval(exc.status_code)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
 def add_handlers(app: FastAPI) -> None:
-    """Answer invalid requests and websockets with the handlers above."""
+    """Answer invalid requests and websockets, and the engine's refusals, with the handlers
+    above: one per kind of error, so no route catches one to re-raise it."""
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(WebSocketRequestValidationError, invalid_websocket)
+    app.add_exception_handler(Refused, refused)
+    app.add_exception_handler(ConfigError, config_refused)
+    app.add_exception_handler(PlaygroundError, snippet_refused)

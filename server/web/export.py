@@ -15,13 +15,34 @@ from typing import Any, Literal
 
 import numpy as np
 import orjson
-from fastapi import HTTPException, status
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 from tensorboardX import SummaryWriter
 
+from server.exceptions import TooMany
 from server.training.manager import RunManager
-from server.web.schemas import run_public
+from server.web.errors import refusals
+from server.web.schemas import RunExport, run_public
+
+# the OpenAPI of the downloads
+BUSY = refusals({429: "max_exports downloads are streaming already"})
+TEXT = {"schema": {"type": "string"}}
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+EXPORT_FORMATS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "an attachment: CSV rows `step,loss,time`, or JSON (format=json)",
+        "model": RunExport,  # the JSON's schema
+        "content": {"text/csv": TEXT},
+    }
+}
+MANY_EXPORT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "an attachment: long-format CSV, or a zipped TensorBoard logdir",
+        "content": {"text/csv": TEXT, "application/zip": BINARY},
+    },
+    **BUSY,
+}
+
 
 Pieces = Iterable[tuple[np.ndarray, ...]]  # (steps, losses, times) arrays
 Format = Literal["csv", "tensorboard"]  # of many runs
@@ -58,10 +79,9 @@ class Downloads:
     def start(self, chunks: Iterator[bytes | str], filename: str) -> Download:
         """`chunks` as the attachment `filename`; a 429 when every slot is taken."""
         if not self._slots.acquire(blocking=False):
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
+            raise TooMany(
                 f"{self.limit} exports are streaming, the most this server serves at once; "
-                "try again when one has finished",
+                "try again when one has finished"
             )
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         media_type = MEDIA_TYPES[filename.rsplit(".", 1)[-1]]

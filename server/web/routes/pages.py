@@ -1,4 +1,4 @@
-"""The browser pages: the dashboard, a run's live chart, runs compared, the playground; /static.
+"""The browser pages: the dashboard, a run's live chart, runs compared, the playground.
 
 Each page carries what the server already knows as a JSON data block (`page_data`), which its
 JS reads instead of asking the API again.
@@ -6,19 +6,15 @@ JS reads instead of asking the API again.
 
 from __future__ import annotations
 
-import os
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import RedirectResponse, Response
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
 from server.training import registry
 from server.training.manager import RunManager
-from server.web.assets import STATIC_DIR, templates
 from server.web.cookie import clear_cookie
-from server.web.deps import ManagerDep, RunId, SettingsDep, SweepId, SweepsDep, get_settings
+from server.web.deps import ManagerDep, RunId, SettingsDep, SweepId, SweepsDep
+from server.web.rendering import render
 from server.web.schemas import ClusterPublic, DevicePublic, run_public, sweep_public
 
 MAX_COMPARED = 24
@@ -29,45 +25,7 @@ FORM_VARIANT = "autograd"  # the form's first choice when it is registered: the 
 MAX_ID_DIGITS = 18
 GROUPS = ("", "config")  # compare: every run, or runs that differ only in seed as one band
 BANDS = ("minmax", "std")  # any 18-digit id fits SQLite's 64-bit integers
-# A static() URL names the file's content (?v=hash), so it may be cached for good; a bare URL
-# (an ES module's own imports) must be revalidated, which ETag/Last-Modified make cheap.
-CACHE_VERSIONED = "public, max-age=31536000, immutable"
-CACHE_BARE = "public, max-age=0, must-revalidate"
-# Everything comes from this host: a data-driven XSS has nowhere to load from or send to.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-
-router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
-
-
-class StaticAssets(StaticFiles):
-    """StaticFiles that says how long each answer may be cached."""
-
-    def file_response(
-        self, full_path: str | os.PathLike, stat_result: os.stat_result, scope: Scope,
-        status_code: int = 200,
-    ) -> Response:  # fmt: skip
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        versioned = b"v=" in scope.get("query_string", b"")
-        response.headers["Cache-Control"] = CACHE_VERSIONED if versioned else CACHE_BARE
-        return response
-
-
-def static_app() -> StaticAssets:
-    """The app mounted at /static."""
-    return StaticAssets(directory=STATIC_DIR)
-
-
-def render(
-    request: Request, name: str, context: dict, status_code: int = 200, data: dict | None = None
-) -> Response:
-    """A page, with headers that keep it to this host, and `data` for its JS."""
-    auth_required = bool(get_settings(request).token)
-    context = context | {"page_data": {"auth_required": auth_required, **(data or {})}}
-    headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-store"}
-    return templates().TemplateResponse(request, name, context, status_code, headers)
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False, tags=["pages"])
 
 
 def form_variants() -> list[dict]:
@@ -121,7 +79,7 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
 def compare_page(
     request: Request, manager: ManagerDep, ids: str = "", group: str = "", band: str = "minmax"
 ) -> Response:
-    wanted = parse_ids(ids)
+    wanted = compared_ids(ids)
     if wanted is None:
         message = f"'ids' should be run ids separated by commas (at most {MAX_COMPARED})."
         return render(request, "error.html", {"title": "Bad run list", "message": message}, 400)
@@ -167,20 +125,7 @@ def logout(request: Request, settings: SettingsDep) -> Response:
     return response
 
 
-def login_page(request: Request, problem: str) -> Response:
-    """401: a form that opens this page again as ?token=, keeping the rest of its query."""
-    keep = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-    context: dict = {"problem": problem, "action": local_path(request.url.path), "keep": keep}
-    context |= {"live_indicator": False, "logout_link": False}  # nothing live, nobody logged in
-    return render(request, "login.html", context, 401)
-
-
-def local_path(path: str) -> str:
-    """`path` on this host: a browser reads //evil.example/ or /\\evil.example/ as another site."""
-    return "/" + path.lstrip("/\\")
-
-
-def parse_ids(text: str) -> list[int] | None:
+def compared_ids(text: str) -> list[int] | None:
     """'3,1,3' -> [3, 1]; None when it is not a short list of ids."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if len(parts) > MAX_COMPARED or not all(p.isascii() and p.isdigit() for p in parts):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 
+from server.exceptions import NotFound
 from server.web.deps import After, ManagerDep, RunId
 from server.web.errors import refusals
 from server.web.schemas import ParamsPublic
 
-router = APIRouter()
+router = APIRouter(tags=["runs"])
 MAX_PARAMS = 100_000  # steps a /params answer holds at most
 
 
@@ -29,7 +30,7 @@ def read_params(
     that streams none)."""
     rows = manager.reads.params(run_id, after, limit + 1)  # one more: is there a next page?
     if rows is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} does not exist")
+        raise NotFound("run", run_id)
     next_after = rows[limit - 1][0] if len(rows) > limit else None
     rows = rows[:limit]
     return {"run_id": run_id, "step": [s for s, _ in rows], "params": [p for _, p in rows],

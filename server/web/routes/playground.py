@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
-from server.playground.errors import PlaygroundError
-from server.web.errors import BAD_BODY, ErrorPublic, ValidationErrorPublic, refusals
+from server.web.deps import RequireSameOrigin
+from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, ErrorPublic, ValidationErrorPublic, refusals
 from server.web.schemas import PlaygroundEval, PlaygroundResult, SnippetRefusal
 
-router = APIRouter()
+# what runs code: not from other sites (the token is checked before, by server.web.auth)
+router = APIRouter(
+    tags=["playground"], dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL)
+)
 
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -27,11 +30,6 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 @router.post("/api/playground/eval", response_model=PlaygroundResult, responses=REFUSALS)
 def evaluate_snippet(body: PlaygroundEval, request: Request) -> dict[str, Any]:
     """Evaluate a snippet in the sandbox; a plain def, so it blocks a pool thread, not the loop."""
-    metrics = request.app.state.metrics
-    try:
-        answer = request.app.state.playground.evaluate(body.code)
-    except PlaygroundError as error:
-        metrics.observe_eval(error.status_code)
-        raise HTTPException(status_code=error.status_code, detail=error.detail) from None
-    metrics.observe_eval(200)
+    answer = request.app.state.playground.evaluate(body.code)  # a refusal: errors.py answers
+    request.app.state.metrics.observe_eval(200)
     return answer

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, status
 
-from server.training.caps import QueueFull
-from server.training.manager import RunConflict
-from server.training.spec import ConfigError
+from server.exceptions import NotFound
 from server.web.deps import ManagerDep, RequireSameOrigin, RunId
 from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
-from server.web.routes.runs import not_found, too_many
 from server.web.schemas import RunPatch, RunPublic, RunRerun
 
-router = APIRouter(dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL))
+router = APIRouter(
+    tags=["runs"], dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL)
+)
 
 
 @router.patch(
@@ -23,7 +22,7 @@ router = APIRouter(dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_R
 def update_run(run_id: RunId, patch: RunPatch, manager: ManagerDep) -> dict:
     run = manager.edit(run_id, patch.changes())
     if run is None:
-        raise not_found(run_id)
+        raise NotFound("run", run_id)
     return run
 
 
@@ -42,15 +41,7 @@ def update_run(run_id: RunId, patch: RunPatch, manager: ManagerDep) -> dict:
 )
 def rerun_run(run_id: RunId, manager: ManagerDep, body: RunRerun | None = None) -> dict:
     changes = body.model_dump(exclude_unset=True) if body else {}
-    try:
-        run = manager.rerun(run_id, changes)
-    except RunConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    except ConfigError as exc:
-        message = f"run {run_id}'s request cannot run here now: {exc}"
-        raise HTTPException(status.HTTP_409_CONFLICT, message) from None
-    except QueueFull as exc:
-        raise too_many(exc) from None
+    run = manager.rerun(run_id, changes)
     if run is None:
-        raise not_found(run_id)
+        raise NotFound("run", run_id)
     return manager.reads.public(run)

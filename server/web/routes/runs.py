@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, status
+from fastapi import APIRouter, Query, Response, WebSocket, status
 from fastapi.exceptions import RequestValidationError
-from starlette.websockets import WebSocketDisconnect
 
+from server.exceptions import NotFound
 from server.protocol import MAX_INTEGER, CloseCode, RunStatus
 from server.store.run_query import SORT_PATTERN
-from server.training.caps import QueueFull
-from server.training.manager import RunConflict
-from server.training.spec import ConfigError
 from server.web import export
 from server.web.decimate import MIN_POINTS, decimate
 from server.web.deps import (
@@ -26,14 +20,14 @@ from server.web.deps import (
     ManagerDep,
     RequireSameOrigin,
     RunId,
-    same_origin,
 )
 from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
-from server.web.schemas import LossesPublic, RunCreate, RunExport, RunPublic, RunsPublic
+from server.web.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic
 from server.web.sizecheck import SizeCheckedRoute
+from server.web.sockets import serve_socket
 from server.web.stream import Send, encode_bytes
 
-router = APIRouter()
+router = APIRouter(tags=["runs"])
 # what changes runs: not from other sites (the token is checked before, by server.web.auth)
 writes = APIRouter(dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL))
 # a new run's 422 names a size over the cap too, however many other fields are wrong
@@ -44,39 +38,8 @@ creates = APIRouter(
 )
 log = logging.getLogger("lossboard.stream")
 NOT_FOUND = refusals({404: "no such run"})
-BUSY = refusals({429: "max_exports downloads are streaming already"})
-TEXT = {"schema": {"type": "string"}}
-BINARY = {"schema": {"type": "string", "format": "binary"}}
-EXPORT_FORMATS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "an attachment: CSV rows `step,loss,time`, or JSON (format=json)",
-        "model": RunExport,  # the JSON's schema
-        "content": {"text/csv": TEXT},
-    }
-}
-MANY_EXPORT: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "an attachment: long-format CSV, or a zipped TensorBoard logdir",
-        "content": {"text/csv": TEXT, "application/zip": BINARY},
-    },
-    **BUSY,
-}
 MAX_PAGE = 1_000_000  # points a /losses answer holds at most
 MAX_EXPORT_RUNS = 1000
-
-
-def not_found(run_id: int) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} does not exist")
-
-
-def refusal(exc: ConfigError) -> RequestValidationError:
-    """A 422 whose loc names the body field at fault (`params.H` -> ["body", "params", "H"])."""
-    loc = ("body", *exc.field.split("."))
-    return RequestValidationError([{"type": "value_error", "loc": loc, "msg": exc.message}])
-
-
-def too_many(exc: QueueFull) -> HTTPException:
-    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc))
 
 
 @creates.post(
@@ -86,13 +49,7 @@ def too_many(exc: QueueFull) -> HTTPException:
     responses=refusals({400: BAD_BODY, 429: "the queue holds max_queued runs already"}),
 )
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
-    try:
-        run = manager.submit(spec)
-    except ConfigError as exc:
-        raise refusal(exc) from None
-    except QueueFull as exc:
-        raise too_many(exc) from None
-    return manager.reads.public(run)
+    return manager.reads.public(manager.submit(spec))
 
 
 @router.get("/api/runs", response_model=RunsPublic)
@@ -115,7 +72,7 @@ def read_runs(
 
 
 @router.get(
-    "/api/runs/export", responses={**MANY_EXPORT, **NOT_FOUND}
+    "/api/runs/export", responses={**export.MANY_EXPORT, **NOT_FOUND}
 )  # before /api/runs/{run_id}, which would take "export"
 def export_runs(
     manager: ManagerDep,
@@ -124,16 +81,16 @@ def export_runs(
     format: export.Format = "csv",
 ) -> Response:
     runs = []
-    for run_id in parse_ids(ids):
+    for run_id in export_ids(ids):
         run = manager.reads.get(run_id)
         if run is None:
-            raise not_found(run_id)
+            raise NotFound("run", run_id)
         runs.append(run)
     chunks = export.many_chunks(manager, runs, export.differing_fields(runs), format)
     return downloads.start(chunks, f"lossboard-runs.{export.SUFFIX[format]}")
 
 
-def parse_ids(ids: str) -> list[int]:
+def export_ids(ids: str) -> list[int]:
     """`1,2,3` as distinct run ids in that order; a 422 naming `ids` otherwise."""
     parts = [p.strip() for p in ids.split(",") if p.strip()]
     problem = None
@@ -153,7 +110,7 @@ def parse_ids(ids: str) -> list[int]:
 def read_run(run_id: RunId, manager: ManagerDep) -> dict:
     run = manager.reads.get(run_id)
     if run is None:
-        raise not_found(run_id)
+        raise NotFound("run", run_id)
     return run
 
 
@@ -167,7 +124,7 @@ def read_losses(
 ) -> Response:
     series = manager.reads.losses(run_id, after, limit + 1)  # one more: is there a next page?
     if series is None:
-        raise not_found(run_id)
+        raise NotFound("run", run_id)
     steps, loss, times = series
     next_after = int(steps[limit - 1]) if len(steps) > limit else None
     steps, loss, times = steps[:limit], loss[:limit], times[:limit]
@@ -189,7 +146,7 @@ def read_losses(
 def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
     run = manager.cancel(run_id)
     if run is None:
-        raise not_found(run_id)
+        raise NotFound("run", run_id)
     return run
 
 
@@ -199,16 +156,14 @@ def cancel_run(run_id: RunId, manager: ManagerDep) -> dict:
     responses=refusals({404: "no such run", 409: "the run is queued or running"}),
 )
 def delete_run(run_id: RunId, manager: ManagerDep) -> Response:
-    try:
-        deleted = manager.delete(run_id)
-    except RunConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    if not deleted:
-        raise not_found(run_id)
+    if not manager.delete(run_id):
+        raise NotFound("run", run_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/api/runs/{run_id}/export", responses={**EXPORT_FORMATS, **NOT_FOUND, **BUSY})
+@router.get(
+    "/api/runs/{run_id}/export", responses={**export.EXPORT_FORMATS, **NOT_FOUND, **export.BUSY}
+)
 def export_run(
     run_id: RunId,
     manager: ManagerDep,
@@ -217,7 +172,7 @@ def export_run(
 ) -> Response:
     run, pieces = manager.reads.get(run_id), manager.reads.loss_pieces(run_id)
     if run is None or pieces is None:
-        raise not_found(run_id)
+        raise NotFound("run", run_id)
     chunks = export.json_chunks(run, pieces) if format == "json" else export.csv_chunks(pieces)
     return downloads.start(chunks, f"lossboard-run-{run_id}.{format}")
 
@@ -243,39 +198,6 @@ async def follow_runs(websocket: WebSocket, hub: HubDep) -> None:
         return CloseCode.DONE
 
     await serve_socket(websocket, work)
-
-
-async def serve_socket(
-    websocket: WebSocket, work: Callable[[Send], Coroutine[Any, Any, CloseCode]]
-) -> None:
-    """Accept, check the Origin, run `work` until it ends or the client leaves, then close."""
-    await websocket.accept()
-    if not same_origin(websocket):
-        await websocket.close(CloseCode.FORBIDDEN, "cross-origin websockets are refused")
-        return
-
-    worker = asyncio.create_task(work(websocket.send_text))
-    listener = asyncio.create_task(wait_disconnect(websocket))
-    done, _ = await asyncio.wait({worker, listener}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (worker, listener):
-        task.cancel()
-    if worker not in done:
-        return  # the client left
-    code = CloseCode.ERROR
-    if (error := worker.exception()) is None:
-        code = worker.result()
-    elif not isinstance(error, (OSError, RuntimeError, WebSocketDisconnect)):  # not a lost peer
-        log.error("websocket stream failed", exc_info=error)
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await websocket.close(code)
-
-
-async def wait_disconnect(websocket: WebSocket) -> None:
-    """Return when the client goes away; anything it sends is ignored."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
 
 
 router.include_router(creates)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, status
+from fastapi import APIRouter, Query, Response, WebSocket, status
 
+from server.exceptions import NotFound
 from server.protocol import CloseCode
-from server.training.caps import QueueFull
-from server.training.spec import ConfigError
-from server.training.sweeps import SweepConflict
 from server.web import export
 from server.web.deps import (
     DownloadsDep,
@@ -20,18 +18,14 @@ from server.web.deps import (
     SweepsDep,
 )
 from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
-from server.web.routes.runs import MANY_EXPORT, refusal, serve_socket, too_many
 from server.web.schemas import SweepCreate, SweepPublic, SweepsPublic
+from server.web.sockets import serve_socket
 from server.web.stream import Send
 
-router = APIRouter()
+router = APIRouter(tags=["sweeps"])
 # what changes sweeps: not from other sites (the token is checked before, by server.web.auth)
 writes = APIRouter(dependencies=[RequireSameOrigin], responses=refusals(ORIGIN_REFUSAL))
 NOT_FOUND = refusals({404: "no such sweep"})
-
-
-def not_found(sweep_id: int) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"sweep {sweep_id} does not exist")
 
 
 @writes.post(
@@ -41,12 +35,7 @@ def not_found(sweep_id: int) -> HTTPException:
     responses=refusals({400: BAD_BODY, 429: "the queue has no room for the sweep's runs"}),
 )
 def create_sweep(spec: SweepCreate, sweeps: SweepsDep) -> dict:
-    try:
-        return sweeps.create(spec)
-    except ConfigError as exc:
-        raise refusal(exc) from None
-    except QueueFull as exc:
-        raise too_many(exc) from None
+    return sweeps.create(spec)
 
 
 @router.get("/api/sweeps", response_model=SweepsPublic)
@@ -63,7 +52,7 @@ def read_sweeps(
 def read_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
     sweep = sweeps.get(sweep_id)
     if sweep is None:
-        raise not_found(sweep_id)
+        raise NotFound("sweep", sweep_id)
     return sweep
 
 
@@ -76,7 +65,7 @@ def read_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
 def cancel_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
     sweep = sweeps.cancel(sweep_id)
     if sweep is None:
-        raise not_found(sweep_id)
+        raise NotFound("sweep", sweep_id)
     return sweep
 
 
@@ -86,16 +75,12 @@ def cancel_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
     responses=refusals({404: "no such sweep", 409: "the sweep is running"}),
 )
 def delete_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> Response:
-    try:
-        deleted = sweeps.delete(sweep_id)
-    except SweepConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    if not deleted:
-        raise not_found(sweep_id)
+    if not sweeps.delete(sweep_id):
+        raise NotFound("sweep", sweep_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/api/sweeps/{sweep_id}/export", responses={**MANY_EXPORT, **NOT_FOUND})
+@router.get("/api/sweeps/{sweep_id}/export", responses={**export.MANY_EXPORT, **NOT_FOUND})
 def export_sweep(
     sweep_id: SweepId,
     sweeps: SweepsDep,
@@ -105,7 +90,7 @@ def export_sweep(
 ) -> Response:
     sweep = sweeps.get(sweep_id)
     if sweep is None:
-        raise not_found(sweep_id)
+        raise NotFound("sweep", sweep_id)
     runs = [run for i in sweep["run_ids"] if (run := manager.reads.get(i)) is not None]
     spec = sweep["spec"]
     columns = ["variant"] * (len(spec["variants"]) > 1) + list(spec["params"])

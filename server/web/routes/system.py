@@ -16,7 +16,7 @@ from server.training.devices import default_device
 from server.web.deps import ManagerDep, SettingsDep
 from server.web.schemas import SystemPublic, VariantPublic
 
-router = APIRouter()
+router = APIRouter(tags=["system"])
 
 
 @router.get("/healthz")

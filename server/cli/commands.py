@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from server.cli.client import DEFAULT_URL, Client
+from server.cli.run_flags import fields, spec_values
 from server.protocol import LIVE_STATUSES
 
 STATUS_STYLE = {
@@ -29,8 +30,6 @@ STATUS_STYLE = {
     "diverged": "red",
 }
 CANCEL_WAIT_S = 10.0  # a running run stops within one iteration
-SPEC_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed", "name")
-SIZE_FIELDS = ("N", "D_in", "H", "D_out", "dtype")
 # C0, DEL and C1: a terminal acts on them (colours, the title, the clipboard, a bell)
 CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MULTILINE_FIELDS = frozenset({"notes"})  # text fields whose newlines and tabs are shown as such
@@ -56,8 +55,7 @@ def stderr() -> Console:
 
 def run_command(client: Client, args: argparse.Namespace) -> int:
     """Start a run and print its id; with --follow, show it live and exit by how it ended."""
-    spec = {"variant": args.variant}
-    spec |= {k: getattr(args, k) for k in SPEC_FIELDS + SIZE_FIELDS if getattr(args, k) is not None}
+    spec = {"variant": args.variant, **spec_values(args, fields())}
     run = client.create_run(spec)
     print(run["id"], flush=True)
     if not args.follow:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from server.cli import commands as c
 from server.cli import sweeps as s
 from server.cli.client import ApiError
+from server.cli.run_flags import NOT_SWEPT_BASE, add_fields, run_fields
 from server.cli.sweep_parser import add_sweep
 from server.protocol import STATUSES
 from server.settings import Settings
@@ -96,25 +97,9 @@ def add_client_commands(
     show_sweep.add_argument("--json", action="store_true", help="print the sweep's JSON")
 
 
-def run_fields() -> argparse.ArgumentParser:
-    """The RunCreate fields as flags, shared by `run` and `sweep` (a sweep's fixed fields)."""
-    run = argparse.ArgumentParser(add_help=False)
-    run.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    run.add_argument("--iterations", type=int, help="training steps (default 500)")
-    run.add_argument("--lr", dest="learning_rate", metavar="LR", type=float, help="learning rate")
-    run.add_argument("--optimizer", help="sgd or adam (optim and custom_module only)")
-    run.add_argument("--N", dest="N", type=int, help="batch size (default 64)")
-    run.add_argument("--D-in", dest="D_in", type=int, help="input size (default 1000)")
-    run.add_argument("--H", dest="H", type=int, help="hidden size (default 100)")
-    run.add_argument("--D-out", dest="D_out", type=int, help="output size (default 10)")
-    run.add_argument("--dtype", choices=("float32", "float64"), help="tensor dtype")
-    return run
-
-
 def add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("variant", help="the variant's id (`lossboard variants` lists them)")
-    run.add_argument("--seed", type=int, help="seed (default: a random one, recorded)")
-    run.add_argument("--name", help="a label for the run")
+    add_fields(run, list(NOT_SWEPT_BASE))
     run.add_argument(
         "--follow", action="store_true", help="show progress; exit non-zero unless it completes"
     )

@@ -6,11 +6,13 @@ import argparse
 import json
 from collections.abc import Callable
 
-from server.cli.commands import SIZE_FIELDS, SPEC_FIELDS
+from server.cli import run_flags
+from server.cli.run_flags import SPELLINGS, fields, spec_values
 
 # the RunCreate fields of `lossboard run`'s flags, fixed for every run (the name is the sweep's)
-BASE_FIELDS = tuple(f for f in SPEC_FIELDS + SIZE_FIELDS if f != "name")
-ALIASES = {"lr": "learning_rate"}  # a swept field spelt as its flag (--lr); D-in is D_in
+BASE_FIELDS = fields(exclude=("name",))  # a sweep's --name is its own; --seed is its first
+# a swept field spelt as its flag (--lr); D-in is D_in
+ALIASES = {run_flags.flag(field).lstrip("-"): field for field in SPELLINGS}
 RANGE_FLAGS = {
     "log_uniform": "--log-uniform",
     "uniform": "--uniform",
@@ -117,7 +119,7 @@ def sweep_spec(args: argparse.Namespace) -> dict:
         raise ValueError("--count needs --random (a grid tries every value)")
     if args.random and args.count is None:
         raise ValueError("--random needs --count N, the number of points to sample")
-    base = {k: getattr(args, k) for k in BASE_FIELDS if getattr(args, k) is not None}
+    base = spec_values(args, BASE_FIELDS)
     if fixed := sorted(set(params) & set(base)):
         raise ValueError(f"{fixed[0]}: both swept and fixed by its own flag; give one of them")
     variants = [args.variant, *args.variants]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -32,6 +32,13 @@ class ConfigError(ValueError):
         self.message = message
 
 
+def size(name: str, network: str) -> Any:
+    """A size field: optional, positive, its default (the registry's) said in its description."""
+    least = 2 if name == "points" else 1
+    description = f"{network}: {registry.KNOB_DEFAULTS[name]}"
+    return Field(None, ge=least, le=MAX_INTEGER, description=description)
+
+
 class RunSpec(BaseModel):
     """A request for a run; every field but `variant` falls back to the tutorial's value."""
 
@@ -39,23 +46,33 @@ class RunSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [QUICK_RUN]})
 
     variant: str = Field(max_length=64, description="a variant's id, as /api/variants lists")
-    device: str = Field("auto", max_length=32, description="auto, cpu, cuda, cuda:N or mps")
+    device: str = Field(
+        "auto", max_length=32, description="auto (the default), cpu, cuda, cuda:N or mps"
+    )
     iterations: int | None = Field(
         None,
         ge=1,
         le=MAX_INTEGER,
         description="the variant's own by default; at most the server's max_iterations",
     )
-    learning_rate: float | None = Field(None, gt=0, allow_inf_nan=False)
-    optimizer: Literal["sgd", "adam"] | None = None
-    seed: int | None = Field(None, ge=0, le=MAX_INTEGER)
-    N: int | None = Field(None, ge=1, le=MAX_INTEGER, description="two-layer network: 64")
-    D_in: int | None = Field(None, ge=1, le=MAX_INTEGER, description="two-layer network: 1000")
-    H: int | None = Field(None, ge=1, le=MAX_INTEGER, description="two-layer network: 100")
-    D_out: int | None = Field(None, ge=1, le=MAX_INTEGER, description="two-layer network: 10")
-    points: int | None = Field(None, ge=2, le=MAX_INTEGER, description="polynomial fit: 2000")
-    dtype: Literal["float32", "float64"] | None = None
-    name: str | None = Field(None, max_length=200)
+    learning_rate: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="the variant's own (per optimizer) by default"
+    )
+    optimizer: Literal["sgd", "adam"] | None = Field(
+        None, description="for the variants that take one; the variant's own by default"
+    )
+    seed: int | None = Field(
+        None, ge=0, le=MAX_INTEGER, description="a random one by default, recorded with the run"
+    )
+    N: int | None = size("N", "two-layer network")
+    D_in: int | None = size("D_in", "two-layer network")
+    H: int | None = size("H", "two-layer network")
+    D_out: int | None = size("D_out", "two-layer network")
+    points: int | None = size("points", "polynomial fit")
+    dtype: Literal["float32", "float64"] | None = Field(
+        None, description="the variant's own by default (float64 for the NumPy loops)"
+    )
+    name: str | None = Field(None, max_length=200, description="a label for the run")
 
     @field_validator("variant")
     @classmethod

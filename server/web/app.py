@@ -27,7 +27,7 @@ from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.rendering import static_app
 from server.web.routes import docs, pages, params, playground, run_meta, runs, sweeps, system
-from server.web.stream import StreamHub
+from server.web.stream import RunHub
 from server.web.sweep_stream import SweepHub
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own log: what `lossboard serve` prints
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         manager = RunManager(store, executor=executor, caps=caps)
         app.state.manager = manager
         app.state.downloads = Downloads(settings.max_exports)
-        app.state.hub = StreamHub(manager, asyncio.get_running_loop())
+        app.state.hub = RunHub(manager, asyncio.get_running_loop())
         app.state.metrics = Metrics()
         app.state.metrics.watch(manager, app.state.hub)
         app.state.sweeps = Sweeps(manager, settings.max_sweep_runs)

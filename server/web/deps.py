@@ -13,7 +13,7 @@ from server.settings import Settings
 from server.training.manager import RunManager
 from server.training.sweeps import Sweeps
 from server.web.export import Downloads
-from server.web.stream import StreamHub
+from server.web.stream import RunHub
 from server.web.sweep_stream import SweepHub
 
 
@@ -25,7 +25,7 @@ def get_manager(conn: HTTPConnection) -> RunManager:
     return conn.app.state.manager
 
 
-def get_hub(conn: HTTPConnection) -> StreamHub:
+def get_hub(conn: HTTPConnection) -> RunHub:
     return conn.app.state.hub
 
 
@@ -43,7 +43,7 @@ def get_sweep_hub(conn: HTTPConnection) -> SweepHub:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
-HubDep = Annotated[StreamHub, Depends(get_hub)]
+HubDep = Annotated[RunHub, Depends(get_hub)]
 DownloadsDep = Annotated[Downloads, Depends(get_downloads)]
 
 SweepsDep = Annotated[Sweeps, Depends(get_sweeps)]

@@ -14,7 +14,7 @@ from server.protocol import FINISHED_STATUSES
 from server.training.manager import RunManager
 from server.training.registry import variants
 from server.training.run import Run
-from server.web.stream import StreamHub
+from server.web.stream import RunHub
 
 # From a tiny run's tenth of a second to a long one's hours.
 DURATION_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600)
@@ -33,7 +33,7 @@ EVAL_OUTCOMES = {
 class LiveCollector(Collector):
     """Reads, at each scrape, how many runs train and wait per device and who streams."""
 
-    def __init__(self, manager: RunManager, hub: StreamHub) -> None:
+    def __init__(self, manager: RunManager, hub: RunHub) -> None:
         self.manager = manager
         self.hub = hub
 
@@ -70,7 +70,7 @@ class Metrics:
         self._counted: dict[int, int] = {}  # iterations counted so far, per live run
         self._lock = threading.Lock()
 
-    def watch(self, manager: RunManager, hub: StreamHub) -> None:
+    def watch(self, manager: RunManager, hub: RunHub) -> None:
         """Count the manager's runs as they train and end; read the live gauges at scrapes."""
         self.registry.register(LiveCollector(manager, hub))
         manager.add_listener(self.observe_run)

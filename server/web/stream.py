@@ -38,7 +38,7 @@ class Subscriber:
         self.dirty: set[int] = set()
 
 
-class StreamHub:
+class RunHub:
     """Wakes subscribers on the event loop when runs change; never blocks a worker thread."""
 
     def __init__(self, manager: RunManager, loop: asyncio.AbstractEventLoop) -> None:

@@ -2,12 +2,12 @@
 // (?group=config), one mean curve with a band per group of runs that differ only in seed. The
 // chart's view lives in the query string, with the grouping and the config table's toggle.
 import { fill, isNewer, LIVE_STATUSES, PAGE_DATA, runFields, setLive } from "./common.js";
-import { CurveChart } from "./bandplot.js";
+import { CurveChart } from "./curvechart.js";
 import { bindControls } from "./chartview.js";
 import { runColor } from "./colors.js";
 import { feedRun } from "./feed.js";
 import { LossChart } from "./losschart.js";
-import { LossSeries } from "./lossplot.js";
+import { LossSeries } from "./lossseries.js";
 import { groupBySeed, groupLabel } from "./seedgroups.js";
 
 const grouped = PAGE_DATA.group === "config";

@@ -8,7 +8,7 @@ import { feedRun } from "./feed.js";
 import { bindControls } from "./chartview.js";
 import { fitView } from "./fitview.js";
 import { LossChart } from "./losschart.js";
-import { LossSeries } from "./lossplot.js";
+import { LossSeries } from "./lossseries.js";
 import { fmtSeconds } from "./numbers.js";
 import { waitingText } from "./queueplace.js";
 import { initRunMeta, showMeta } from "./runmeta.js";

@@ -5,10 +5,10 @@ import {
   api, ApiError, CLOSE, fill, follow, LIVE_STATUSES, PAGE_DATA, setLive,
   showBanner, showLoginNeeded,
 } from "./common.js";
-import { CurveChart } from "./bandplot.js";
+import { CurveChart } from "./curvechart.js";
 import { colorScale, drawKey } from "./colorscale.js";
 import { bindControls } from "./chartview.js";
-import { LossSeries } from "./lossplot.js";
+import { LossSeries } from "./lossseries.js";
 import { fmtInt } from "./numbers.js";
 import { OutcomePlot, outcome } from "./outcome.js";
 import { groupBySeed } from "./seedgroups.js";

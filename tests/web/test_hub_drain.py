@@ -1,15 +1,15 @@
-"""StreamHub.drained: what a stopping server waits on before it closes the sockets."""
+"""RunHub.drained: what a stopping server waits on before it closes the sockets."""
 
 from __future__ import annotations
 
 import asyncio
 
-from server.web.stream import StreamHub
+from server.web.stream import RunHub
 from tests.helpers import run_async
 
 
 async def drained_while(manager, subscribed: bool) -> bool:
-    hub = StreamHub(manager, asyncio.get_running_loop())
+    hub = RunHub(manager, asyncio.get_running_loop())
     sub = hub.subscribe(7)
     if not subscribed:
         hub.unsubscribe(sub, 7)
@@ -26,7 +26,7 @@ def test_hub_not_drained_while_a_run_subscriber_stays(manager):
 
 def test_hub_drained_ignores_all_runs_subscribers(manager):
     async def check() -> bool:
-        hub = StreamHub(manager, asyncio.get_running_loop())
+        hub = RunHub(manager, asyncio.get_running_loop())
         hub.subscribe(None)  # /ws/runs never ends by itself: uvicorn closes it
         return await hub.drained(0.05)
 

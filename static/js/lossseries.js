@@ -1,6 +1,6 @@
 // A run's losses as the charts hold them: a bounded buffer that never holds more than ~2 x LIMIT
 // points, however long the run: older points are thinned (each bucket keeps its min and max), as
-// the server does. The charts themselves are losschart.js (a run's lines) and bandplot.js (groups).
+// the server does. The charts themselves are losschart.js (a run's lines) and curvechart.js (groups).
 
 const LIMIT = 4000;
 

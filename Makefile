@@ -1,18 +1,26 @@
 # `make serve` and `make test` each create .venv when missing and install the project into it.
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+SERVE_STAMP := $(VENV)/.serve-stamp
+TEST_STAMP := $(VENV)/.test-stamp
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .PHONY: serve test lint format bench chromium clean
 
-$(STAMP): pyproject.toml
+# serving needs the package alone; the tests add the test extra (Ray, pytest, Playwright, mypy)
+$(SERVE_STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) -e .
+	touch $(SERVE_STAMP)
+
+$(TEST_STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) -e '.[test]'
-	touch $(STAMP)
+	touch $(SERVE_STAMP) $(TEST_STAMP)
 
-serve: $(STAMP)
-	$(VENV)/bin/lossboard serve
+# ARGS go to `lossboard serve`: make serve ARGS="--port 9000"
+serve: $(SERVE_STAMP)
+	$(VENV)/bin/lossboard serve $(ARGS)
 
 # The browser tests drive Debian's Chromium (with a CJK font for the tutorial's headings);
 # CI runs as root, so install them when missing.
@@ -22,20 +30,20 @@ chromium:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei; }
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
 
-format: $(STAMP)
+format: $(TEST_STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: $(STAMP) chromium lint
+test: $(TEST_STAMP) chromium lint
 	$(VENV)/bin/pytest
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) bench/engine.py
 	$(PY) bench/stream.py
 	$(PY) bench/losses.py

@@ -169,7 +169,7 @@ def executor_problem(settings: Settings) -> str | None:
     """Why the Ray executor cannot start here (Ray missing, cluster unreachable), or None."""
     if settings.executor != "ray":
         return None
-    try:
+    try:  # Ray is an optional extra: imported only for --executor ray
         from server.training.executors.ray_tasks import check_address
     except ImportError:
         return "--executor ray needs Ray: pip install 'lossboard[ray]'"

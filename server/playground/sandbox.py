@@ -86,7 +86,7 @@ class Zygote:
 
 def host_cuda_devices() -> int:
     """How many CUDA GPUs the server (not the sandbox) sees."""
-    import torch
+    import torch  # only when asked: the sandbox pool itself never needs torch in the server
 
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # spec.py validates against this registry, which stays light
     from server.training.spec import TrainConfig
 
 Params = Callable[[], dict[str, float]]  # the model's parameters as they are now

@@ -100,6 +100,7 @@ def bootstrap_address(address: str) -> str:
     """host:port for a GCS address, `auto` (the cluster `ray start` made) or ray://host:port."""
     if address.startswith("ray://"):
         return address.removeprefix("ray://")
+    # Ray's private helper, only for a host:port address (it may move between Ray versions)
     from ray._private.services import canonicalize_bootstrap_address_or_die
 
     return canonicalize_bootstrap_address_or_die(address)

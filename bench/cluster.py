@@ -27,11 +27,11 @@ import ray
 from pairs import fmt, measure_pairs
 from ray.cluster_utils import Cluster
 
-from server.training.manager import RunManager
+from server.store.sqlite import Store
 from server.training.executors.ray_tasks import RayExecutor
+from server.training.manager import RunManager
 from server.training.run import Run
 from server.training.spec import RunSpec
-from server.store.sqlite import Store
 
 RUNS, ITERATIONS, REPEATS = 8, 2_000, 3
 FIXED_REPEATS, LONG_ITERATIONS, LONG_REPEATS = 10, 4_000, 5

@@ -32,10 +32,10 @@ from functools import partial
 
 from pairs import fmt, measure_pairs
 
+from server.store.sqlite import Store
 from server.training import registry
 from server.training.manager import RunManager
 from server.training.spec import RunSpec, resolve
-from server.store.sqlite import Store
 
 REPEATS, ITERATIONS = 5, 500
 FIXED_REPEATS = 15  # pairs of 1-iteration runs, for the fixed cost of a run

@@ -16,9 +16,9 @@ import numpy as np
 from playwright.sync_api import sync_playwright
 from stream import LocalServer
 
-from server.training.spec import RunSpec, resolve
 from server.store.sqlite import Store
 from server.store.sweeps import insert_sweep
+from server.training.spec import RunSpec, resolve
 
 CHROMIUM = "/usr/bin/chromium"
 STEPS, SEEDS, LOADS, TARGET_MS = 2000, 5, 5, 1500

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.playground.sandbox import SandboxPool
+from server.web.errors import add_handlers
 from server.web.metrics import Metrics
 from server.web.routes.playground import router
 
@@ -18,8 +19,10 @@ TIMEOUT_S = 2.0
 
 
 def make_app(pool: SandboxPool) -> FastAPI:
-    """An app with only the playground route (and the metrics it counts evals in), on the pool."""
+    """An app with only the playground route (and the metrics it counts evals in, and the
+    handlers that answer its refusals), on the pool."""
     app = FastAPI()
+    add_handlers(app)
     app.include_router(router)
     app.state.playground = pool
     app.state.metrics = Metrics()

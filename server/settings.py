@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     ray_address: str | None = Field(
         None, description="unset: a private local Ray; auto; a GCS host:port; or ray://host:port"
     )
+    max_header_bytes: int = Field(
+        64 * 2**10, ge=1024, description="cap on a request's line and headers, checked as read"
+    )
+    head_timeout_s: float = Field(
+        10.0, gt=0, le=3600, description="time a client has to send a request's line and headers"
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="open connections, websockets included; past it, 503"
+    )
     max_body_bytes: int = Field(2**20, ge=1, description="cap on a request's body, checked as read")
     max_run_bytes: int = Field(2**30, ge=1, description="cap on the memory of one run's tensors")
     max_iterations: int = Field(10_000_000, ge=1, le=MAX_INTEGER, description="cap on one run")

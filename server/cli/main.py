@@ -150,6 +150,7 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     # imported only now (torch comes with the app), so a refusal is instant
     from server.web.app import create_app
+    from server.web.connections import guarded_protocol
     from server.web.server import serve
     from server.web.wsframes import SharedFrameProtocol
 
@@ -163,6 +164,8 @@ def serve_command(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=1,
         log_level=settings.log_level,
+        http=guarded_protocol(settings.max_connections, settings.head_timeout_s),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
         ws_ping_interval=20,
         # uvicorn's sans-I/O websockets protocol (about half the CPU per message of the default
         # one, bench/stream.py), writing each batch of points as one frame shared by all of a

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from server.protocol import CloseCode
+from server.training.disk import DiskFull
 
 MAX_CLOSE_REASON = 123  # bytes: a websocket close frame holds no more
 # what writes and websockets refuse to other sites' pages (docs/api.md, Host and Origin)
@@ -20,6 +21,7 @@ ORIGIN_REFUSAL = {403: "a page of another site sent it"}
 GUARD_REFUSALS = {"401": "a token is configured, and neither it nor the login cookie came"}
 BODY_REFUSAL = {"413": "the body is over LOSSBOARD_MAX_BODY_BYTES"}
 BAD_BODY = "the body is not JSON text"
+DISK_FULL = {507: "the disk is full: the store cannot keep a new run's losses"}
 VALUE_ERROR = "Value error, "  # pydantic's prefix to a validator's own message
 
 
@@ -117,7 +119,13 @@ def add_refusals(operation: dict[str, Any]) -> None:
 ERROR_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}
 
 
+async def disk_full(request: Request, exc: Exception) -> JSONResponse:
+    """507 saying the disk is full, for any write the store refused for want of space."""
+    return JSONResponse({"detail": str(exc)}, status_code=507)
+
+
 def add_handlers(app: FastAPI) -> None:
-    """Answer invalid requests and websockets with the handlers above."""
+    """Answer invalid requests and websockets, and writes on a full disk, as above."""
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(WebSocketRequestValidationError, invalid_websocket)
+    app.add_exception_handler(DiskFull, disk_full)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from server.training.disk import DiskFull
 from server.training.manager import RunManager
 from server.training.spec import RunSpec
 from server.training.store import Store
@@ -101,6 +102,9 @@ def test_writer_survives_a_full_database_and_keeps_serving(store):
     with pytest.raises(Exception, match="full"):
         store.append_losses(run_id, 0, big, big).result(10)
     store.submit(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823")).result(10)
+    with pytest.raises(DiskFull):  # no later batch may land until the store has recovered
+        store.append_losses(run_id, 100_000, big, big).result(10)
+    assert store.space.recover() is None
     store.append_losses(run_id, 100_000, big, big).result(10)  # the writer is still there
     steps, loss, _ = store.read_losses(run_id)
     assert steps[0] == 100_000 and len(loss) == 100_000  # the lost batch leaves a gap

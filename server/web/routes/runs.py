@@ -28,7 +28,7 @@ from server.web.deps import (
     RunId,
     same_origin,
 )
-from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
+from server.web.errors import BAD_BODY, DISK_FULL, ORIGIN_REFUSAL, refusals
 from server.web.schemas import LossesPublic, RunCreate, RunExport, RunPublic, RunsPublic
 from server.web.sizecheck import SizeCheckedRoute
 from server.web.stream import Send, encode_bytes
@@ -83,7 +83,9 @@ def too_many(exc: QueueFull) -> HTTPException:
     "/api/runs",
     status_code=status.HTTP_201_CREATED,
     response_model=RunPublic,
-    responses=refusals({400: BAD_BODY, 429: "the queue holds max_queued runs already"}),
+    responses=refusals(
+        {400: BAD_BODY, 429: "the queue holds max_queued runs already", **DISK_FULL}
+    ),
 )
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
     try:

@@ -19,7 +19,7 @@ from server.web.deps import (
     SweepId,
     SweepsDep,
 )
-from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
+from server.web.errors import BAD_BODY, DISK_FULL, ORIGIN_REFUSAL, refusals
 from server.web.routes.runs import MANY_EXPORT, refusal, serve_socket, too_many
 from server.web.schemas import SweepCreate, SweepPublic, SweepsPublic
 from server.web.stream import Send
@@ -38,7 +38,9 @@ def not_found(sweep_id: int) -> HTTPException:
     "/api/sweeps",
     status_code=status.HTTP_201_CREATED,
     response_model=SweepPublic,
-    responses=refusals({400: BAD_BODY, 429: "the queue has no room for the sweep's runs"}),
+    responses=refusals(
+        {400: BAD_BODY, 429: "the queue has no room for the sweep's runs", **DISK_FULL}
+    ),
 )
 def create_sweep(spec: SweepCreate, sweeps: SweepsDep) -> dict:
     try:

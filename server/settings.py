@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     token: str | None = Field(
         None, description="needed by every route but /healthz and /static/ (at least 16 characters)"
     )
+    session_max_age_s: int = Field(
+        7 * 24 * 3600, ge=60, description="how long a browser's login lasts, in seconds"
+    )
     insecure: bool = False
     workers_per_device: int = Field(1, ge=1, le=64)
     executor: Literal["local", "ray"] = Field("local", description="where runs train")

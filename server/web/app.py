@@ -30,6 +30,7 @@ from server.web.routes import docs, pages, run_meta, runs, system
 from server.web.routes import params as params_routes
 from server.web.routes import playground as playground_routes
 from server.web.routes import sweeps as sweep_routes
+from server.web.sessions import Sessions
 from server.web.stream import StreamHub
 from server.web.sweep_stream import SweepHub
 
@@ -91,7 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # outermost last: the Host, then the token, then the body's size, all before the body is read
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(TokenGuard, settings=settings)
+    app.state.sessions = Sessions(settings.session_max_age_s)
+    app.add_middleware(TokenGuard, settings=settings, sessions=app.state.sessions)
     add_handlers(app)
     add_page_handlers(app)  # a browser's errors as pages, over the API's JSON
     document_guards(app, OPEN_PATHS)

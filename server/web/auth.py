@@ -1,9 +1,10 @@
 """The token guard: with a token configured, every route but /healthz and /static/ needs it.
 
 A middleware, so a route added later is guarded without being listed anywhere. Scripts send
-`Authorization: Bearer T`. A browser logs in once by opening any page as ?token=T, which sets
-the cookie of `server.web.cookie` and takes the token out of the URL; it sends that cookie from
-then on. Anywhere else a token in the URL is refused: logs and browser history keep URLs.
+`Authorization: Bearer T`. A browser logs in once by opening any page as ?token=T, which starts
+a session (`server.web.sessions`), sets its id in the cookie of `server.web.cookie` and takes
+the token out of the URL; it sends that cookie until the session ends. Anywhere else a token
+in the URL is refused: logs and browser history keep URLs.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from starlette.websockets import WebSocket
 
 from server.protocol import CloseCode
 from server.settings import Settings
-from server.web.cookie import has_cookie, set_cookie
+from server.web.cookie import session_of, set_cookie
 from server.web.routes.pages import local_path, login_page
+from server.web.sessions import Sessions
 
 OPEN_PATHS = ("/healthz",)
 OPEN_PREFIXES = ("/static/",)  # files that hold no data, and that the login page needs
@@ -32,9 +34,10 @@ WRONG = "That is not this server's token."
 class TokenGuard:
     """Answers 401 (close code 4401 on a websocket) unless the request carries the token."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, sessions: Sessions) -> None:
         self.app = app
         self.settings = settings
+        self.sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self.is_open(scope):
@@ -56,8 +59,8 @@ class TokenGuard:
         return not self.settings.token or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
     def authenticated(self, conn: HTTPConnection) -> bool:
-        """The bearer header or the login cookie is this server's."""
-        return self.matches(bearer(conn)) or has_cookie(conn, self.settings)
+        """The bearer header is the token, or the login cookie holds a live session."""
+        return self.matches(bearer(conn)) or self.sessions.valid(session_of(conn, self.settings))
 
     def matches(self, given: str) -> bool:
         """An empty or blank token never matches."""
@@ -65,12 +68,13 @@ class TokenGuard:
         return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
     def login(self, conn: HTTPConnection) -> ASGIApp:
-        """?token=T on a page: the right token sets the cookie, then the URL without it."""
+        """?token=T on a page: the right token starts a session in the cookie, then redirects
+        to the URL without it."""
         if not self.matches(conn.query_params["token"]):
             return login_page(Request(conn.scope), WRONG)
         url = conn.url.remove_query_params("token")
         response = RedirectResponse(urlunsplit(("", "", local_path(url.path), url.query, "")), 303)
-        set_cookie(response, conn, self.settings)
+        set_cookie(response, conn, self.settings, self.sessions.start())
         return response
 
 

@@ -1,13 +1,11 @@
-"""Log lines without the token or the login cookie: uvicorn's access log prints each request's
-path and query, and its error log each websocket's, so a ?token= would otherwise be kept."""
+"""Log lines without the token: uvicorn's access log prints each request's path and query, and
+its error log each websocket's, so a ?token= would otherwise be kept."""
 
 from __future__ import annotations
 
 import logging
 import re
 from urllib.parse import quote, quote_plus
-
-from server.web.cookie import cookie_value
 
 LOGGERS = ("uvicorn.access", "uvicorn.error")
 HIDDEN = "[redacted]"
@@ -19,9 +17,7 @@ class Redaction(logging.Filter):
 
     def __init__(self, token: str | None) -> None:
         super().__init__()
-        forms = (
-            [token, quote(token, safe=""), quote_plus(token), cookie_value(token)] if token else []
-        )
+        forms = [token, quote(token, safe=""), quote_plus(token)] if token else []
         self.secrets = sorted(set(forms), key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:

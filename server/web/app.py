@@ -24,6 +24,7 @@ from server.web.deps import RequireSameOrigin
 from server.web.error_pages import add_page_handlers
 from server.web.errors import ORIGIN_REFUSAL, add_handlers, document_guards, refusals
 from server.web.export import Downloads
+from server.web.headers import SecurityHeaders
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.routes import docs, pages, run_meta, runs, system
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if hosts := settings.trusted_hosts():
         # a page on another site that rebinds its DNS name to 127.0.0.1 still says its own Host
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     app.include_router(system.router, tags=["system"])
     app.include_router(runs.router, tags=["runs"])
     app.include_router(params_routes.router, tags=["runs"])

@@ -20,6 +20,7 @@ from server.training.store import Store
 from server.training.sweeps import Sweeps
 from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit
+from server.web.crosssite import CrossSiteRefusal
 from server.web.deps import RequireSameOrigin
 from server.web.error_pages import add_page_handlers
 from server.web.errors import ORIGIN_REFUSAL, add_handlers, document_guards, refusals
@@ -91,10 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    # outermost last: the Host, then the token, then the body's size, all before the body is read
+    # outermost last: the Host, another site's page, the token, then the body's size, all
+    # before the body is read
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.state.sessions = Sessions(settings.session_max_age_s)
     app.add_middleware(TokenGuard, settings=settings, sessions=app.state.sessions)
+    app.add_middleware(CrossSiteRefusal)
     add_handlers(app)
     add_page_handlers(app)  # a browser's errors as pages, over the API's JSON
     document_guards(app, OPEN_PATHS)

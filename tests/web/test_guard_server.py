@@ -53,6 +53,21 @@ def test_real_server_without_token_answers_a_50mb_body_401(server, kind):
     assert server.rss_bytes() - before < BIG
 
 
+def test_real_server_log_hides_a_token_under_a_percent_encoded_key_or_value(server):
+    login = httpx.get(f"{server.url}/runs/2?%74oken={TOKEN}")
+    assert login.status_code == 303  # the app decodes the key: this is a login
+    encoded = "".join(f"%{byte:02X}" for byte in TOKEN.encode())
+    assert httpx.get(f"{server.url}/api/runs?x={encoded}").status_code == 401
+
+    def logged() -> str | None:
+        text = server.log.read_text()
+        return text if '"GET /api/runs?x=[redacted] HTTP/1.1" 401' in text else None
+
+    text = wait_for(logged)
+    assert '"GET /runs/2?%74oken=[redacted] HTTP/1.1" 303' in text
+    assert TOKEN not in text and encoded not in text
+
+
 def test_real_server_log_holds_neither_the_token_nor_the_cookie(server):
     login = httpx.get(f"{server.url}/runs/1?token={TOKEN}&view=x")
     assert login.status_code == 303 and login.cookies  # the cookie was sent, and used:

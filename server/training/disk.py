@@ -95,3 +95,20 @@ class Space:
         """Raise DiskFull while the store cannot write (after trying to recover)."""
         if problem := self.recover():
             raise DiskFull(problem)
+
+
+class EmptyDatabase(Exception):
+    """The database file is empty where a database was expected."""
+
+
+def refuse_empty(path: Path) -> None:
+    """Raise EmptyDatabase for a 0-byte `path` in a data directory that holds anything else:
+    SQLite would take it for a new database, and the runs it held would be gone unsaid."""
+    if not path.is_file() or path.stat().st_size > 0:
+        return
+    if others := sorted(p.name for p in path.parent.iterdir() if p != path):
+        raise EmptyDatabase(
+            f"{path} is empty (0 bytes), in a data directory that is not new (it holds "
+            f"{', '.join(others[:3])}): refusing to start an empty store over a lost database. "
+            "Restore it from a backup, or delete it to start afresh."
+        )

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from server.training.disk import DiskFull, Space, disk_full
+from server.training.disk import DiskFull, Space, disk_full, refuse_empty
 from server.training.migrations import migrate
 from server.training.recovery import mark_interrupted
 from server.training.run_query import RunQuery
@@ -78,6 +78,7 @@ class Store:
     def open(self) -> None:
         """Migrate the schema, mark runs a previous server left unfinished, start the writer."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        refuse_empty(self.path)
         conn = self._connect()
         try:
             migrate(conn, self.path)

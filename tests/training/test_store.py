@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.training.disk import DiskFull
+from server.training.disk import DiskFull, EmptyDatabase
 from server.training.manager import RunManager
 from server.training.spec import RunSpec
 from server.training.store import Store
@@ -108,3 +108,19 @@ def test_writer_survives_a_full_database_and_keeps_serving(store):
     store.append_losses(run_id, 100_000, big, big).result(10)  # the writer is still there
     steps, loss, _ = store.read_losses(run_id)
     assert steps[0] == 100_000 and len(loss) == 100_000  # the lost batch leaves a gap
+
+
+def test_empty_database_file_in_a_used_data_dir_is_refused(tmp_path):
+    (tmp_path / "lossboard.sqlite3").touch()
+    (tmp_path / "lossboard.reserve").write_bytes(b"\0")
+    with pytest.raises(EmptyDatabase, match=r"lossboard\.sqlite3 is empty \(0 bytes\)"):
+        Store(tmp_path).open()
+    assert (tmp_path / "lossboard.sqlite3").stat().st_size == 0  # left as it was found
+
+
+def test_empty_database_file_alone_in_a_new_data_dir_starts_a_store(tmp_path):
+    (tmp_path / "lossboard.sqlite3").touch()
+    store = Store(tmp_path)
+    store.open()
+    store.close()
+    assert (tmp_path / "lossboard.sqlite3").stat().st_size > 0

@@ -97,3 +97,16 @@ def test_real_server_on_a_full_disk_says_so_and_heals_when_space_returns(server,
     assert again.status_code == 201
     assert wait_status(server, again.json()["id"])["status"] == "completed"
     assert len(server.get(f"/api/runs/{again.json()['id']}/losses").json()["step"]) == 100
+
+
+def test_real_server_refuses_an_emptied_database_naming_it(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "lossboard.sqlite3").touch()  # what a lost database leaves
+    (data / "lossboard.reserve").write_bytes(b"\0")
+    server = ServerProcess(data)
+    try:
+        with pytest.raises(RuntimeError, match=r"lossboard\.sqlite3 is empty \(0 bytes\)"):
+            server.start(timeout=60)
+    finally:
+        server.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from datetime import datetime
@@ -32,7 +31,6 @@ CANCEL_WAIT_S = 10.0  # a running run stops within one iteration
 SPEC_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed", "name")
 SIZE_FIELDS = ("N", "D_in", "H", "D_out", "dtype")
 # C0, DEL and C1: a terminal acts on them (colours, the title, the clipboard, a bell)
-CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MULTILINE_FIELDS = frozenset({"notes"})  # text fields whose newlines and tabs are shown as such
 
 
@@ -162,14 +160,16 @@ def literal(value: object, keep: str = "", style: str = "") -> Text:
 
 
 def plain(value: object, keep: str = "") -> str:
-    """A server's text with its control characters (but `keep`) escaped as \\x1b."""
+    """A server's text with every non-printable character but `keep` escaped: controls as
+    \\x1b, bidi and other format characters as \\u202e (they reorder what follows)."""
     text = "" if value is None else str(value)
-    return CONTROLS.sub(lambda m: escaped(m.group(), keep), text)
+    return "".join(c if c.isprintable() or c in keep else escaped(c) for c in text)
 
 
-def escaped(char: str, keep: str) -> str:
-    """A control character as \\xNN, unless it is one of `keep`."""
-    return char if char in keep else f"\\x{ord(char):02x}"
+def escaped(char: str) -> str:
+    """A character as \\xNN, \\uNNNN or \\UNNNNNNNN."""
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else char.encode("unicode_escape").decode()
 
 
 def cancel_command(client: Client, args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -71,10 +73,13 @@ class Settings(BaseSettings):
         return value or None
 
     def trusted_hosts(self) -> list[str] | None:
-        """The Host names to answer: set, or loopback names when bound to loopback."""
+        """The Host names to answer: set; or loopback names when bound to loopback; or, with
+        no token to stop a page that rebinds its DNS name to us, this machine's own names."""
         if self.allowed_hosts:
             return self.allowed_hosts
-        return list(LOOPBACK_NAMES) if is_loopback(self.host) else None
+        if is_loopback(self.host):
+            return list(LOOPBACK_NAMES)
+        return None if self.token else [*LOOPBACK_NAMES, *machine_names(self.host)]
 
     def exposure_problem(self) -> str | None:
         """Why serving with these settings would be unsafe, or None."""
@@ -88,6 +93,17 @@ class Settings(BaseSettings):
 
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def machine_names(host: str) -> list[str]:
+    """The names and IPv4 addresses this machine is reached by, and the address it binds."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    with contextlib.suppress(OSError):
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        names |= {str(info[4][0]) for info in infos}
+    if host not in ("0.0.0.0", "::", ""):
+        names.add(host)
+    return sorted(names)
 
 
 def is_loopback(host: str) -> bool:

@@ -16,6 +16,11 @@ from server.cli.sweep_parser import add_sweep
 from server.protocol import STATUSES
 from server.settings import Settings
 
+INSECURE_WARNING = (
+    "--insecure: no token; on any address but loopback, anyone who can reach this port can "
+    "start jobs and run snippets on this machine. Host names answered: "
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -148,6 +153,9 @@ def serve_command(args: argparse.Namespace) -> int:
     if problem := settings.exposure_problem() or executor_problem(settings):
         print(f"lossboard: {problem}", file=sys.stderr)
         return 2
+    if settings.insecure and not settings.token:
+        hosts = ", ".join(settings.trusted_hosts() or ["any"])
+        print(f"lossboard: warning: {INSECURE_WARNING}{hosts}", file=sys.stderr)
     # imported only now (torch comes with the app), so a refusal is instant
     from server.web.app import create_app
     from server.web.connections import guarded_protocol

@@ -6,9 +6,9 @@ import contextlib
 import ipaddress
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.protocol import MAX_INTEGER
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     token: str | None = Field(
         None, description="needed by every route but /healthz and /static/ (at least 16 characters)"
+    )
+    token_file: Path | None = Field(
+        None, description="a file whose first line is the token (kept out of `ps`); wins over token"
     )
     session_max_age_s: int = Field(
         7 * 24 * 3600, ge=60, description="how long a browser's login lasts, in seconds"
@@ -60,6 +63,14 @@ class Settings(BaseSettings):
         None, description="Host headers to answer; default: loopback names on a loopback bind"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _token_from_file(cls, data: Any) -> Any:
+        """Read the token from token_file, when one is given."""
+        if isinstance(data, dict) and data.get("token_file"):
+            data = {**data, "token": read_token_file(Path(data["token_file"]))}
+        return data
+
     @field_validator("token")
     @classmethod
     def _token_is_long_or_none(cls, value: str | None) -> str | None:
@@ -93,6 +104,15 @@ class Settings(BaseSettings):
 
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def read_token_file(path: Path) -> str:
+    """The first line of a token file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise ValueError(f"cannot read the token file {path}: {exc}") from None
+    return text.splitlines()[0] if text.strip() else ""
 
 
 def machine_names(host: str) -> list[str]:

@@ -15,8 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from server.cli.client import DEFAULT_URL, Client
+from server.cli.client import DEFAULT_URL, ApiError, Client
 from server.protocol import LIVE_STATUSES
+from server.settings import read_token_file
 
 STATUS_STYLE = {
     "queued": "dim",
@@ -35,9 +36,14 @@ MULTILINE_FIELDS = frozenset({"notes"})  # text fields whose newlines and tabs a
 
 
 def make_client(args: argparse.Namespace) -> Client:
-    """A Client from --url/--token, else LOSSBOARD_URL/LOSSBOARD_TOKEN, else the default URL."""
+    """A Client from --url/--token(-file), else LOSSBOARD_URL/LOSSBOARD_TOKEN, else the
+    default URL."""
     url = args.url or os.environ.get("LOSSBOARD_URL") or DEFAULT_URL
-    return Client(url, args.token or os.environ.get("LOSSBOARD_TOKEN"))
+    try:
+        token = read_token_file(Path(args.token_file)) if args.token_file else args.token
+    except ValueError as exc:
+        raise ApiError(str(exc)) from None
+    return Client(url, token or os.environ.get("LOSSBOARD_TOKEN"))
 
 
 def stdout() -> Console:

@@ -41,6 +41,10 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
         "--token", help="token that every route but /healthz needs (at least 16 characters)"
     )
     serve.add_argument(
+        "--token-file", help="read the token from this file's first line (unlike --token, "
+        "not shown by ps)",
+    )  # fmt: skip
+    serve.add_argument(
         "--insecure",
         action="store_true",
         default=None,
@@ -64,6 +68,9 @@ def client_options() -> argparse.ArgumentParser:
         "--url", help="the server (default $LOSSBOARD_URL, else http://127.0.0.1:8000)"
     )
     options.add_argument("--token", help="the server's token (default $LOSSBOARD_TOKEN)")
+    options.add_argument(
+        "--token-file", help="read the token from this file's first line (not shown by ps)"
+    )
     return options
 
 
@@ -129,7 +136,11 @@ def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
     """Run a client handler; an API failure becomes one line on stderr and exit status 1."""
 
     def run(args: argparse.Namespace) -> int:
-        client = c.make_client(args)
+        try:
+            client = c.make_client(args)
+        except ApiError as exc:
+            print(f"lossboard: {exc}", file=sys.stderr)
+            return 1
         try:
             return handler(client, args)
         except ApiError as exc:
@@ -143,7 +154,8 @@ def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Run uvicorn with one worker: the run registry lives in this one process."""
-    names = ("host", "port", "data_dir", "token", "insecure", "executor", "ray_address")
+    names = ("host", "port", "data_dir", "token", "token_file", "insecure", "executor",
+             "ray_address")  # fmt: skip
     flags = {k: getattr(args, k) for k in names}
     try:
         settings = Settings(**{k: v for k, v in flags.items() if v is not None})

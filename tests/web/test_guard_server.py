@@ -3,7 +3,10 @@ when sent 50 MB bodies, and its log after tokens were put in URLs."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -95,3 +98,24 @@ def test_real_server_login_cookie_is_secure_behind_a_local_https_proxy(server):
     assert login.status_code == 303
     assert "secure" in login.headers["set-cookie"].lower().split("; ")
     assert "secure" not in httpx.get(f"{server.url}/?token={TOKEN}").headers["set-cookie"].lower()
+
+
+def test_real_server_given_a_token_file_keeps_the_token_out_of_ps(tmp_path):
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    with ServerProcess(tmp_path / "data", "--token-file", str(path)) as server:
+        cmdline = (Path("/proc") / str(server.proc.pid) / "cmdline").read_bytes()
+        assert TOKEN.encode() not in cmdline and b"--token-file" in cmdline
+        assert httpx.get(f"{server.url}/api/runs").status_code == 401
+        assert httpx.get(f"{server.url}/api/runs", headers=GOOD).status_code == 200
+        cli = [
+            sys.executable,
+            "-m",
+            "server",
+            "runs",
+            "--url",
+            server.url,
+            "--token-file",
+            str(path),
+        ]
+        assert subprocess.run(cli, capture_output=True, timeout=60).returncode == 0

@@ -27,6 +27,12 @@ MAX_ANSWER_BYTES = 32 * 1024 * 1024
 MAX_CODE_BYTES = 100_000  # a snippet travels as one socket message, which the kernel caps
 START_TIMEOUT_S = 120.0
 CPU_SIGNALS = (signal.SIGXCPU, signal.SIGKILL)
+# What a snippet's process may inherit of the server's environment: where Python and its
+# libraries are, and the locale; a snippet that reads os.environ finds no secret there.
+ALLOWED_ENV = frozenset(
+    {"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV",
+     "LD_LIBRARY_PATH"}
+)  # fmt: skip
 
 
 class Zygote:
@@ -92,9 +98,11 @@ def host_cuda_devices() -> int:
 
 
 def _zygote_env(workdir: Path) -> dict[str, str]:
-    """The zygote's environment: one thread, no GPU, temp files in its own directory."""
+    """The zygote's environment: only ALLOWED_ENV of the server's (never its token, Ray's or
+    any other secret), one thread, no GPU, temp files in its own directory."""
     one = "1"
-    return os.environ | {
+    kept = {k: v for k, v in os.environ.items() if k in ALLOWED_ENV or k.startswith("LC_")}
+    return kept | {
         "OMP_NUM_THREADS": one,  # OpenMP threads started before a fork hang the child
         "MKL_NUM_THREADS": one,
         "OPENBLAS_NUM_THREADS": one,

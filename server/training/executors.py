@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import torch
@@ -70,13 +71,14 @@ class Executor(Protocol):
 
 
 def make_executor(
-    kind: str, ray_address: str | None = None, workers_per_device: int = 1
-) -> Executor:
+    kind: str, ray_address: str | None = None, workers_per_device: int = 1,
+    data_dir: Path | None = None,
+) -> Executor:  # fmt: skip
     """The executor a server was asked for: `local`, or `ray` (imported only then)."""
     if kind == "ray":
         from server.training.ray_executor import RayExecutor
 
-        return RayExecutor(ray_address)
+        return RayExecutor(ray_address, data_dir=data_dir)
     return LocalExecutor(workers_per_device=workers_per_device)
 
 

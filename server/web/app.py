@@ -54,8 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.data_dir)
         store.open()
         executor = make_executor(
-            settings.executor, settings.ray_address, settings.workers_per_device
-        )
+            settings.executor, settings.ray_address, settings.workers_per_device,
+            data_dir=settings.data_dir,
+        )  # fmt: skip
         caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
         manager = RunManager(store, executor=executor, caps=caps)
         app.state.manager = manager

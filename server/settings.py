@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     max_iterations: int = Field(10_000_000, ge=1, le=MAX_INTEGER, description="cap on one run")
     max_queued: int = Field(1000, ge=1, description="runs that may wait in the queue at once")
     max_exports: int = Field(4, ge=1, description="downloads of runs' losses served at once")
+    max_loss_pages: int = Field(
+        4, ge=1, description="/losses pages built at once (each up to 1M points); more wait"
+    )
     max_sweep_runs: int = Field(500, ge=1, description="runs of one sweep at most")
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)

@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.loss_pages = asyncio.Semaphore(settings.max_loss_pages)
     # outermost last: the Host, another site's page, the token, then the body's size, all
     # before the body is read
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket, status
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
 from server.protocol import MAX_INTEGER, CloseCode, RunStatus
 from server.training.caps import QueueFull
 from server.training.decimate import MIN_POINTS, decimate
-from server.training.manager import RunConflict
+from server.training.manager import RunConflict, RunManager
 from server.training.run_query import SORT_PATTERN
 from server.training.spec import ConfigError
 from server.web import export
@@ -160,13 +162,25 @@ def read_run(run_id: RunId, manager: ManagerDep) -> dict:
 
 
 @router.get("/api/runs/{run_id}/losses", response_model=LossesPublic, responses=NOT_FOUND)
-def read_losses(
+async def read_losses(
     run_id: RunId,
     manager: ManagerDep,
+    request: Request,
     after: After = -1,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="points read")] = MAX_PAGE,
     max_points: Annotated[int | None, Query(ge=MIN_POINTS, le=MAX_PAGE)] = None,
 ) -> Response:
+    # a full page takes about 100 MB while it is built: at most max_loss_pages at once, the
+    # others waiting here, on the loop, without holding a thread
+    async with request.app.state.loss_pages:
+        page = functools.partial(losses_page, run_id, manager, after, limit, max_points)
+        return await run_in_threadpool(page)
+
+
+def losses_page(
+    run_id: int, manager: RunManager, after: int, limit: int, max_points: int | None
+) -> Response:
+    """One page of a run's losses, encoded."""
     series = manager.losses(run_id, after, limit + 1)  # one more: is there a next page?
     if series is None:
         raise not_found(run_id)

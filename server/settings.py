@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from server.protocol import MAX_INTEGER
 
 MIN_TOKEN_LENGTH = 16
+MAKE_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class Settings(BaseSettings):
@@ -82,7 +83,12 @@ class Settings(BaseSettings):
         if value and len(value) < MIN_TOKEN_LENGTH:
             raise ValueError(
                 f"the token must be at least {MIN_TOKEN_LENGTH} characters (it has {len(value)}); "
-                "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                f"make one with: {MAKE_TOKEN}"
+            )
+        if value and len(set(value)) == 1:
+            raise ValueError(
+                f"the token is one character repeated, which is guessed at once; make one "
+                f"with: {MAKE_TOKEN}"
             )
         return value or None
 

@@ -57,3 +57,9 @@ def test_short_token_in_a_file_is_refused(tmp_path):
     (tmp_path / "token").write_text("short\n")
     with pytest.raises(ValidationError, match="at least 16 characters"):
         Settings(token_file=tmp_path / "token")
+
+
+@pytest.mark.parametrize("token", ["a" * 16, "x" * 40])
+def test_token_of_one_repeated_character_is_refused(token):
+    with pytest.raises(ValidationError, match="one character repeated"):
+        Settings(token=token)

@@ -48,7 +48,9 @@ class Reserve:
         if self.path.exists() and self.path.stat().st_size == self.size:
             return True
         try:
-            with self.path.open("wb") as f:
+            with os.fdopen(
+                os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb"
+            ) as f:
                 f.write(bytes(self.size))  # zeros written, not a sparse file: the room is taken
                 f.flush()
                 os.fsync(f.fileno())
@@ -112,3 +114,13 @@ def refuse_empty(path: Path) -> None:
             f"{', '.join(others[:3])}): refusing to start an empty store over a lost database. "
             "Restore it from a backup, or delete it to start afresh."
         )
+
+
+def make_private(database: Path) -> None:
+    """Create the data directory 0700 and the database 0600 when they are new (SQLite gives
+    its -wal and -shm files the database's mode); existing ones keep the mode they have."""
+    if not database.parent.exists():
+        database.parent.mkdir(parents=True)
+        database.parent.chmod(0o700)  # mkdir's mode passes through the umask
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from server.training.disk import DiskFull, Space, disk_full, refuse_empty
+from server.training.disk import DiskFull, Space, disk_full, make_private, refuse_empty
 from server.training.migrations import migrate
 from server.training.recovery import mark_interrupted
 from server.training.run_query import RunQuery
@@ -77,8 +77,8 @@ class Store:
 
     def open(self) -> None:
         """Migrate the schema, mark runs a previous server left unfinished, start the writer."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        refuse_empty(self.path)
+        refuse_empty(self.path)  # before a new, empty database of our own is made
+        make_private(self.path)
         conn = self._connect()
         try:
             migrate(conn, self.path)

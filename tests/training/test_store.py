@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,27 @@ def test_empty_database_file_alone_in_a_new_data_dir_starts_a_store(tmp_path):
     store.open()
     store.close()
     assert (tmp_path / "lossboard.sqlite3").stat().st_size > 0
+
+
+def test_new_data_dir_and_its_files_are_private(tmp_path):
+    data = tmp_path / "new" / "data"
+    store = Store(data)
+    store.open()
+    store.create_run({"variant": "numpy", "config": {}, "device": "cpu", "status": "queued",
+                      "created_at": 0})  # fmt: skip
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+    store.close()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {"lossboard.sqlite3", "lossboard.sqlite3-wal", "lossboard.reserve"} <= set(modes)
+    assert set(modes.values()) == {0o600}, modes
+
+
+def test_deleting_an_emptied_database_starts_afresh(tmp_path):
+    (tmp_path / "lossboard.sqlite3").touch()
+    (tmp_path / "lossboard.reserve").write_bytes(b"\0")
+    with pytest.raises(EmptyDatabase):
+        Store(tmp_path).open()
+    (tmp_path / "lossboard.sqlite3").unlink()  # as the refusal says
+    store = Store(tmp_path)
+    store.open()
+    store.close()

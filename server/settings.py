@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     token_file: Path | None = Field(
         None, description="a file whose first line is the token (kept out of `ps`); wins over token"
     )
+    max_token_failures: int = Field(
+        10, ge=1, description="wrong tokens a client address may send a minute; then 429"
+    )
     session_max_age_s: int = Field(
         7 * 24 * 3600, ge=60, description="how long a browser's login lasts, in seconds"
     )

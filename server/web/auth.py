@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 
 from server.protocol import CloseCode
 from server.settings import Settings
+from server.web.attempts import Attempts
 from server.web.cookie import session_of, set_cookie
 from server.web.routes.pages import local_path, login_page
 from server.web.sessions import Sessions
@@ -38,15 +39,19 @@ class TokenGuard:
         self.app = app
         self.settings = settings
         self.sessions = sessions
+        self.attempts = Attempts(settings.max_token_failures)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self.is_open(scope):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
-        if "token" in conn.query_params:
-            answer = self.login(conn) if is_page(conn) else refusal(conn, IN_URL)
-        elif self.authenticated(conn):
+        address = conn.client.host if conn.client else ""
+        if (wait := self.attempts.retry_after(address)) is not None:
+            answer = too_many(conn, wait)
+        elif "token" in conn.query_params:
+            answer = self.login(conn, address) if is_page(conn) else refusal(conn, IN_URL)
+        elif self.authenticated(conn, address):
             await self.app(scope, receive, send)
             return
         else:
@@ -58,19 +63,26 @@ class TokenGuard:
         path = route_path(scope)
         return not self.settings.token or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
-    def authenticated(self, conn: HTTPConnection) -> bool:
-        """The bearer header is the token, or the login cookie holds a live session."""
-        return self.matches(bearer(conn)) or self.sessions.valid(session_of(conn, self.settings))
+    def authenticated(self, conn: HTTPConnection, address: str) -> bool:
+        """The bearer header is the token, or the login cookie holds a live session; a wrong
+        bearer counts against the address."""
+        given = bearer(conn)
+        if self.matches(given):
+            return True
+        if given.strip():
+            self.attempts.failed(address)
+        return self.sessions.valid(session_of(conn, self.settings))
 
     def matches(self, given: str) -> bool:
         """An empty or blank token never matches."""
         token, given = self.settings.token or "", given.strip()
         return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
-    def login(self, conn: HTTPConnection) -> ASGIApp:
+    def login(self, conn: HTTPConnection, address: str) -> ASGIApp:
         """?token=T on a page: the right token starts a session in the cookie, then redirects
         to the URL without it."""
         if not self.matches(conn.query_params["token"]):
+            self.attempts.failed(address)
             return login_page(Request(conn.scope), WRONG)
         url = conn.url.remove_query_params("token")
         response = RedirectResponse(urlunsplit(("", "", local_path(url.path), url.query, "")), 303)
@@ -98,6 +110,15 @@ def refusal(conn: HTTPConnection, detail: str) -> ASGIApp:
         return login_page(Request(conn.scope), "")
     headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse({"detail": detail}, status_code=401, headers=headers)
+
+
+def too_many(conn: HTTPConnection, wait: int) -> ASGIApp:
+    """429 to an address with too many wrong tokens of late, saying when to try again."""
+    detail = f"too many wrong tokens from {conn.client.host if conn.client else 'here'}: retry "
+    detail += f"in {wait} s (LOSSBOARD_MAX_TOKEN_FAILURES a minute)"
+    if conn.scope["type"] == "websocket":
+        return SocketRefusal(detail)
+    return JSONResponse({"detail": detail}, status_code=429, headers={"Retry-After": str(wait)})
 
 
 def is_page(conn: HTTPConnection) -> bool:

@@ -22,6 +22,7 @@ class CloseCode(IntEnum):
 
     DONE = 1000  # the run ended and every point was sent
     ERROR = 1011  # the server failed while streaming
+    BUSY = 1013  # over LOSSBOARD_MAX_SUBSCRIBERS websockets at once: try again later
     UNAUTHORIZED = 4401  # no valid token
     FORBIDDEN = 4403  # a page of another site
     UNKNOWN_RUN = 4404  # no such run

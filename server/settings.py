@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import socket
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.protocol import MAX_INTEGER
 
 MIN_TOKEN_LENGTH = 16
+MAKE_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class Settings(BaseSettings):
@@ -25,17 +28,41 @@ class Settings(BaseSettings):
     token: str | None = Field(
         None, description="needed by every route but /healthz and /static/ (at least 16 characters)"
     )
+    token_file: Path | None = Field(
+        None, description="a file whose first line is the token (kept out of `ps`); wins over token"
+    )
+    max_token_failures: int = Field(
+        10, ge=1, description="wrong tokens a client address may send a minute; then 429"
+    )
+    session_max_age_s: int = Field(
+        7 * 24 * 3600, ge=60, description="how long a browser's login lasts, in seconds"
+    )
     insecure: bool = False
     workers_per_device: int = Field(1, ge=1, le=64)
     executor: Literal["local", "ray"] = Field("local", description="where runs train")
     ray_address: str | None = Field(
         None, description="unset: a private local Ray; auto; a GCS host:port; or ray://host:port"
     )
+    max_header_bytes: int = Field(
+        64 * 2**10, ge=1024, description="cap on a request's line and headers, checked as read"
+    )
+    head_timeout_s: float = Field(
+        10.0, gt=0, le=3600, description="time a client has to send a request's line and headers"
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="open connections, websockets included; past it, 503"
+    )
     max_body_bytes: int = Field(2**20, ge=1, description="cap on a request's body, checked as read")
     max_run_bytes: int = Field(2**30, ge=1, description="cap on the memory of one run's tensors")
     max_iterations: int = Field(10_000_000, ge=1, le=MAX_INTEGER, description="cap on one run")
     max_queued: int = Field(1000, ge=1, description="runs that may wait in the queue at once")
     max_exports: int = Field(4, ge=1, description="downloads of runs' losses served at once")
+    max_loss_pages: int = Field(
+        4, ge=1, description="/losses pages built at once (each up to 1M points); more wait"
+    )
+    max_subscribers: int = Field(
+        256, ge=1, description="websockets following runs at once; past it, close code 1013"
+    )
     max_sweep_runs: int = Field(500, ge=1, description="runs of one sweep at most")
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
@@ -46,6 +73,14 @@ class Settings(BaseSettings):
         None, description="Host headers to answer; default: loopback names on a loopback bind"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _token_from_file(cls, data: Any) -> Any:
+        """Read the token from token_file, when one is given."""
+        if isinstance(data, dict) and data.get("token_file"):
+            data = {**data, "token": read_token_file(Path(data["token_file"]))}
+        return data
+
     @field_validator("token")
     @classmethod
     def _token_is_long_or_none(cls, value: str | None) -> str | None:
@@ -54,15 +89,23 @@ class Settings(BaseSettings):
         if value and len(value) < MIN_TOKEN_LENGTH:
             raise ValueError(
                 f"the token must be at least {MIN_TOKEN_LENGTH} characters (it has {len(value)}); "
-                "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                f"make one with: {MAKE_TOKEN}"
+            )
+        if value and len(set(value)) == 1:
+            raise ValueError(
+                f"the token is one character repeated, which is guessed at once; make one "
+                f"with: {MAKE_TOKEN}"
             )
         return value or None
 
     def trusted_hosts(self) -> list[str] | None:
-        """The Host names to answer: set, or loopback names when bound to loopback."""
+        """The Host names to answer: set; or loopback names when bound to loopback; or, with
+        no token to stop a page that rebinds its DNS name to us, this machine's own names."""
         if self.allowed_hosts:
             return self.allowed_hosts
-        return list(LOOPBACK_NAMES) if is_loopback(self.host) else None
+        if is_loopback(self.host):
+            return list(LOOPBACK_NAMES)
+        return None if self.token else [*LOOPBACK_NAMES, *machine_names(self.host)]
 
     def exposure_problem(self) -> str | None:
         """Why serving with these settings would be unsafe, or None."""
@@ -76,6 +119,26 @@ class Settings(BaseSettings):
 
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def read_token_file(path: Path) -> str:
+    """The first line of a token file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise ValueError(f"cannot read the token file {path}: {exc}") from None
+    return text.splitlines()[0] if text.strip() else ""
+
+
+def machine_names(host: str) -> list[str]:
+    """The names and IPv4 addresses this machine is reached by, and the address it binds."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    with contextlib.suppress(OSError):
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        names |= {str(info[4][0]) for info in infos}
+    if host not in ("0.0.0.0", "::", ""):
+        names.add(host)
+    return sorted(names)
 
 
 def is_loopback(host: str) -> bool:

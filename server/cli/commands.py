@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from datetime import datetime
@@ -16,9 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from server.cli.client import DEFAULT_URL, Client
+from server.cli.client import DEFAULT_URL, ApiError, Client
 from server.cli.run_flags import fields, spec_values
 from server.protocol import LIVE_STATUSES
+from server.settings import read_token_file
 
 STATUS_STYLE = {
     "queued": "dim",
@@ -31,14 +31,18 @@ STATUS_STYLE = {
 }
 CANCEL_WAIT_S = 10.0  # a running run stops within one iteration
 # C0, DEL and C1: a terminal acts on them (colours, the title, the clipboard, a bell)
-CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MULTILINE_FIELDS = frozenset({"notes"})  # text fields whose newlines and tabs are shown as such
 
 
 def make_client(args: argparse.Namespace) -> Client:
-    """A Client from --url/--token, else LOSSBOARD_URL/LOSSBOARD_TOKEN, else the default URL."""
+    """A Client from --url/--token(-file), else LOSSBOARD_URL/LOSSBOARD_TOKEN, else the
+    default URL."""
     url = args.url or os.environ.get("LOSSBOARD_URL") or DEFAULT_URL
-    return Client(url, args.token or os.environ.get("LOSSBOARD_TOKEN"))
+    try:
+        token = read_token_file(Path(args.token_file)) if args.token_file else args.token
+    except ValueError as exc:
+        raise ApiError(str(exc)) from None
+    return Client(url, token or os.environ.get("LOSSBOARD_TOKEN"))
 
 
 def stdout() -> Console:
@@ -160,14 +164,16 @@ def literal(value: object, keep: str = "", style: str = "") -> Text:
 
 
 def plain(value: object, keep: str = "") -> str:
-    """A server's text with its control characters (but `keep`) escaped as \\x1b."""
+    """A server's text with every non-printable character but `keep` escaped: controls as
+    \\x1b, bidi and other format characters as \\u202e (they reorder what follows)."""
     text = "" if value is None else str(value)
-    return CONTROLS.sub(lambda m: escaped(m.group(), keep), text)
+    return "".join(c if c.isprintable() or c in keep else escaped(c) for c in text)
 
 
-def escaped(char: str, keep: str) -> str:
-    """A control character as \\xNN, unless it is one of `keep`."""
-    return char if char in keep else f"\\x{ord(char):02x}"
+def escaped(char: str) -> str:
+    """A character as \\xNN, \\uNNNN or \\UNNNNNNNN."""
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else char.encode("unicode_escape").decode()
 
 
 def cancel_command(client: Client, args: argparse.Namespace) -> int:

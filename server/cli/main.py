@@ -17,6 +17,11 @@ from server.cli.sweep_parser import add_sweep
 from server.protocol import STATUSES
 from server.settings import Settings
 
+INSECURE_WARNING = (
+    "--insecure: no token; on any address but loopback, anyone who can reach this port can "
+    "start jobs and run snippets on this machine. Host names answered: "
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -36,6 +41,10 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--token", help="token that every route but /healthz needs (at least 16 characters)"
     )
+    serve.add_argument(
+        "--token-file", help="read the token from this file's first line (unlike --token, "
+        "not shown by ps)",
+    )  # fmt: skip
     serve.add_argument(
         "--insecure",
         action="store_true",
@@ -60,6 +69,9 @@ def client_options() -> argparse.ArgumentParser:
         "--url", help="the server (default $LOSSBOARD_URL, else http://127.0.0.1:8000)"
     )
     options.add_argument("--token", help="the server's token (default $LOSSBOARD_TOKEN)")
+    options.add_argument(
+        "--token-file", help="read the token from this file's first line (not shown by ps)"
+    )
     return options
 
 
@@ -109,7 +121,11 @@ def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
     """Run a client handler; an API failure becomes one line on stderr and exit status 1."""
 
     def run(args: argparse.Namespace) -> int:
-        client = c.make_client(args)
+        try:
+            client = c.make_client(args)
+        except ApiError as exc:
+            print(f"lossboard: {exc}", file=sys.stderr)
+            return 1
         try:
             return handler(client, args)
         except ApiError as exc:
@@ -123,7 +139,8 @@ def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Run uvicorn with one worker: the run registry lives in this one process."""
-    names = ("host", "port", "data_dir", "token", "insecure", "executor", "ray_address")
+    names = ("host", "port", "data_dir", "token", "token_file", "insecure", "executor",
+             "ray_address")  # fmt: skip
     flags = {k: getattr(args, k) for k in names}
     try:
         settings = Settings(**{k: v for k, v in flags.items() if v is not None})
@@ -133,8 +150,12 @@ def serve_command(args: argparse.Namespace) -> int:
     if problem := settings.exposure_problem() or executor_problem(settings):
         print(f"lossboard: {problem}", file=sys.stderr)
         return 2
+    if settings.insecure and not settings.token:
+        hosts = ", ".join(settings.trusted_hosts() or ["any"])
+        print(f"lossboard: warning: {INSECURE_WARNING}{hosts}", file=sys.stderr)
     # imported only now (torch comes with the app), so a refusal is instant
     from server.web.app import create_app
+    from server.web.connections import guarded_protocol
     from server.web.server import serve
     from server.web.wsframes import SharedFrameProtocol
 
@@ -148,6 +169,8 @@ def serve_command(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=1,
         log_level=settings.log_level,
+        http=guarded_protocol(settings.max_connections, settings.head_timeout_s),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
         ws_ping_interval=20,
         # uvicorn's sans-I/O websockets protocol (about half the CPU per message of the default
         # one, bench/stream.py), writing each batch of points as one frame shared by all of a

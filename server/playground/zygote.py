@@ -235,6 +235,7 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     config = json.loads(sys.argv[2])
     spares = config.pop("spares")
+    os.nice(config.pop("nice"))  # before any fork: every snippet's process inherits it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when we stop
     warm_up()
     Zygote(control, Limits(**config), spares).serve()

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from server.store.disk import DiskFull, Space, disk_full, make_private, refuse_empty
 from server.store.migrations import migrate
 from server.store.recovery import mark_interrupted
 from server.store.run_query import RunQuery
@@ -72,10 +73,12 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._writer: threading.Thread | None = None
+        self.space = Space(self.path.parent)
 
     def open(self) -> None:
         """Migrate the schema, mark runs a previous server left unfinished, start the writer."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        refuse_empty(self.path)  # before a new, empty database of our own is made
+        make_private(self.path)
         conn = self._connect()
         try:
             migrate(conn, self.path)
@@ -84,6 +87,7 @@ class Store:
         except BaseException:
             conn.close()
             raise
+        self.space.check()
         self._writer = threading.Thread(
             target=self._write_loop, args=(conn,), name="lossboard-store-writer", daemon=True
         )
@@ -127,13 +131,24 @@ class Store:
         count = len(loss) // 8
         sql = "INSERT INTO losses (run_id, start, count, loss, time) VALUES (?, ?, ?, ?, ?)"
         params = (run_id, start, count, loss, times)
-        return self.submit(lambda conn: conn.execute(sql, params).rowcount)
+        return self.submit_data(lambda conn: conn.execute(sql, params).rowcount)
 
     def append_params(self, run_id: int, params: list[tuple[int, dict[str, float]]]) -> Future:
         """Queue a fit's parameters at some of its steps."""
         sql = "INSERT OR REPLACE INTO params (run_id, step, params) VALUES (?, ?, ?)"
         rows = [(run_id, step, json.dumps(values)) for step, values in params]
-        return self.submit(lambda conn: conn.executemany(sql, rows).rowcount)
+        return self.submit_data(lambda conn: conn.executemany(sql, rows).rowcount)
+
+    def submit_data(self, op: Op) -> Future:
+        """Queue a write of losses or parameters, refused on a full disk: after a run's first
+        lost batch, no later one may land and leave a gap in its steps."""
+
+        def guarded(conn: sqlite3.Connection) -> object:
+            if problem := self.space.problem:  # a batch queued before the disk filled
+                raise DiskFull(problem)
+            return op(conn)
+
+        return self.submit(guarded)
 
     def delete_run(self, run_id: int) -> bool:
         """Delete a run, its losses and its parameters; False when there was no such run."""
@@ -160,7 +175,7 @@ class Store:
                 if error is None:
                     future.set_result(result)
                 else:
-                    future.set_exception(error)
+                    future.set_exception(self.space.failed(error))
             if batch[-1] is None:
                 conn.close()
                 return
@@ -280,7 +295,10 @@ def commit_with_retries(conn: sqlite3.Connection, ops: list[tuple[Op, Future]]) 
     for attempt in range(COMMIT_TRIES):
         try:
             with conn:
-                return [(future, *run_op(op, conn)) for op, future in ops]
+                results = [(future, *run_op(op, conn)) for op, future in ops]
+                if full := next(filter(out_of_space, (r[2] for r in results)), None):
+                    raise full  # SQLite may have rolled back part of it: roll back all of it
+                return results
         except sqlite3.OperationalError as exc:
             error: Exception = exc
             if "locked" not in str(exc) and "busy" not in str(exc):
@@ -291,6 +309,11 @@ def commit_with_retries(conn: sqlite3.Connection, ops: list[tuple[Op, Future]]) 
             break
     log.error("could not write %d change(s) to %s: %s", len(ops), conn, error)
     return [(future, None, error) for _, future in ops]
+
+
+def out_of_space(error: BaseException | None) -> bool:
+    """True for SQLite's or the OS's own full-disk error."""
+    return isinstance(error, (sqlite3.Error, OSError)) and disk_full(error) is not None
 
 
 def run_op(op: Op, conn: sqlite3.Connection) -> tuple[object, BaseException | None]:

@@ -8,9 +8,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from server.exceptions import Conflict
 from server.protocol import FINISHED_STATUSES
+from server.store.disk import DiskFull
 from server.store.sqlite import WAIT_S, Store
 from server.training.caps import Caps
 from server.training.devices import Device, release_device_memory
@@ -138,6 +140,7 @@ class RunManager:
         with self._admit:
             if self._closed:
                 raise RuntimeError("the run manager is closed")
+            self.store.space.refuse()  # DiskFull: a run could not keep its losses
             self.caps.check_queue(sum(self.reads.queued().values()), len(runs))
             for run, run_id in zip(runs, record([run.row() for run in runs]), strict=True):
                 run.id = run_id
@@ -221,6 +224,8 @@ class RunManager:
             status, error = self._train(run)
             if status in STOP_ERRORS:
                 error = stop_error(run, status)
+            if run.lost:  # its losses stopped reaching the disk: whatever it did after is gone
+                status, error = "failed", run.lost
             with self._lock:
                 self._finish(run, status, error)
             if q.empty():  # idle: give the GPU's cached memory back (a queue keeps reusing it)
@@ -242,8 +247,9 @@ class RunManager:
                 if (now := time.perf_counter()) >= next_store:
                     flushed, next_store = self._store_tick(run, flushed), now + STORE_TICK_S
                 self._notify(run, "points")
-        finally:
-            self._flush_losses(run, flushed)
+        finally:  # its end is recorded only after its last losses are: or failed, if lost
+            if (last := self._flush_losses(run, flushed)[1]) is not None:
+                self._check_write(run, flushed, last, wait=True)
         return ended
 
     def _started_on(self, run: Run, worker: Worker) -> None:
@@ -263,20 +269,41 @@ class RunManager:
 
     def _store_tick(self, run: Run, flushed: int) -> int:
         """Hand the losses since the last store tick, and the progress, to the store."""
-        flushed = self._flush_losses(run, flushed)
+        end, written = self._flush_losses(run, flushed)
+        if written is not None:
+            written.add_done_callback(lambda done: self._check_write(run, flushed, done))
         self.store.update_run(run.id, progress(run))
-        return flushed
-
-    def _flush_losses(self, run: Run, flushed: int) -> int:
-        """Store the losses from step `flushed` on, and the parameters of those steps."""
-        end = len(run.losses)
-        if end > flushed:
-            loss, times = run.losses[flushed:end].tobytes(), run.times[flushed:end].tobytes()
-            self.store.append_losses(run.id, flushed, loss, times)
-            first = bisect.bisect_left(run.params, flushed, key=lambda item: item[0])
-            if params := [(s, p) for s, p in run.params[first:] if s < end]:
-                self.store.append_params(run.id, params)
         return end
+
+    def _flush_losses(self, run: Run, flushed: int) -> tuple[int, Future | None]:
+        """Store the losses from step `flushed` on, and the parameters of those steps; the
+        new `flushed`, and the write of the losses if there were any."""
+        end = len(run.losses)
+        if end <= flushed:
+            return end, None
+        loss, times = run.losses[flushed:end].tobytes(), run.times[flushed:end].tobytes()
+        written = self.store.append_losses(run.id, flushed, loss, times)
+        first = bisect.bisect_left(run.params, flushed, key=lambda item: item[0])
+        if params := [(s, p) for s, p in run.params[first:] if s < end]:
+            self.store.append_params(run.id, params)
+        return end, written
+
+    def _check_write(self, run: Run, start: int, written: Future, wait: bool = False) -> None:
+        """Stop a run, to end failed, when its losses from `start` on could not be stored."""
+        try:
+            written.result(WAIT_S if wait else 0)
+            return
+        except DiskFull as exc:
+            lost = str(exc)
+        except Exception:  # any other failure was logged by the store; the run goes on
+            return
+        with self._lock:
+            run.kept = start if run.kept is None else min(run.kept, start)
+            run.lost = run.lost or lost
+            if run.finished or run.stop:
+                return
+            run.stop = "failed"
+        self.executor.cancel(run.id)
 
     def _finish(self, run: Run, status: str, error: str | None) -> None:
         """Record the end of a run (called with the lock held); forget it once stored."""

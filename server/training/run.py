@@ -42,6 +42,8 @@ class Run:
     tags: list[str] = field(default_factory=list)
     gate: Gate | None = None  # its sweep's cap on runs training at once
     turn: int | None = None  # its order in its lane's queue, once in it (a gate may hold it first)
+    lost: str | None = None  # why its later losses could not be stored (a full disk)
+    kept: int | None = None  # with `lost`, how many of its losses the store holds
 
     @property
     def finished(self) -> bool:
@@ -99,9 +101,10 @@ class Run:
 
 def progress(run: Run) -> dict:
     """The columns that change while a run trains (called each tick: no config copy)."""
+    kept = len(run.losses) if run.kept is None else run.kept
     return {
-        "iteration": len(run.losses),
-        "last_loss": run.losses[-1] if run.losses else None,
+        "iteration": kept,
+        "last_loss": run.losses[kept - 1] if kept else None,
         "best_loss": run.best_loss,
         "iterations_per_second": run.iterations_per_second(),
         "finished_at": run.finished_at,

@@ -20,13 +20,16 @@ from server.training.manager import RunManager
 from server.training.sweeps import Sweeps
 from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit
+from server.web.crosssite import CrossSiteRefusal
 from server.web.error_pages import add_page_handlers
 from server.web.errors import add_handlers, document_guards
 from server.web.export import Downloads
+from server.web.headers import SecurityHeaders
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.rendering import static_app
 from server.web.routes import docs, pages, params, playground, run_meta, runs, sweeps, system
+from server.web.sessions import Sessions
 from server.web.stream import RunHub
 from server.web.sweep_stream import SweepHub
 
@@ -50,8 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.data_dir)
         store.open()
         executor = make_executor(
-            settings.executor, settings.ray_address, settings.workers_per_device
-        )
+            settings.executor, settings.ray_address, settings.workers_per_device,
+            data_dir=settings.data_dir,
+        )  # fmt: skip
         caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
         manager = RunManager(store, executor=executor, caps=caps)
         app.state.manager = manager
@@ -88,15 +92,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    # outermost last: the Host, then the token, then the body's size, all before the body is read
+    app.state.loss_pages = asyncio.Semaphore(settings.max_loss_pages)
+    # outermost last: the Host, another site's page, the token, then the body's size, all
+    # before the body is read
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(TokenGuard, settings=settings)
+    app.state.sessions = Sessions(settings.session_max_age_s)
+    app.add_middleware(TokenGuard, settings=settings, sessions=app.state.sessions)
+    app.add_middleware(CrossSiteRefusal)
     add_handlers(app)
     add_page_handlers(app)  # a browser's errors as pages, over the API's JSON
     document_guards(app, OPEN_PATHS)
     if hosts := settings.trusted_hosts():
         # a page on another site that rebinds its DNS name to 127.0.0.1 still says its own Host
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     for routes in ROUTE_MODULES:  # each router owns its tags and guards
         app.include_router(routes.router)
     app.mount("/static", static_app(), name="static")

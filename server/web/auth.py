@@ -1,9 +1,10 @@
 """The token guard: with a token configured, every route but /healthz and /static/ needs it.
 
 A middleware, so a route added later is guarded without being listed anywhere. Scripts send
-`Authorization: Bearer T`. A browser logs in once by opening any page as ?token=T, which sets
-the cookie of `server.web.cookie` and takes the token out of the URL; it sends that cookie from
-then on. Anywhere else a token in the URL is refused: logs and browser history keep URLs.
+`Authorization: Bearer T`. A browser logs in once by opening any page as ?token=T, which starts
+a session (`server.web.sessions`), sets its id in the cookie of `server.web.cookie` and takes
+the token out of the URL; it sends that cookie until the session ends. Anywhere else a token
+in the URL is refused: logs and browser history keep URLs.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from starlette.websockets import WebSocket
 
 from server.protocol import CloseCode
 from server.settings import Settings
-from server.web.cookie import has_cookie, set_cookie
+from server.web.attempts import Attempts
+from server.web.cookie import session_of, set_cookie
 from server.web.rendering import local_path, login_page
+from server.web.sessions import Sessions
 
 OPEN_PATHS = ("/healthz",)
 OPEN_PREFIXES = ("/static/",)  # files that hold no data, and that the login page needs
@@ -32,18 +35,23 @@ WRONG = "That is not this server's token."
 class TokenGuard:
     """Answers 401 (close code 4401 on a websocket) unless the request carries the token."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, sessions: Sessions) -> None:
         self.app = app
         self.settings = settings
+        self.sessions = sessions
+        self.attempts = Attempts(settings.max_token_failures)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self.is_open(scope):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
-        if "token" in conn.query_params:
-            answer = self.login(conn) if is_page(conn) else refusal(conn, IN_URL)
-        elif self.authenticated(conn):
+        address = conn.client.host if conn.client else ""
+        if (wait := self.attempts.retry_after(address)) is not None:
+            answer = too_many(conn, wait)
+        elif "token" in conn.query_params:
+            answer = self.login(conn, address) if is_page(conn) else refusal(conn, IN_URL)
+        elif self.authenticated(conn, address):
             await self.app(scope, receive, send)
             return
         else:
@@ -55,22 +63,30 @@ class TokenGuard:
         path = route_path(scope)
         return not self.settings.token or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
-    def authenticated(self, conn: HTTPConnection) -> bool:
-        """The bearer header or the login cookie is this server's."""
-        return self.matches(bearer(conn)) or has_cookie(conn, self.settings)
+    def authenticated(self, conn: HTTPConnection, address: str) -> bool:
+        """The bearer header is the token, or the login cookie holds a live session; a wrong
+        bearer counts against the address."""
+        given = bearer(conn)
+        if self.matches(given):
+            return True
+        if given.strip():
+            self.attempts.failed(address)
+        return self.sessions.valid(session_of(conn, self.settings))
 
     def matches(self, given: str) -> bool:
         """An empty or blank token never matches."""
         token, given = self.settings.token or "", given.strip()
         return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
-    def login(self, conn: HTTPConnection) -> ASGIApp:
-        """?token=T on a page: the right token sets the cookie, then the URL without it."""
+    def login(self, conn: HTTPConnection, address: str) -> ASGIApp:
+        """?token=T on a page: the right token starts a session in the cookie, then redirects
+        to the URL without it."""
         if not self.matches(conn.query_params["token"]):
+            self.attempts.failed(address)
             return login_page(Request(conn.scope), WRONG)
         url = conn.url.remove_query_params("token")
         response = RedirectResponse(urlunsplit(("", "", local_path(url.path), url.query, "")), 303)
-        set_cookie(response, conn, self.settings)
+        set_cookie(response, conn, self.settings, self.sessions.start())
         return response
 
 
@@ -94,6 +110,15 @@ def refusal(conn: HTTPConnection, detail: str) -> ASGIApp:
         return login_page(Request(conn.scope), "")
     headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse({"detail": detail}, status_code=401, headers=headers)
+
+
+def too_many(conn: HTTPConnection, wait: int) -> ASGIApp:
+    """429 to an address with too many wrong tokens of late, saying when to try again."""
+    detail = f"too many wrong tokens from {conn.client.host if conn.client else 'here'}: retry "
+    detail += f"in {wait} s (LOSSBOARD_MAX_TOKEN_FAILURES a minute)"
+    if conn.scope["type"] == "websocket":
+        return SocketRefusal(detail)
+    return JSONResponse({"detail": detail}, status_code=429, headers={"Retry-After": str(wait)})
 
 
 def is_page(conn: HTTPConnection) -> bool:

@@ -23,6 +23,7 @@ ORIGIN_REFUSAL = {403: "a page of another site sent it"}
 GUARD_REFUSALS = {"401": "a token is configured, and neither it nor the login cookie came"}
 BODY_REFUSAL = {"413": "the body is over LOSSBOARD_MAX_BODY_BYTES"}
 BAD_BODY = "the body is not JSON text"
+DISK_FULL = {507: "the disk is full: the store cannot keep a new run's losses"}
 VALUE_ERROR = "Value error, "  # pydantic's prefix to a validator's own message
 
 

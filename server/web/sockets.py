@@ -27,6 +27,11 @@ async def serve_socket(
     if not same_origin(websocket):
         await websocket.close(CloseCode.FORBIDDEN, "cross-origin websockets are refused")
         return
+    limit = websocket.app.state.settings.max_subscribers
+    if websocket.app.state.hub.subscribers() >= limit:
+        reason = f"over {limit} followers at once (LOSSBOARD_MAX_SUBSCRIBERS): try again later"
+        await websocket.close(CloseCode.BUSY, reason)
+        return
 
     worker = asyncio.create_task(work(websocket.send_text))
     listener = asyncio.create_task(wait_disconnect(websocket))

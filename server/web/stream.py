@@ -26,6 +26,7 @@ from server.web.wsframes import FramedText
 # run subscriber needs no pacing of its own; the all-runs socket coalesces over this interval.
 SEND_INTERVAL_S = 0.05
 PROGRESS_INTERVAL_S = 1.0  # /ws/runs: at most one progress message a second per running run
+PLACES_INTERVAL_S = 0.5  # /ws/runs: queued runs' new places, at most this often
 HISTORY_BATCH = 50_000  # points per message when replaying a stored run
 Send = Callable[[str], Awaitable[None]]  # sends one text frame
 
@@ -53,6 +54,14 @@ class RunHub:
         self._encoded: dict[int, tuple[int, int, str]] = {}
         self._no_run_subscribers = asyncio.Event()
         self._no_run_subscribers.set()
+        # /ws/runs: each run's message encoded once per change for every subscriber
+        self._changes: dict[int, int] = {}
+        self._run_texts: dict[int, tuple[int, str]] = {}
+        self._places: tuple[int, dict[int, dict]] | None = None  # (wake-up, queue places)
+        self._wakes = 0
+        # queued runs whose place moved: told at most once a second, not at every start and end
+        self._moved: set[int] = set()
+        self._moved_flush: asyncio.TimerHandle | None = None
         manager.add_listener(self._on_event)
 
     def _on_event(self, run: Run, event: str) -> None:
@@ -72,10 +81,26 @@ class RunHub:
             self._progress_sent.pop(run.id, None)
             if run.id not in self._by_run:
                 self._marks.pop(run.id, None)
-        moved = self._waiting_behind(run) if event == "status" else []
+        if event == "status":
+            self._moved.update(self._waiting_behind(run))
+            if self._moved_flush is None:
+                self._moved_flush = self.loop.call_later(PLACES_INTERVAL_S, self._flush_moved)
+        self._mark_all([run.id])
+
+    def _mark_all(self, run_ids: list[int]) -> None:
+        """Tell every /ws/runs subscriber that these runs changed."""
+        self._wakes += 1
+        for run_id in run_ids:
+            self._changes[run_id] = self._changes.get(run_id, 0) + 1
         for sub in self._all:
-            sub.dirty.update([run.id, *moved])
+            sub.dirty.update(run_ids)
             sub.wake.set()
+
+    def _flush_moved(self) -> None:
+        """Send the queued runs whose place moved since the last flush."""
+        self._moved_flush = None
+        moved, self._moved = list(self._moved), set()
+        self._mark_all(moved)
         for run_id in moved:
             for sub in self._by_run.get(run_id, ()):
                 sub.wake.set()
@@ -213,15 +238,41 @@ class RunHub:
                 await sub.wake.wait()
                 sub.wake.clear()
                 dirty, sub.dirty = sub.dirty, set()
-                places = self.reads.queue_places()  # once for every run this wake-up sends
                 for run_id in sorted(dirty):
-                    live = self.reads.live_run(run_id)
-                    run = self.reads.public(live, places) if live else self.reads.get(run_id)
-                    if run is not None:
-                        await send(run_text(run))
+                    if (text := self.run_frame(run_id)) is not None:
+                        await send(text)
                 await asyncio.sleep(SEND_INTERVAL_S)
         finally:
             self.unsubscribe(sub, None)
+
+    def run_frame(self, run_id: int) -> str | None:
+        """A run's /ws/runs message as it is now, encoded and framed once for every subscriber
+        that sends it before the run changes again; None for a run that is gone."""
+        change = self._changes.get(run_id, 0)
+        cached = self._run_texts.get(run_id)
+        if cached is not None and cached[0] == change:
+            return cached[1]
+        live = self.reads.live_run(run_id)
+        if live is None:
+            run = self.reads.get(run_id)
+        else:
+            if self._places is None or self._places[0] != self._wakes:
+                self._places = (self._wakes, self.reads.queue_places())  # once a wake-up
+            run = self.reads.public(live, self._places[1])
+        if run is None:
+            return None
+        text = FramedText.of(encode_bytes({"type": "run", "run": run_public(run)}))
+        self._run_texts[run_id] = (change, text)
+        if live is None or live.finished:
+            self._forget_later(run_id)
+        return text
+
+    def _forget_later(self, run_id: int) -> None:
+        """Drop a finished run's cached message once this wake-up's subscribers have sent it."""
+        self.loop.call_later(
+            PLACES_INTERVAL_S * 4, lambda: (self._run_texts.pop(run_id, None),
+                                            self._changes.pop(run_id, None))
+        )  # fmt: skip
 
 
 def contiguous_chunks(steps: np.ndarray, size: int) -> list[slice]:

@@ -53,3 +53,15 @@ def test_runs_shows_rich_markup_in_a_name_literally(server):
 )
 def test_display_escapes_every_text_field(key, value, shown):
     assert display(key, value).plain == shown
+
+
+BIDI = "safe\u202eexe.txt\u2066x\u2069\u200b"  # right-to-left override, isolates, zero width
+BIDI_SHOWN = "safe\\u202eexe.txt\\u2066x\\u2069\\u200b"
+
+
+def test_runs_and_show_escape_bidi_and_format_characters_in_a_name(server):
+    run_id = named_run(server, BIDI)
+    for out in (lossboard(server, "runs", "--limit", "5").stdout,
+                lossboard(server, "show", str(run_id)).stdout):  # fmt: skip
+        assert BIDI_SHOWN in out
+        assert not any(char in out for char in "\u202e\u2066\u2069\u200b")

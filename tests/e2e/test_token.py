@@ -83,3 +83,12 @@ def test_lost_cookie_shows_a_banner_linking_to_the_login(tab, token_url):
     expect(tab.locator("#banner")).to_contain_text("This server needs its token")
     expect(tab.locator("#banner a")).to_have_attribute("href", "/")
     screenshot(tab, "dashboard-login-needed")
+
+
+def test_log_out_button_ends_the_session(tab, token_url):
+    open_dashboard(tab, token_url, f"?token={TOKEN}")
+    kept = tab.context.cookies()
+    tab.click("form.logout button")
+    expect(tab.locator("h1")).to_have_text("This server needs its token")
+    tab.context.add_cookies(kept)  # a copy taken before: the server ended its session
+    assert tab.evaluate("fetch('/api/runs').then((response) => response.status)") == 401

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import stat
+
 import numpy as np
 import pytest
 
+from server.store.disk import DiskFull, EmptyDatabase
 from server.store.sqlite import Store
 from server.training.manager import RunManager
 from server.training.spec import RunSpec
@@ -101,6 +104,49 @@ def test_writer_survives_a_full_database_and_keeps_serving(store):
     with pytest.raises(Exception, match="full"):
         store.append_losses(run_id, 0, big, big).result(10)
     store.submit(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823")).result(10)
+    with pytest.raises(DiskFull):  # no later batch may land until the store has recovered
+        store.append_losses(run_id, 100_000, big, big).result(10)
+    assert store.space.recover() is None
     store.append_losses(run_id, 100_000, big, big).result(10)  # the writer is still there
     steps, loss, _ = store.read_losses(run_id)
     assert steps[0] == 100_000 and len(loss) == 100_000  # the lost batch leaves a gap
+
+
+def test_empty_database_file_in_a_used_data_dir_is_refused(tmp_path):
+    (tmp_path / "lossboard.sqlite3").touch()
+    (tmp_path / "lossboard.reserve").write_bytes(b"\0")
+    with pytest.raises(EmptyDatabase, match=r"lossboard\.sqlite3 is empty \(0 bytes\)"):
+        Store(tmp_path).open()
+    assert (tmp_path / "lossboard.sqlite3").stat().st_size == 0  # left as it was found
+
+
+def test_empty_database_file_alone_in_a_new_data_dir_starts_a_store(tmp_path):
+    (tmp_path / "lossboard.sqlite3").touch()
+    store = Store(tmp_path)
+    store.open()
+    store.close()
+    assert (tmp_path / "lossboard.sqlite3").stat().st_size > 0
+
+
+def test_new_data_dir_and_its_files_are_private(tmp_path):
+    data = tmp_path / "new" / "data"
+    store = Store(data)
+    store.open()
+    store.create_run({"variant": "numpy", "config": {}, "device": "cpu", "status": "queued",
+                      "created_at": 0})  # fmt: skip
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+    store.close()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {"lossboard.sqlite3", "lossboard.sqlite3-wal", "lossboard.reserve"} <= set(modes)
+    assert set(modes.values()) == {0o600}, modes
+
+
+def test_deleting_an_emptied_database_starts_afresh(tmp_path):
+    (tmp_path / "lossboard.sqlite3").touch()
+    (tmp_path / "lossboard.reserve").write_bytes(b"\0")
+    with pytest.raises(EmptyDatabase):
+        Store(tmp_path).open()
+    (tmp_path / "lossboard.sqlite3").unlink()  # as the refusal says
+    store = Store(tmp_path)
+    store.open()
+    store.close()

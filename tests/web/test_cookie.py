@@ -1,10 +1,9 @@
-"""The browser's login: a page opened as ?token=T sets an HMAC cookie and drops the token from
-the URL; the cookie then opens pages, API calls and websockets, until /logout or a new token."""
+"""The browser's login: a page opened as ?token=T starts a session in a cookie and drops the
+token from the URL; the cookie then opens pages, API calls and websockets, until the session
+ends: POST /logout, its expiry, or the server's restart (a new token needs one)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,11 +14,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.settings import Settings
 from server.web.app import create_app
+from server.web.sessions import Sessions
 from tests.helpers import TEST_HOSTS, TINY, TOKEN
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 NAME = "lossboard-auth-8000"  # the cookie of a server on the default port
-SIGNED = hmac.new(TOKEN.encode(), b"lossboard login cookie v1", hashlib.sha256).hexdigest()
+SAME_SITE = {"Origin": "http://testserver"}
 
 
 @contextmanager
@@ -50,10 +50,13 @@ def test_login_redirects_to_the_url_without_the_token(browser):
     assert response.headers["location"] == "/runs/1?view=x&b=1&b=2"
 
 
-def test_login_cookie_is_an_hmac_of_the_token(browser):
+def test_each_login_is_a_new_random_session(browser):
     log_in(browser)
-    assert browser.cookies[NAME] == SIGNED
-    assert TOKEN not in SIGNED
+    first = browser.cookies[NAME]
+    log_in(browser)
+    second = browser.cookies[NAME]
+    assert first != second and len(first) >= 40
+    assert TOKEN not in first + second
 
 
 def test_login_cookie_is_httponly_lax_on_every_path_and_not_secure_over_http(browser):
@@ -86,11 +89,11 @@ def test_cookie_opens_pages_api_and_websockets(browser):
         assert ws.receive_json()["type"] == "run"
 
 
-def test_cookie_survives_a_new_app_with_the_same_token(browser, tmp_path_factory):
+def test_session_ends_with_the_server_that_started_it(browser, tmp_path_factory):
     log_in(browser)
     with app_client(tmp_path_factory.mktemp("again")) as restarted:
         restarted.cookies.set(NAME, browser.cookies[NAME])
-        assert restarted.get("/api/runs").status_code == 200
+        assert restarted.get("/api/runs").status_code == 401
 
 
 def test_cookie_dies_with_another_token(browser, tmp_path_factory):
@@ -102,11 +105,38 @@ def test_cookie_dies_with_another_token(browser, tmp_path_factory):
 
 def test_logout_clears_the_cookie(browser):
     log_in(browser)
-    response = browser.get("/logout")
+    response = browser.post("/logout", headers=SAME_SITE)
     assert response.status_code == 303 and response.headers["location"] == "/"
     assert re.search(rf'{NAME}="?"?; .*Max-Age=0', response.headers["set-cookie"])
     assert NAME not in browser.cookies
     assert browser.get("/api/runs").status_code == 401
+
+
+def test_logout_ends_the_session_for_a_kept_copy_of_the_cookie(browser):
+    log_in(browser)
+    copied = browser.cookies[NAME]
+    assert browser.post("/logout", headers=SAME_SITE).status_code == 303
+    browser.cookies.set(NAME, copied)
+    assert browser.get("/api/runs").status_code == 401
+
+
+def test_logout_by_get_or_from_another_site_leaves_the_session(browser):
+    log_in(browser)
+    assert browser.get("/logout").status_code == 405  # a cross-site link logs nobody out
+    assert browser.post("/logout", headers={"Origin": "http://evil.example"}).status_code == 403
+    assert browser.get("/api/runs").status_code == 200
+
+
+def test_session_past_its_age_is_refused():
+    sessions = Sessions(max_age_s=-1)
+    assert not sessions.valid(sessions.start())
+    assert not sessions.valid("")
+
+
+def test_sessions_past_the_limit_end_the_oldest_first():
+    sessions = Sessions(max_age_s=60, limit=2)
+    first, second, third = sessions.start(), sessions.start(), sessions.start()
+    assert [sessions.valid(s) for s in (first, second, third)] == [False, True, True]
 
 
 def test_page_without_the_cookie_is_the_styled_login_form(browser):
@@ -146,10 +176,11 @@ def test_login_cookie_of_a_server_on_another_port_has_its_own_name(tmp_path):
         assert set(client.cookies) == {"lossboard-auth-8123"}
 
 
-def test_pages_link_to_logout_once_logged_in(browser):
-    assert 'href="/logout"' not in browser.get("/", headers=HTML).text
+def test_pages_offer_logout_once_logged_in(browser):
+    form = '<form class="logout" method="post" action="/logout">'
+    assert form not in browser.get("/", headers=HTML).text
     log_in(browser)
-    assert 'href="/logout"' in browser.get("/", headers=HTML).text
+    assert form in browser.get("/", headers=HTML).text
 
 
 @pytest.mark.parametrize("path", ["//evil.example/", "///evil.example/x"])

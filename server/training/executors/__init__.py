@@ -3,6 +3,8 @@ and make_executor(), which picks one. Importing this package leaves Ray unimport
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from server.training.executors.base import Executor, Stop, Worker, this_worker
 from server.training.executors.local import LocalExecutor
 
@@ -10,12 +12,13 @@ __all__ = ["Executor", "LocalExecutor", "Stop", "Worker", "make_executor", "this
 
 
 def make_executor(
-    kind: str, ray_address: str | None = None, workers_per_device: int = 1
-) -> Executor:
+    kind: str, ray_address: str | None = None, workers_per_device: int = 1,
+    data_dir: Path | None = None,
+) -> Executor:  # fmt: skip
     """The executor a server was asked for: `local`, or `ray` (imported only then)."""
     if kind == "ray":
         # Inside the function: Ray is an optional extra, imported only when asked for.
         from server.training.executors.ray_tasks import RayExecutor
 
-        return RayExecutor(ray_address)
+        return RayExecutor(ray_address, data_dir=data_dir)
     return LocalExecutor(workers_per_device=workers_per_device)

@@ -7,14 +7,17 @@ Imported only with `--executor ray`: Ray is the optional extra `lossboard[ray]`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
 import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import ray
@@ -96,6 +99,25 @@ def check_address(address: str | None) -> str | None:
     return None
 
 
+def private_auth(data_dir: Path) -> None:
+    """Token auth for a private Ray, with its token kept 0600 in the data directory (Ray would
+    write one 0644 to ~/.ray), unless the environment names a token already."""
+    if not {"RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"} & set(os.environ):
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN_PATH"] = str(private_token(data_dir))
+
+
+def private_token(data_dir: Path) -> Path:
+    """The private Ray's token file, made with a new random token if missing; always 0600."""
+    path = data_dir / "ray_auth_token"
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    path.chmod(0o600)
+    return path
+
+
 def bootstrap_address(address: str) -> str:
     """host:port for a GCS address, `auto` (the cluster `ray start` made) or ray://host:port."""
     if address.startswith("ray://"):
@@ -111,9 +133,12 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
+    def __init__(
+        self, address: str | None = None, num_cpus: int | None = None, data_dir: Path | None = None
+    ) -> None:
         self.address = address
         self.num_cpus = num_cpus
+        self.data_dir = data_dir  # where a private Ray's token file is kept
         self._owns_ray = False
         self._capacity: dict[str, int] = {}  # the lanes' widths, as the cluster was at start
         self._devices: list[Device] = []  # as last seen: a cluster that went away says no more
@@ -125,6 +150,8 @@ class RayExecutor:
             self._owns_ray = True
             # "local": a new instance, even where a `ray start` cluster runs on this machine
             address = self.address or "local"
+            if address == "local" and self.data_dir is not None:
+                private_auth(self.data_dir)
             cpus = (self.num_cpus or os.cpu_count()) if address == "local" else None
             with server_signals():
                 ray.init(address=address, num_cpus=cpus, include_dashboard=False)

@@ -12,8 +12,8 @@ from starlette.responses import RedirectResponse, Response
 
 from server.training import registry
 from server.training.manager import RunManager
-from server.web.cookie import clear_cookie
-from server.web.deps import ManagerDep, RunId, SettingsDep, SweepId, SweepsDep
+from server.web.cookie import clear_cookie, session_of
+from server.web.deps import ManagerDep, RequireSameOrigin, RunId, SettingsDep, SweepId, SweepsDep
 from server.web.rendering import render
 from server.web.schemas import ClusterPublic, DevicePublic, run_public, sweep_public
 
@@ -117,9 +117,10 @@ def playground_page(request: Request) -> Response:
     return render(request, "playground.html", {"live_indicator": False})
 
 
-@router.get("/logout")
+@router.post("/logout", dependencies=[RequireSameOrigin])
 def logout(request: Request, settings: SettingsDep) -> Response:
-    """Forget the login cookie; the dashboard then asks for the token again."""
+    """End the session and forget its cookie; the dashboard then asks for the token again."""
+    request.app.state.sessions.end(session_of(request, settings))
     response = RedirectResponse("/", status_code=303)
     clear_cookie(response, request, settings)
     return response

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, WebSocket, status
+from fastapi import APIRouter, Query, Request, Response, WebSocket, status
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 
 from server.exceptions import NotFound
 from server.protocol import MAX_INTEGER, CloseCode, RunStatus
 from server.store.run_query import SORT_PATTERN
+from server.training.manager import RunManager
 from server.web import export
 from server.web.decimate import MIN_POINTS, decimate
 from server.web.deps import (
@@ -21,7 +24,7 @@ from server.web.deps import (
     RequireSameOrigin,
     RunId,
 )
-from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
+from server.web.errors import BAD_BODY, DISK_FULL, ORIGIN_REFUSAL, refusals
 from server.web.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic
 from server.web.sizecheck import SizeCheckedRoute
 from server.web.sockets import serve_socket
@@ -46,7 +49,9 @@ MAX_EXPORT_RUNS = 1000
     "/api/runs",
     status_code=status.HTTP_201_CREATED,
     response_model=RunPublic,
-    responses=refusals({400: BAD_BODY, 429: "the queue holds max_queued runs already"}),
+    responses=refusals(
+        {400: BAD_BODY, 429: "the queue holds max_queued runs already", **DISK_FULL}
+    ),
 )
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
     return manager.reads.public(manager.submit(spec))
@@ -115,13 +120,25 @@ def read_run(run_id: RunId, manager: ManagerDep) -> dict:
 
 
 @router.get("/api/runs/{run_id}/losses", response_model=LossesPublic, responses=NOT_FOUND)
-def read_losses(
+async def read_losses(
     run_id: RunId,
     manager: ManagerDep,
+    request: Request,
     after: After = -1,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="points read")] = MAX_PAGE,
     max_points: Annotated[int | None, Query(ge=MIN_POINTS, le=MAX_PAGE)] = None,
 ) -> Response:
+    # a full page takes about 100 MB while it is built: at most max_loss_pages at once, the
+    # others waiting here, on the loop, without holding a thread
+    async with request.app.state.loss_pages:
+        page = functools.partial(losses_page, run_id, manager, after, limit, max_points)
+        return await run_in_threadpool(page)
+
+
+def losses_page(
+    run_id: int, manager: RunManager, after: int, limit: int, max_points: int | None
+) -> Response:
+    """One page of a run's losses, encoded."""
     series = manager.reads.losses(run_id, after, limit + 1)  # one more: is there a next page?
     if series is None:
         raise NotFound("run", run_id)

@@ -17,7 +17,7 @@ from server.web.deps import (
     SweepId,
     SweepsDep,
 )
-from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
+from server.web.errors import BAD_BODY, DISK_FULL, ORIGIN_REFUSAL, refusals
 from server.web.schemas import SweepCreate, SweepPublic, SweepsPublic
 from server.web.sockets import serve_socket
 from server.web.stream import Send
@@ -32,7 +32,9 @@ NOT_FOUND = refusals({404: "no such sweep"})
     "/api/sweeps",
     status_code=status.HTTP_201_CREATED,
     response_model=SweepPublic,
-    responses=refusals({400: BAD_BODY, 429: "the queue has no room for the sweep's runs"}),
+    responses=refusals(
+        {400: BAD_BODY, 429: "the queue has no room for the sweep's runs", **DISK_FULL}
+    ),
 )
 def create_sweep(spec: SweepCreate, sweeps: SweepsDep) -> dict:
     return sweeps.create(spec)

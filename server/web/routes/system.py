@@ -6,7 +6,7 @@ import platform
 
 import numpy as np
 import torch
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from prometheus_client.exposition import choose_encoder
 
@@ -14,15 +14,20 @@ from server import __version__
 from server.training import registry
 from server.training.devices import default_device
 from server.web.deps import ManagerDep, SettingsDep
+from server.web.errors import refusals
 from server.web.schemas import SystemPublic, VariantPublic
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/healthz")
-def read_health(manager: ManagerDep) -> dict:
+@router.get("/healthz", responses=refusals({503: "the store cannot write (`problem` says why)"}))
+def read_health(manager: ManagerDep, response: Response) -> dict:
     """200 while the server works; `executor` says whether runs can reach their workers."""
-    return {"status": "ok", "executor": manager.executor.health()}
+    health = {"status": "ok", "executor": manager.executor.health()}
+    if problem := manager.store.space.recover():
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        health |= {"status": "error", "problem": problem}
+    return health
 
 
 @router.get("/api/system", response_model=SystemPublic)

@@ -74,10 +74,10 @@ export class LossChart {
     } else {
       this.plot.setData(data, this.opts.zoomX === null);
     }
+    // Always, even when the scale already reads the zoom: setData(data, false) leaves the drawn
+    // index window as the old data's, and only setScale recomputes it.
     const { zoomX } = this.opts;
-    if (zoomX && (this.plot.scales.x.min !== zoomX[0] || this.plot.scales.x.max !== zoomX[1])) {
-      this.plot.setScale("x", { min: zoomX[0], max: zoomX[1] });
-    }
+    if (zoomX) this.plot.setScale("x", { min: zoomX[0], max: zoomX[1] });
     this.report();
   }
 

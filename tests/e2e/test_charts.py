@@ -55,6 +55,8 @@ def open_chart(page, url: str):
 
 def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
     """Drag across the chart from `start` to `end`, fractions of its plot area."""
+    # a control just changed rebuilds the chart at the next frame: measure the new one
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     box = page.locator("#chart .u-over").bounding_box()
     at = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy) for fx, fy in (start, end)]
     page.mouse.move(*at[0])

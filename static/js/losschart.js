@@ -124,6 +124,13 @@ export class LossChart {
     return [lo - pad, hi + pad];
   }
 
+  // The x range: a zoom's ends as they are (uPlot widens a log axis's to whole decades).
+  xRange(min, max) {
+    const onLogX = this.opts.logX && this.opts.xKey === "step";
+    if (min == null || this.opts.zoomX || !onLogX) return [min, max];
+    return uPlot.rangeLog(min, max, 10, false);
+  }
+
   // A box drawn on the chart zooms x, y or both: a box as wide (or tall) as the plot leaves that
   // axis as it was.
   zoomTo(u) {
@@ -182,7 +189,7 @@ export class LossChart {
     return {
       ...this.size(),
       scales: {
-        x: { time: false, distr: onLogX ? 3 : 1, log: 10 },
+        x: { time: false, distr: onLogX ? 3 : 1, log: 10, range: (u, lo, hi) => this.xRange(lo, hi) },
         y: { distr: logY ? 3 : 1, log: 10, range: (u, lo, hi) => this.yRange(lo, hi) },
       },
       series: [{ label: xLabel, value: (u, v) => this.xValue(v) }, ...series],

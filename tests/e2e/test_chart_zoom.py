@@ -1,4 +1,5 @@
-"""A zoom kept in the URL draws its lines (read from the canvas's pixels)."""
+"""A zoom kept in the URL draws its lines (read from the canvas's pixels), and a box drawn on a
+log-x chart zooms to the box, not to the decades around it."""
 
 from __future__ import annotations
 
@@ -67,3 +68,15 @@ def test_zoom_drawn_on_the_page_survives_a_reload(page, runs):
     page.reload()
     open_chart(page, page.url)
     assert drawn_pixels(page, ids[1]) > 100
+
+
+def test_log_x_box_zoom_keeps_the_box_ends(page, runs):
+    url, ids = runs
+    chart = open_chart(page, f"{url}/runs/{ids[2]}?logx=1")
+    drag(page, (0.5, 0.5), (0.8, 0.52))
+    expect(page).to_have_url(re.compile(r"zx="))
+
+    zoom = re.search(r"zx=([^&]+)", page.url).group(1).replace("%2C", ",").split(",")
+    x_min, x_max = float(chart.get_attribute("data-x-min")), float(chart.get_attribute("data-x-max"))
+    # not the decades around the box (a drag to 600-3000 showed 600-10,000)
+    assert [x_min, x_max] == pytest.approx([float(v) for v in zoom], rel=1e-4)

@@ -20,15 +20,17 @@ export class ApiError extends Error {
   }
 }
 
-// fetch() a JSON API path; throws ApiError with FastAPI's `detail` when it is not 2xx.
+export const UNREACHABLE = "cannot reach the server";
+
+// fetch() a JSON API path; throws ApiError with FastAPI's `detail` when it is not 2xx, and with
+// status 0 when no answer came (fetch's TypeError), so that every caller can say so.
 // A 401 means the login cookie is gone or the token changed: the banner links to the login.
 export async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+  const request = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+  const response = await fetch(path, request).catch(() => {
+    throw new ApiError(0, UNREACHABLE);
   });
   if (response.status === 401) showLoginNeeded();
   if (response.status === 204) return null;

@@ -48,13 +48,26 @@ export function socketUrl(path, params = {}) {
 }
 
 // A websocket of JSON messages that reconnects (with backoff) until `shouldRetry` says no.
-// `params()` is asked again on each connect, so a reconnect can resume where it stopped.
+// `params()` (which may be async) is asked again on each connect, so a reconnect can resume where
+// it stopped; when it cannot reach the server, the connect is retried later.
 export function follow(path, { params = () => ({}), onMessage, onOpen, onClose, shouldRetry }) {
   let delay = 500;
   let stopped = false;
   let socket = null;
-  const connect = () => {
-    socket = new WebSocket(socketUrl(path, params()));
+  const retry = () => {
+    if (stopped) return;
+    setTimeout(connect, delay);
+    delay = Math.min(delay * 2, 10_000);
+  };
+  const connect = async () => {
+    let query;
+    try {
+      query = await params();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 0)) throw error;
+      return retry();
+    }
+    socket = new WebSocket(socketUrl(path, query));
     socket.onopen = () => {
       delay = 500;
       onOpen?.();
@@ -62,9 +75,8 @@ export function follow(path, { params = () => ({}), onMessage, onOpen, onClose, 
     socket.onmessage = (event) => onMessage(JSON.parse(event.data));
     socket.onclose = (event) => {
       onClose?.(event);
-      if (stopped || !(shouldRetry?.(event) ?? true)) return;
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 10_000);
+      if (!(shouldRetry?.(event) ?? true)) return;
+      retry();
     };
   };
   connect();
@@ -76,12 +88,15 @@ export function follow(path, { params = () => ({}), onMessage, onOpen, onClose, 
   };
 }
 
-// The header's live dot: "live", "connecting" or "offline".
+// The header's live dot: "live", "done" or "offline"; offline also shows the offline banner,
+// and the page hears of each change ("livechange") to stop showing live news as current.
 export function setLive(state) {
   const box = document.getElementById("live-indicator");
   if (!box) return;
   box.dataset.state = state;
   box.querySelector(".live-text").textContent = state;
+  document.getElementById("offline-banner").hidden = state !== "offline";
+  dispatchEvent(new CustomEvent("livechange", { detail: state }));
 }
 
 // Take a form's field errors away (the messages and their fields' aria-invalid).

@@ -46,6 +46,12 @@ function showRun(next) {
   if (run.status === "queued") waiting.textContent = waitingText(run.queue);
 }
 
+// Offline, a live status is only the last one heard: say that it is not known now.
+function showLive({ detail: state }) {
+  if (!LIVE_STATUSES.has(run.status)) return;
+  fill(page, { status: state === "offline" ? "unknown (offline)" : run.status });
+}
+
 // The elapsed time moves on between the server's messages.
 function tick() {
   fill(page, { elapsed: fmtSeconds(elapsed(run)) });
@@ -73,6 +79,7 @@ function main() {
   bindControls(chart, { persist: true });
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);
+  addEventListener("livechange", showLive);
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
   feedRun(run, series, chart, showRun, fit);
 }

@@ -77,6 +77,6 @@ def test_log_x_box_zoom_keeps_the_box_ends(page, runs):
     expect(page).to_have_url(re.compile(r"zx="))
 
     zoom = re.search(r"zx=([^&]+)", page.url).group(1).replace("%2C", ",").split(",")
-    x_min, x_max = float(chart.get_attribute("data-x-min")), float(chart.get_attribute("data-x-max"))
+    shown = [float(chart.get_attribute(f"data-x-{end}")) for end in ("min", "max")]
     # not the decades around the box (a drag to 600-3000 showed 600-10,000)
-    assert [x_min, x_max] == pytest.approx([float(v) for v in zoom], rel=1e-4)
+    assert shown == pytest.approx([float(v) for v in zoom], rel=1e-4)

@@ -96,9 +96,11 @@ const clearErrors = () => clearFieldErrors(form);
 function showErrors(error) {
   const detail = Array.isArray(error.detail) ? error.detail : [{ loc: [], msg: error.message }];
   for (const item of detail) {
-    const field = String(item.loc?.at(-1) ?? "");
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`)
-      ?? form.querySelector('[data-error-for="_form"]');
+    // a sweep's loc goes on past its field (["body", "params", "H", "values"]): the last part
+    // that names one of the form's fields
+    const parts = (item.loc ?? []).map(String).reverse();
+    const field = parts.find((part) => form.querySelector(`[data-error-for="${CSS.escape(part)}"]`)) ?? "";
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(field || "_form")}"]`);
     const message = (slot.dataset.prefix ?? "") + String(item.msg).replace(/^Value error, /, "");
     slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
     input(field)?.setAttribute?.("aria-invalid", "true");
@@ -112,7 +114,7 @@ async function submitRun(body) {
 }
 
 function updatePreview() {
-  const { text } = formSweep(form);
+  const { text } = formSweep(form, PAGE_DATA.max_sweep_runs);
   showPreview(form, text);
 }
 
@@ -124,7 +126,7 @@ async function startSweep(params, seeds) {
 async function startRun(event) {
   event.preventDefault();
   clearErrors();
-  const { params, seeds, text } = formSweep(form);
+  const { params, seeds, text } = formSweep(form, PAGE_DATA.max_sweep_runs);
   try {
     if (text) await startSweep(params, seeds);
     else await submitRun(readForm());

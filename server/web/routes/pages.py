@@ -89,6 +89,7 @@ def dashboard_page(request: Request, manager: ManagerDep, sweeps: SweepsDep) -> 
         "variants": variants,
         "form_variant": FORM_VARIANT if FORM_VARIANT in ids else ids[0],
         "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
+        "max_sweep_runs": sweeps.max_runs,  # the form's sweep preview says when it is over
         **cluster_data(manager),
     }
     context = {"variants": variants, "executor": data["executor"], "sweeps": recent}

@@ -17,7 +17,7 @@ from server.training.executors import Executor, LocalExecutor, Worker
 from server.training.gate import Gate
 from server.training.reads import RunReads
 from server.training.run import STOP_ERRORS, Run, progress, stop_error
-from server.training.spec import RunSpec, rerun_spec, resolve
+from server.training.spec import ConfigError, RunSpec, rerun_spec, resolve
 from server.training.store import WAIT_S, Store
 
 # How often a running run hands its losses to the store: a kill loses at most this much of it.
@@ -117,9 +117,13 @@ class RunManager(RunReads):
 
     # the API's verbs
 
-    def submit(self, spec: RunSpec) -> Run:
-        """Validate a request against this machine, record it, and queue it on its device."""
+    def submit(self, spec: RunSpec, rerun_of: int | None = None) -> Run:
+        """Validate a request against this machine, record it, and queue it on its device;
+        `rerun_of` names the run it repeats with changes (ConfigError if there is none)."""
+        if rerun_of is not None and self.get(rerun_of) is None:
+            raise ConfigError("rerun_of", f"there is no run {rerun_of} to run again")
         run = self.prepare(spec)
+        run.rerun_of = rerun_of
         self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
         return run
 
@@ -166,7 +170,7 @@ class RunManager(RunReads):
             raise RunConflict(f"run {run_id} is {row['status']}: it can run again once it ends")
         spec, request = rerun_spec(row, changes)
         run = self.prepare(spec)
-        run.request = request
+        run.request, run.rerun_of = request, run_id
         self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
         return run
 

@@ -33,6 +33,7 @@ class RunQuery:
     sweep_id: int | None = None
     device: str | None = None
     tag: str | None = None
+    rerun_of: int | None = None
     q: str | None = None
     sort: str = "-id"
 
@@ -41,7 +42,7 @@ class RunQuery:
         terms: list[str] = []
         params: list[object] = []
         for col, value in (("status", self.status), ("variant", self.variant),
-                           ("sweep_id", self.sweep_id)):  # fmt: skip
+                           ("sweep_id", self.sweep_id), ("rerun_of", self.rerun_of)):  # fmt: skip
             if value is not None:
                 terms.append(f"{col} = ?")
                 params.append(value)

@@ -107,6 +107,22 @@ function showErrors(error) {
   }
 }
 
+// "Edit and run": the form filled with a run's request (PAGE_DATA.form_request), and each run it
+// starts names that run as the one it repeats.
+function fillFromRequest(request) {
+  input("variant").value = request.variant;
+  applyDefaults(true);
+  for (const [name, value] of Object.entries(request)) {
+    const field = input(name);
+    if (value === null || !field || name === "variant") continue;
+    if (field instanceof HTMLSelectElement && ![...field.options].some((o) => o.value === String(value))) continue;
+    field.value = String(value);
+  }
+  const note = document.getElementById("form-rerun-of");
+  note.textContent = `A re-run of #${request.rerun_of}: change what you like, then start it.`;
+  note.hidden = false;
+}
+
 async function submitRun(body) {
   const run = await api("/api/runs", { method: "POST", body });
   onRun(run);
@@ -129,7 +145,7 @@ async function startRun(event) {
   const { params, seeds, text } = formSweep(form, PAGE_DATA.max_sweep_runs);
   try {
     if (text) await startSweep(params, seeds);
-    else await submitRun(readForm());
+    else await submitRun({ ...readForm(), rerun_of: PAGE_DATA.form_request?.rerun_of });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     showErrors(error);
@@ -172,6 +188,7 @@ export function setUpForm(showRun) {
   input("dtype").replaceChildren(option("float32", "float32"), option("float64", "float64"));
   select.value = PAGE_DATA.form_variant;
   applyDefaults(true);
+  if (PAGE_DATA.form_request) fillFromRequest(PAGE_DATA.form_request);
   select.addEventListener("change", () => applyDefaults());
   input("optimizer").addEventListener("change", () => {
     const rate = variantById(select.value).defaults.learning_rates[input("optimizer").value];

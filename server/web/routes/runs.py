@@ -17,7 +17,7 @@ from server.training.caps import QueueFull
 from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
 from server.training.run_query import SORT_PATTERN
-from server.training.spec import ConfigError
+from server.training.spec import ConfigError, RunSpec
 from server.web import export
 from server.web.deps import (
     After,
@@ -87,7 +87,7 @@ def too_many(exc: QueueFull) -> HTTPException:
 )
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
     try:
-        run = manager.submit(spec)
+        run = manager.submit(RunSpec(**spec.model_dump(exclude={"rerun_of"})), spec.rerun_of)
     except ConfigError as exc:
         raise refusal(exc) from None
     except QueueFull as exc:
@@ -103,13 +103,14 @@ def read_runs(
     sweep_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     device: Annotated[str | None, Query(max_length=32, description="an id, or a kind")] = None,
     tag: Annotated[str | None, Query(max_length=40)] = None,
+    rerun_of: Annotated[int | None, Query(ge=0, le=MAX_INTEGER, description="its reruns")] = None,
     q: Annotated[str | None, Query(max_length=200, description="text in name or notes")] = None,
     sort: Annotated[str, Query(pattern=SORT_PATTERN, description="`-` first: descending")] = "-id",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> dict:
     filters = {"status": status, "variant": variant, "sweep_id": sweep_id, "device": device,
-               "tag": tag, "q": q, "sort": sort}  # fmt: skip
+               "tag": tag, "rerun_of": rerun_of, "q": q, "sort": sort}  # fmt: skip
     runs, total = manager.list_runs(**filters, limit=limit, offset=offset)
     return {"runs": runs, "total": total}
 

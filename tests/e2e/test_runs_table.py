@@ -144,6 +144,20 @@ def test_runs_search_finds_a_word_in_the_notes(page, server):
     assert page.url.endswith("?q=needle")
 
 
+def test_runs_search_key_value_terms_filter(page, server):
+    open_dashboard(page, server.url)
+    page.fill("#runs-filters input[name=q]", "variant:numpy status:failed seed<40")
+    expected = [i for i in range(39, 0, -1) if i % 3 == 0 and i % 4 == 2]
+    expect(page.locator("#runs-total")).to_have_text(f"{len(expected)} match")
+    assert ids(page) == expected
+
+
+def test_runs_search_with_an_unknown_key_says_which(page, server):
+    open_dashboard(page, server.url)
+    page.fill("#runs-filters input[name=q]", "colour:red")
+    expect(page.locator("#banner")).to_contain_text("no key 'colour'")
+
+
 def test_runs_tag_button_filters_by_its_tag(page, server):
     open_dashboard(page, server.url)
     row(page, SEEDED).locator("button.tag", has_text="seeded").click()

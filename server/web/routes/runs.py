@@ -16,7 +16,7 @@ from server.protocol import MAX_INTEGER, CloseCode, RunStatus
 from server.training.caps import QueueFull
 from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
-from server.training.run_query import SORT_PATTERN
+from server.training.run_query import SORT_PATTERN, SearchError, search_terms
 from server.training.spec import ConfigError, RunSpec
 from server.web import export
 from server.web.deps import (
@@ -104,11 +104,16 @@ def read_runs(
     device: Annotated[str | None, Query(max_length=32, description="an id, or a kind")] = None,
     tag: Annotated[str | None, Query(max_length=40)] = None,
     rerun_of: Annotated[int | None, Query(ge=0, le=MAX_INTEGER, description="its reruns")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="text in name or notes")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="words and key:value terms")] = None,
     sort: Annotated[str, Query(pattern=SORT_PATTERN, description="`-` first: descending")] = "-id",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> dict:
+    try:
+        search_terms(q or "")
+    except SearchError as exc:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "q"),
+                                       "msg": str(exc)}]) from None  # fmt: skip
     filters = {"status": status, "variant": variant, "sweep_id": sweep_id, "device": device,
                "tag": tag, "rerun_of": rerun_of, "q": q, "sort": sort}  # fmt: skip
     runs, total = manager.list_runs(**filters, limit=limit, offset=offset)

@@ -12,6 +12,7 @@ import { RunRows } from "./runstable.js";
 import {
   apiPath, FILTERS, isDefault, isFiltered, keepInUrl, nextSort, readView,
 } from "./runsview.js";
+import { shortcuts } from "./shortcuts.js";
 
 const LIMIT = PAGE_DATA.limit;
 const $ = (id) => document.getElementById(id);
@@ -172,6 +173,10 @@ function main() {
   if (card) cluster = clusterPanel(card, PAGE_DATA, () => [...table.runs.values()]);
   window.addEventListener("themechange", () => table.recolour());
   followRuns();
+  shortcuts({
+    "/": ["search the runs", () => $("runs-filters").elements.q.focus()],
+    n: ["a new run: the run form", () => $("f-variant").focus()],
+  });
 }
 
 main();

@@ -12,6 +12,7 @@ import { LossSeries } from "./lossplot.js";
 import { fmtSeconds } from "./numbers.js";
 import { waitingText } from "./queueplace.js";
 import { initRunMeta, showMeta } from "./runmeta.js";
+import { confirmAction, shortcuts } from "./shortcuts.js";
 
 const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
@@ -69,6 +70,12 @@ async function cancel() {
   }
 }
 
+// The "c" shortcut: cancel, once the person has said yes.
+async function askCancel() {
+  if (cancelButton.hidden || cancelButton.disabled) return;
+  if (await confirmAction(`Cancel run #${run.id}?`, "Cancel run", "Keep it")) cancel();
+}
+
 function main() {
   showRun(PAGE_DATA.run);
   const series = new LossSeries();
@@ -80,6 +87,7 @@ function main() {
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);
   addEventListener("livechange", showLive);
+  shortcuts({ c: ["cancel this run (asks first)", askCancel] });
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
   feedRun(run, series, chart, showRun, fit);
 }

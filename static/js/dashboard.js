@@ -8,6 +8,7 @@ import { clusterPanel } from "./cluster.js";
 import { fmtInt } from "./numbers.js";
 import { setUpForm } from "./runform.js";
 import { report, setUpActions, updateSelection } from "./runactions.js";
+import { setUpColumns } from "./runcolumns.js";
 import { RunRows } from "./runstable.js";
 import {
   apiPath, FILTERS, isDefault, isFiltered, keepInUrl, nextSort, readView,
@@ -18,6 +19,7 @@ const LIMIT = PAGE_DATA.limit;
 const $ = (id) => document.getElementById(id);
 const table = new RunRows($("runs-body"), $("run-row-template"));
 const filters = $("runs-filters");
+let fitColumns = () => {}; // the runs table's columns to its width, once set up
 let view = readView(location.search);
 let total = 0;
 let cluster = null; // the Cluster card, when the server trains on Ray
@@ -33,6 +35,7 @@ function showPage({ runs, total: count }) {
     return;
   }
   table.setPage(runs);
+  fitColumns();
   total = count;
   showCounts();
   updateSelection();
@@ -164,6 +167,7 @@ function followRuns() {
 }
 
 function main() {
+  fitColumns = setUpColumns($("runs"), document.querySelector(".runs-box"), $("columns-menu"));
   setUpForm(showRun);
   setUpView();
   setUpActions(table, { showRun, reload: load, setView });

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.conftest import expect, open_dashboard
+from tests.e2e.conftest import expect, open_dashboard, screenshot
 from tests.helpers import TINY, ServerProcess, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -105,6 +105,7 @@ def test_offline_shows_a_banner_and_no_live_status(process, context):
 
     expect(page.locator("#offline-banner")).to_be_visible()
     expect(status).to_have_text("unknown (offline)")
+    screenshot(page, "run-offline")
     page.click("#cancel-run")
     expect(page.locator("#banner")).to_contain_text(UNREACHABLE)
     expect(page.locator("#cancel-run")).to_be_enabled()

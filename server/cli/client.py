@@ -60,7 +60,20 @@ class Client:
         return self.request("POST", f"/api/runs/{run_id}/cancel").json()
 
     def export_run(self, run_id: int, format: str) -> bytes:
+        """One run's losses as csv or json; as `tensorboard`, a zipped logdir."""
+        if format == "tensorboard":
+            params = {"ids": str(run_id), "format": format}
+            return self.request("GET", "/api/runs/export", params=params).content
         return self.request("GET", f"/api/runs/{run_id}/export", params={"format": format}).content
+
+    def delete_run(self, run_id: int) -> None:
+        self.request("DELETE", f"/api/runs/{run_id}")
+
+    def rerun_run(self, run_id: int, changes: dict) -> dict:
+        return self.request("POST", f"/api/runs/{run_id}/rerun", json=changes).json()
+
+    def edit_run(self, run_id: int, changes: dict) -> dict:
+        return self.request("PATCH", f"/api/runs/{run_id}", json=changes).json()
 
     def read_variants(self) -> list[dict]:
         return self.request("GET", "/api/variants").json()

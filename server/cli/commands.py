@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -110,7 +111,8 @@ def finish(run: dict) -> int:
 
 def runs_command(client: Client, args: argparse.Namespace) -> int:
     """A table of runs, newest first."""
-    page = client.read_runs(status=args.status, variant=args.variant, limit=args.limit)
+    filters = {"status": args.status, "variant": args.variant, "tag": args.tag, "q": args.q}
+    page = client.read_runs(**filters, sweep_id=args.sweep, limit=args.limit)
     table = Table(caption=f"{len(page['runs'])} of {page['total']} runs")
     for name in ("id", "variant", "name", "status", "device", "steps", "loss", "best", "it/s"):
         table.add_column(name, justify="right" if name in ("id", "steps", "it/s") else "left")
@@ -138,24 +140,38 @@ def show_command(client: Client, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(run, indent=2))
         return 0
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in run.items():
-        if key != "config":
-            table.add_row(literal(key), display(key, value))
-    for key, value in run["config"].items():
-        table.add_row(literal(f"config.{key}"), literal(value))
-    stdout().print(table)
+    rows = list(show_rows(run))
+    width = max(len(plain(key)) for key, _ in rows)
+    console = stdout()
+    for key, value in rows:
+        # each line as long as it is: a grid would pad every line to the console's width
+        name = literal(key, style="bold")
+        line = Text.assemble(name, " " * (width - len(name) + 2), display(key, value))
+        line.rstrip()  # an empty value (notes) leaves no spaces behind
+        console.print(line, soft_wrap=True)
     return 0
 
 
+def show_rows(run: dict) -> Iterator[tuple[str, object]]:
+    """A run's fields, an object's (config, request, worker) one row per key: `config.seed`."""
+    for key, value in run.items():
+        if isinstance(value, dict) and value:
+            yield from ((f"{key}.{k}", v) for k, v in value.items())
+        else:
+            yield key, value
+
+
 def display(key: str, value: object) -> Text:
-    """One field of a run as `show` prints it."""
+    """One field of a run as `show` prints it: JSON's words (null, true), not Python's."""
     if key.endswith("_at") and value is not None:
         return Text(local_time(str(value)))
+    if isinstance(value, list):
+        value = ", ".join(map(str, value)) or "—"
+    elif value is None or isinstance(value, bool | int | float | dict):
+        value = "—" if value is None else json.dumps(value)
     keep = "\n\t" if key in MULTILINE_FIELDS else ""
-    return literal(value, keep, style=STATUS_STYLE.get(str(value), "") if key == "status" else "")
+    style = STATUS_STYLE.get(str(value), "") if key == "status" else ""
+    return literal(value, keep, style=style)
 
 
 def literal(value: object, keep: str = "", style: str = "") -> Text:

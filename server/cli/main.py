@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from server.cli import commands as c
 from server.cli import sweeps as s
 from server.cli.client import ApiError
+from server.cli.edits import add_edit_commands
 from server.cli.run_flags import NOT_SWEPT_BASE, add_fields, run_fields
 from server.cli.sweep_parser import add_sweep
 from server.protocol import STATUSES
@@ -90,15 +91,23 @@ def add_client_commands(
     runs = add("runs", c.runs_command, "list runs, newest first")
     runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
     runs.add_argument("--variant", help="only runs of this variant")
+    runs.add_argument("--tag", help="only runs with this tag")
+    runs.add_argument("--q", help="search: words, and key:value terms (docs/api.md)")
+    runs.add_argument("--sweep", type=int, metavar="ID", help="only the runs of this sweep")
     runs.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     show = add("show", c.show_command, "show one run")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true", help="print the run's JSON")
     add("cancel", c.cancel_command, "cancel a queued or running run").add_argument("id", type=int)
-    export = add("export", c.export_command, "write a run's losses as step,loss,time rows")
+    export = add("export", c.export_command, "write a run's losses: csv, json or tensorboard")
     export.add_argument("id", type=int)
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument(
+        "--format", choices=("csv", "json", "tensorboard"), default="csv",
+        help="step,loss,time rows (csv), the run and its rows (json), or a zipped TensorBoard "
+        "logdir (tensorboard)",
+    )  # fmt: skip
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    add_edit_commands(add)
     add("variants", c.variants_command, "list the tutorial's training loops")
     add("devices", c.devices_command, "list the server's devices")
     add_sweep(add("sweep", s.sweep_command, "start a sweep and print its id and page", fields))

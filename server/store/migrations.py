@@ -83,6 +83,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) WITHOUT ROWID
         """,
     ),
+    # 7: the run a run was run again from ("Run again", "Edit and run"), null for the others.
+    # It follows version 6 (issue 21's runs from scripts) wherever both are merged.
+    (
+        "ALTER TABLE runs ADD COLUMN rerun_of INTEGER",
+        "CREATE INDEX runs_rerun_of ON runs (rerun_of)",
+    ),
 ]
 
 

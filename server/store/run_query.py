@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 # now, as SQLite reckons it, in seconds since the epoch (the runs' timestamps)
@@ -22,6 +24,26 @@ SORTS = {
 }
 SORT_PATTERN = f"^-?({'|'.join(SORTS)})$"
 ESCAPE = "\\"
+# q's key:value terms (docs/api.md, "Searching runs"): a key names a column or a config field
+SEARCH_COLUMNS = {
+    "status": "status", "variant": "variant", "device": "device", "name": "name",
+    "sweep": "sweep_id", "best_loss": "best_loss", "last_loss": "last_loss",
+    "iteration": "iteration",
+}  # fmt: skip
+SEARCH_CONFIG = ("learning_rate", "optimizer", "iterations", "seed", "N", "D_in", "H", "D_out",
+                 "points", "dtype")  # fmt: skip
+SEARCH_ALIASES = {"lr": "learning_rate", "best": "best_loss", "loss": "last_loss"}
+TERM = re.compile(r"^([A-Za-z_]+)(:|<=|>=|<|>)(.+)$")
+# a word: in the name, the notes, the variant or any of the config's values
+TEXT_SQL = (
+    f"(name LIKE ? ESCAPE '{ESCAPE}' OR notes LIKE ? ESCAPE '{ESCAPE}' "
+    f"OR variant LIKE ? ESCAPE '{ESCAPE}' OR EXISTS (SELECT 1 FROM json_each(runs.config) "
+    f"WHERE CAST(json_each.value AS TEXT) LIKE ? ESCAPE '{ESCAPE}'))"
+)
+
+
+class SearchError(ValueError):
+    """A term of `q` that names no key, or compares text with < or >."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,7 @@ class RunQuery:
     sweep_id: int | None = None
     device: str | None = None
     tag: str | None = None
+    rerun_of: int | None = None
     q: str | None = None
     sort: str = "-id"
 
@@ -41,7 +64,7 @@ class RunQuery:
         terms: list[str] = []
         params: list[object] = []
         for col, value in (("status", self.status), ("variant", self.variant),
-                           ("sweep_id", self.sweep_id)):  # fmt: skip
+                           ("sweep_id", self.sweep_id), ("rerun_of", self.rerun_of)):  # fmt: skip
             if value is not None:
                 terms.append(f"{col} = ?")
                 params.append(value)
@@ -50,9 +73,9 @@ class RunQuery:
         if self.tag is not None:
             terms.append("EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE value = ?)")
             params.append(self.tag)
-        if self.q:
-            terms.append(f"(name LIKE ? ESCAPE '{ESCAPE}' OR notes LIKE ? ESCAPE '{ESCAPE}')")
-            params += [f"%{escape_like(self.q)}%"] * 2
+        for sql, values in search_terms(self.q or ""):
+            terms.append(sql)
+            params += values
         return (f"WHERE {' AND '.join(terms)}" if terms else ""), params
 
     def order(self) -> str:
@@ -79,3 +102,44 @@ def escape_like(text: str) -> str:
     for char in (ESCAPE, "%", "_"):
         text = text.replace(char, ESCAPE + char)
     return text
+
+
+def search_terms(q: str) -> list[tuple[str, list[object]]]:
+    """`q`'s words as SQL terms, all of which must hold; SearchError names a bad one."""
+    return [search_term(word) for word in q.split()]
+
+
+def search_term(word: str) -> tuple[str, list[object]]:
+    """`variant:nn`, `lr<1e-5` or `tag:gpu` as a comparison; any other word as text."""
+    match = TERM.match(word)
+    if match is None:
+        return TEXT_SQL, [f"%{escape_like(word)}%"] * 4
+    key, op, value = match.groups()
+    if key == "tag" and op == ":":
+        return "EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE value = ?)", [value]
+    expr, number = search_column(key, word), as_number(value)
+    if op == ":":
+        return f"{expr} = ? COLLATE NOCASE", [value if number is None else number]
+    if number is None:
+        raise SearchError(f"'{word}': {op} compares numbers, and {value!r} is not one")
+    return f"{expr} {op} ?", [number]
+
+
+def search_column(key: str, word: str) -> str:
+    """The SQL a search key reads: a column, or a config field."""
+    key = SEARCH_ALIASES.get(key, key)
+    if key in SEARCH_COLUMNS:
+        return SEARCH_COLUMNS[key]
+    if key in SEARCH_CONFIG:
+        return f"json_extract(config, '$.{key}')"
+    keys = ", ".join([*SEARCH_COLUMNS, *SEARCH_CONFIG, *SEARCH_ALIASES, "tag"])
+    raise SearchError(f"'{word}': no key {key!r}; the keys are {keys}")
+
+
+def as_number(text: str) -> float | None:
+    """`text` as a finite number, else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

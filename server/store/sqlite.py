@@ -40,6 +40,7 @@ RUN_COLUMNS = [
     "request",
     "notes",
     "tags",
+    "rerun_of",
 ]
 JSON_COLUMNS = ("config", "worker", "sweep_params", "request", "tags")  # kept as JSON text
 PIECE_POINTS = 16_384  # losses a streaming read holds at a time

@@ -19,6 +19,7 @@ from server.training import registry
 from server.training.spec import TrainConfig
 
 TICK_S = 0.05  # how often a running run hands on its new losses (the live stream's pace)
+FIT_READS = 100  # a fit's parameters are read at least this often in a run, however fast it is
 Ended = tuple[str, str | None]  # (status, error)
 
 
@@ -28,7 +29,8 @@ class Batch:
 
     loss: array = field(default_factory=lambda: array("d"))
     time: array = field(default_factory=lambda: array("d"))
-    # a fit's parameters at some of these steps: the first, each tick's last, the run's last
+    # a fit's parameters at some of these steps: the first, each tick's last, every 1% of the
+    # run's steps (so that a run of a few ticks still shows its fit changing), the run's last
     params: list[tuple[int, dict[str, float]]] = field(default_factory=list)
     ended: Ended | None = None  # on the last batch: how the loop ended
 
@@ -38,6 +40,7 @@ def drive(config: TrainConfig, stop: Callable[[], str | None]) -> Iterator[Batch
     batch, step = Batch(), 0
     t0 = next_tick = time.perf_counter()
     loop = registry.variant(config.variant).loop(config)
+    every = max(1, config.iterations // FIT_READS)
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
             for reading in loop:
@@ -51,7 +54,8 @@ def drive(config: TrainConfig, stop: Callable[[], str | None]) -> Iterator[Batch
                 batch.time.append(round(now - t0, 6))  # microseconds: finer is jitter
                 stopped, tick = stop(), now >= next_tick
                 # read while the loop waits at its yield: the parameters that gave this loss
-                if params and (tick or stopped or step in (0, config.iterations - 1)):
+                due = step % every == 0 or step == config.iterations - 1
+                if params and (tick or stopped or due):
                     batch.params.append((step, params()))
                 step += 1
                 if stopped:

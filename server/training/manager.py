@@ -121,9 +121,13 @@ class RunManager:
 
     # the API's verbs
 
-    def submit(self, spec: RunSpec) -> Run:
-        """Validate a request against this machine, record it, and queue it on its device."""
+    def submit(self, spec: RunSpec, rerun_of: int | None = None) -> Run:
+        """Validate a request against this machine, record it, and queue it on its device;
+        `rerun_of` names the run it repeats with changes (ConfigError if there is none)."""
+        if rerun_of is not None and self.reads.get(rerun_of) is None:
+            raise ConfigError("rerun_of", f"there is no run {rerun_of} to run again")
         run = self.prepare(spec)
+        run.rerun_of = rerun_of
         self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
         return run
 
@@ -174,7 +178,7 @@ class RunManager:
             run = self.prepare(spec)
         except ConfigError as exc:  # a request that ran once, but not on this server as it is now
             raise RunConflict(f"run {run_id}'s request cannot run here now: {exc}") from None
-        run.request = request
+        run.request, run.rerun_of = request, run_id
         self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
         return run
 

@@ -40,6 +40,7 @@ class Run:
     request: dict | None = None  # the RunSpec as submitted (device as asked, seed maybe None)
     notes: str = ""
     tags: list[str] = field(default_factory=list)
+    rerun_of: int | None = None  # the run it was run again from
     gate: Gate | None = None  # its sweep's cap on runs training at once
     turn: int | None = None  # its order in its lane's queue, once in it (a gate may hold it first)
     lost: str | None = None  # why its later losses could not be stored (a full disk)
@@ -89,6 +90,7 @@ class Run:
             "request": self.request,
             "notes": self.notes,
             "tags": self.tags,
+            "rerun_of": self.rerun_of,
             **progress(self),
         }
 

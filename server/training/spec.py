@@ -176,7 +176,7 @@ def resolve(spec: RunSpec, device: str) -> TrainConfig:
 def rerun_spec(run: dict, changes: dict) -> tuple[RunSpec, dict]:
     """The spec that runs `run` again with `changes` made to its request, and that request;
     unless `changes` holds a seed, the seed the run had."""
-    request = {**run["request"], **changes}
+    request = {**run["request"], "name": run["name"], **changes}  # its name now, not as submitted
     seed = request["seed"] if "seed" in changes else run["config"]["seed"]
     try:
         spec = RunSpec.model_validate({**request, "seed": seed})

@@ -43,8 +43,13 @@ class Domain(BaseModel):
     @field_validator("values")
     @classmethod
     def _distinct(cls, values: list | None) -> list | None:
-        if values is not None and len(set(map(repr, values))) < len(values):
-            raise ValueError("the values repeat: give each once")
+        if values is None:
+            return values
+        seen: set[str] = set()
+        for value in values:
+            if repr(value) in seen:
+                raise ValueError(f"the values repeat: {value} is given twice; give each once")
+            seen.add(repr(value))
         return values
 
     @field_validator("log_uniform", "uniform", "int_uniform")

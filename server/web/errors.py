@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from server.exceptions import Refused
 from server.playground.errors import PlaygroundError
 from server.protocol import CloseCode
+from server.store.run_query import SearchError
 from server.training.spec import ConfigError
 
 MAX_CLOSE_REASON = 123  # bytes: a websocket close frame holds no more
@@ -135,6 +136,12 @@ async def config_refused(request: Request, exc: Exception) -> JSONResponse:
     return await invalid_request(request, RequestValidationError([error]))
 
 
+async def search_refused(request: Request, exc: Exception) -> JSONResponse:
+    """A runs search (`q`) that cannot be read: a 422 naming it."""
+    error = {"type": "value_error", "loc": ("query", "q"), "msg": str(exc)}
+    return await invalid_request(request, RequestValidationError([error]))
+
+
 async def snippet_refused(request: Request, exc: Exception) -> JSONResponse:
     """A snippet the playground refused, counted in /metrics with its status."""
     assert isinstance(exc, PlaygroundError)
@@ -150,3 +157,4 @@ def add_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Refused, refused)
     app.add_exception_handler(ConfigError, config_refused)
     app.add_exception_handler(PlaygroundError, snippet_refused)
+    app.add_exception_handler(SearchError, search_refused)

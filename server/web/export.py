@@ -18,6 +18,7 @@ import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 from tensorboardX import SummaryWriter
+from tensorboardX.summary import hparams
 
 from server.exceptions import TooMany
 from server.training.manager import RunManager
@@ -120,7 +121,7 @@ def many_chunks(
     """Many runs' losses as long-format CSV or a TensorBoard zip."""
     if fmt == "csv":
         return long_csv_chunks(manager, runs, columns)
-    return tensorboard_chunks(manager, runs, columns)
+    return tensorboard_chunks(manager, runs)
 
 
 def run_pieces(manager: RunManager, runs: list[dict]) -> Iterator[tuple[dict, Pieces]]:
@@ -147,17 +148,15 @@ def long_csv_chunks(manager: RunManager, runs: list[dict], columns: list[str]) -
     yield out.getvalue()
 
 
-def tensorboard_chunks(
-    manager: RunManager, runs: list[dict], columns: list[str]
-) -> Iterator[bytes]:
-    """A logdir with one subdirectory per run (tag `loss`), written to a temporary folder,
-    then sent zipped; the folder goes when the download ends."""
+def tensorboard_chunks(manager: RunManager, runs: list[dict]) -> Iterator[bytes]:
+    """A logdir with one subdirectory per run (tag `loss`, its config as hparams), written to a
+    temporary folder, then sent zipped; the folder goes when the download ends."""
     folder = Path(tempfile.mkdtemp(prefix="lossboard-export-"))
     try:
         logdir = folder / "logdir"
         logdir.mkdir()  # an empty selection is an empty logdir
         for run, pieces in run_pieces(manager, runs):
-            write_events(logdir / run_dirname(run, columns), run, pieces)
+            write_events(logdir / run_dirname(run), run, pieces)
         archive = shutil.make_archive(str(folder / "export"), "zip", logdir)
         with open(archive, "rb") as file:
             while chunk := file.read(ZIP_CHUNK):
@@ -170,14 +169,24 @@ def write_events(path: Path, run: dict, pieces: Pieces) -> None:
     """A run's losses as TensorBoard scalars `loss`, at their wall-clock times."""
     started = run.get("started_at") or run["created_at"]
     writer = SummaryWriter(str(path), flush_secs=3600)
+    # the HParams tab's session of this run: its config, and its `loss` scalars as the metric
+    for summary in hparams(hparam_values(run), {"loss": run["last_loss"] or 0.0}):
+        writer.file_writer.add_summary(summary)
     for steps, loss, times in pieces:
         for step, value, time in zip(steps.tolist(), loss.tolist(), times.tolist(), strict=True):
             writer.add_scalar("loss", value, global_step=step, walltime=started + time)
     writer.close()
 
 
-def run_dirname(run: dict, columns: list[str]) -> str:
-    """`run-12_learning_rate=1e-05_seed=3`: a run's id, params and seed, safe as a file name."""
-    parts = [f"run-{run['id']}", *(f"{c}={run['config'].get(c)}" for c in columns)]
-    parts.append(f"seed={run['config'].get('seed')}")
-    return re.sub(r"[^A-Za-z0-9_.=+-]", "-", "_".join(parts))
+def hparam_values(run: dict) -> dict[str, bool | str | float | int]:
+    """A run's config (the fields its variant takes) and name, as TensorBoard's hparams."""
+    values = {k: v for k, v in run["config"].items() if isinstance(v, bool | str | float | int)}
+    return values | {"run_id": run["id"], "name": run["name"] or ""}
+
+
+def run_dirname(run: dict) -> str:
+    """`run-12_baseline_tensors`: a run's id, name (if any) and variant, safe as a file name;
+    its config is in the folder's hparams."""
+    parts = [f"run-{run['id']}", run["name"], run["variant"]]
+    name = "_".join(part for part in parts if part)
+    return re.sub(r"[^A-Za-z0-9_.=+-]", "-", name)[:120]

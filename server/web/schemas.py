@@ -17,6 +17,10 @@ from server.training.sweeps import SweepStatus
 class RunCreate(RunSpec):
     """POST /api/runs: a variant and, optionally, anything the tutorial fixes."""
 
+    rerun_of: int | None = Field(
+        None, ge=0, le=MAX_INTEGER, description="the run this one repeats with changes, if any"
+    )
+
 
 class WorkerPublic(BaseModel):
     """Where a run trained, and with how many threads (its losses depend on them)."""
@@ -61,6 +65,7 @@ class RunPublic(BaseModel):
     tags: list[str] = []
     request: dict[str, Any] | None = None  # the RunCreate as submitted: device as asked
     queue: QueuePlace | None = None  # while queued
+    rerun_of: int | None = None  # the run it was run again from ("Run again", "Edit and run")
 
 
 def plain_tag(tag: str) -> str:

@@ -1,5 +1,6 @@
 // A chart's view (scales, smoothing, zoom, hidden lines) kept in the query string, so that a
 // reload or a shared link shows the same view; and the controls that change it.
+import { savePng, saveSvg } from "./chartexport.js";
 
 export const DEFAULT_VIEW = {
   logY: true, xKey: "step", logX: false, smoothing: 0, outliers: false, runMin: false,
@@ -77,6 +78,12 @@ function change(target) {
   return null;
 }
 
+// A saved chart's file name: the page's, "lossboard-runs-12" or "lossboard-compare-3-4".
+function chartName() {
+  const ids = new URLSearchParams(location.search).get("ids")?.split(",") ?? [];
+  return ["lossboard", ...location.pathname.split("/").filter(Boolean), ...ids].join("-");
+}
+
 // Wire #chart-controls to a chart; with `persist`, the view also lives in the query string.
 export function bindControls(chart, { persist = false } = {}) {
   const controls = document.getElementById("chart-controls");
@@ -95,6 +102,8 @@ export function bindControls(chart, { persist = false } = {}) {
     save(changes);
     chart.set(changes);
   });
+  controls.querySelector("#save-png")?.addEventListener("click", () => savePng(chart.plot, chartName()));
+  controls.querySelector("#save-svg")?.addEventListener("click", () => saveSvg(chart.plot, chartName()));
   controls.querySelector("#reset-zoom")?.addEventListener("click", () => {
     save({ zoomX: null, zoomY: null });
     chart.set({ zoomX: null, zoomY: null });

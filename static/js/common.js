@@ -20,15 +20,17 @@ export class ApiError extends Error {
   }
 }
 
-// fetch() a JSON API path; throws ApiError with FastAPI's `detail` when it is not 2xx.
+export const UNREACHABLE = "cannot reach the server";
+
+// fetch() a JSON API path; throws ApiError with FastAPI's `detail` when it is not 2xx, and with
+// status 0 when no answer came (fetch's TypeError), so that every caller can say so.
 // A 401 means the login cookie is gone or the token changed: the banner links to the login.
 export async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+  const request = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+  const response = await fetch(path, request).catch(() => {
+    throw new ApiError(0, UNREACHABLE);
   });
   if (response.status === 401) showLoginNeeded();
   if (response.status === 204) return null;
@@ -46,13 +48,26 @@ export function socketUrl(path, params = {}) {
 }
 
 // A websocket of JSON messages that reconnects (with backoff) until `shouldRetry` says no.
-// `params()` is asked again on each connect, so a reconnect can resume where it stopped.
+// `params()` (which may be async) is asked again on each connect, so a reconnect can resume where
+// it stopped; when it cannot reach the server, the connect is retried later.
 export function follow(path, { params = () => ({}), onMessage, onOpen, onClose, shouldRetry }) {
   let delay = 500;
   let stopped = false;
   let socket = null;
-  const connect = () => {
-    socket = new WebSocket(socketUrl(path, params()));
+  const retry = () => {
+    if (stopped) return;
+    setTimeout(connect, delay);
+    delay = Math.min(delay * 2, 10_000);
+  };
+  const connect = async () => {
+    let query;
+    try {
+      query = await params();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 0)) throw error;
+      return retry();
+    }
+    socket = new WebSocket(socketUrl(path, query));
     socket.onopen = () => {
       delay = 500;
       onOpen?.();
@@ -60,9 +75,8 @@ export function follow(path, { params = () => ({}), onMessage, onOpen, onClose, 
     socket.onmessage = (event) => onMessage(JSON.parse(event.data));
     socket.onclose = (event) => {
       onClose?.(event);
-      if (stopped || !(shouldRetry?.(event) ?? true)) return;
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 10_000);
+      if (!(shouldRetry?.(event) ?? true)) return;
+      retry();
     };
   };
   connect();
@@ -74,12 +88,15 @@ export function follow(path, { params = () => ({}), onMessage, onOpen, onClose, 
   };
 }
 
-// The header's live dot: "live", "connecting" or "offline".
+// The header's live dot: "live", "done" or "offline"; offline also shows the offline banner,
+// and the page hears of each change ("livechange") to stop showing live news as current.
 export function setLive(state) {
   const box = document.getElementById("live-indicator");
   if (!box) return;
   box.dataset.state = state;
   box.querySelector(".live-text").textContent = state;
+  document.getElementById("offline-banner").hidden = state !== "offline";
+  dispatchEvent(new CustomEvent("livechange", { detail: state }));
 }
 
 // Take a form's field errors away (the messages and their fields' aria-invalid).

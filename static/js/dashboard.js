@@ -8,15 +8,18 @@ import { clusterPanel } from "./cluster.js";
 import { fmtInt } from "./numbers.js";
 import { setUpForm } from "./runform.js";
 import { report, setUpActions, updateSelection } from "./runactions.js";
+import { setUpColumns } from "./runcolumns.js";
 import { RunRows } from "./runstable.js";
 import {
   apiPath, FILTERS, isDefault, isFiltered, keepInUrl, nextSort, readView,
 } from "./runsview.js";
+import { shortcuts } from "./shortcuts.js";
 
 const LIMIT = PAGE_DATA.limit;
 const $ = (id) => document.getElementById(id);
 const table = new RunRows($("runs-body"), $("run-row-template"));
 const filters = $("runs-filters");
+let fitColumns = () => {}; // the runs table's columns to its width, once set up
 let view = readView(location.search);
 let total = 0;
 let cluster = null; // the Cluster card, when the server trains on Ray
@@ -32,6 +35,7 @@ function showPage({ runs, total: count }) {
     return;
   }
   table.setPage(runs);
+  fitColumns();
   total = count;
   showCounts();
   updateSelection();
@@ -163,6 +167,7 @@ function followRuns() {
 }
 
 function main() {
+  fitColumns = setUpColumns($("runs"), document.querySelector(".runs-box"), $("columns-menu"));
   setUpForm(showRun);
   setUpView();
   setUpActions(table, { showRun, reload: load, setView });
@@ -172,6 +177,10 @@ function main() {
   if (card) cluster = clusterPanel(card, PAGE_DATA, () => [...table.runs.values()]);
   window.addEventListener("themechange", () => table.recolour());
   followRuns();
+  shortcuts({
+    "/": ["search the runs", () => $("runs-filters").elements.q.focus()],
+    n: ["a new run: the run form", () => $("f-variant").focus()],
+  });
 }
 
 main();

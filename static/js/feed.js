@@ -1,40 +1,57 @@
 // A run's losses fed to a chart: its decimated history, then every later point from
 // /ws/runs/{id}. The run page feeds one run, the compare page one per run.
 import { advance, api, CLOSE, follow, setLive, showBanner, showLoginNeeded } from "./common.js";
+import { LossSeries } from "./lossseries.js";
 
 const HISTORY_POINTS = 2000;
 // no use retrying
 const FINAL = new Set([CLOSE.DONE, CLOSE.UNAUTHORIZED, CLOSE.UNKNOWN_RUN, CLOSE.INVALID]);
 let connected = 0; // the page's feeds with an open socket, for the header's live dot
 
+// A run the server answers for (done, deleted, refused) is not the server being offline.
 function closed(run, event) {
-  if (connected === 0) setLive(event.code === CLOSE.DONE ? "done" : "offline");
+  if (connected === 0) setLive(FINAL.has(event.code) ? "done" : "offline");
   if (event.code === CLOSE.UNAUTHORIZED) showLoginNeeded();
   if (event.code === CLOSE.UNKNOWN_RUN) showBanner(`Run #${run.id} no longer exists.`);
+}
+
+// The run's stored losses, from the start: a page at a time, at most a million steps each.
+async function loadHistory(run, series) {
+  for (let after = -1; after !== null; ) {
+    const page = await api(`/api/runs/${run.id}/losses?max_points=${HISTORY_POINTS}&after=${after}`);
+    series.addHistory(page);
+    after = page.next_after;
+  }
 }
 
 // Feed `run`'s losses into `series` and redraw `chart`; `onRun` gets the run as each status
 // message says it, and as each batch of points moves its numbers on. A polynomial's `fit`
 // loads its stored parameters after the losses, then `add`s each "params" message.
 export async function feedRun(run, series, chart, onRun, fit = null) {
-  // a page holds at most a million steps, thinned: a longer run takes several
-  for (let after = -1; after !== null; ) {
-    const page = await api(
-      `/api/runs/${run.id}/losses?max_points=${HISTORY_POINTS}&after=${after}`,
-    );
-    series.addHistory(page);
-    after = page.next_after;
-  }
+  await loadHistory(run, series);
   chart.update();
   await fit?.load();
   let latest = run;
   let open = false;
+  let lost = false; // the socket closed without an answer: what the chart holds may be unstored
+  // After a lost connection the chart takes the store's losses again before resuming: a server
+  // that was killed never stored its last points, and a reconnect must not keep them.
+  const resume = async () => {
+    if (lost) {
+      const stored = new LossSeries(series.limit);
+      await loadHistory(run, stored);
+      series.replaceWith(stored);
+      chart.update();
+      lost = false;
+    }
+    return { after: series.lastStep };
+  };
   const show = (next) => {
     latest = next;
     onRun(next);
   };
   follow(`/ws/runs/${run.id}`, {
-    params: () => ({ after: series.lastStep }), // a reconnect resumes after the last point held
+    params: resume, // a reconnect resumes after the last point held
     onOpen: () => {
       open = true;
       connected += 1;
@@ -51,6 +68,7 @@ export async function feedRun(run, series, chart, onRun, fit = null) {
     onClose: (event) => {
       if (open) connected -= 1;
       open = false;
+      lost ||= !FINAL.has(event.code);
       closed(run, event);
     },
     shouldRetry: (event) => !FINAL.has(event.code),

@@ -40,7 +40,9 @@ export class ParamHistory {
 
 function describe(fit, params) {
   const curves = modelCurves(fit, params);
-  const errors = curves.map(({ label, f }) => `${label} ${fmtCoef(maxError(f))}`);
+  // one curve: its distance alone ("model 0.19" read as if "model" were a number's name)
+  const errors = curves.length === 1 ? [fmtCoef(maxError(curves[0].f))]
+    : curves.map(({ label, f }) => `${label} ${fmtCoef(maxError(f))}`);
   return { formula: formula(fit, params), "fit-error": errors.join(" · ") };
 }
 

@@ -74,10 +74,10 @@ export class LossChart {
     } else {
       this.plot.setData(data, this.opts.zoomX === null);
     }
+    // Always, even when the scale already reads the zoom: setData(data, false) leaves the drawn
+    // index window as the old data's, and only setScale recomputes it.
     const { zoomX } = this.opts;
-    if (zoomX && (this.plot.scales.x.min !== zoomX[0] || this.plot.scales.x.max !== zoomX[1])) {
-      this.plot.setScale("x", { min: zoomX[0], max: zoomX[1] });
-    }
+    if (zoomX) this.plot.setScale("x", { min: zoomX[0], max: zoomX[1] });
     this.report();
   }
 
@@ -122,6 +122,13 @@ export class LossChart {
     if (logY) return [lo / 1.1, hi * 1.1];
     const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
     return [lo - pad, hi + pad];
+  }
+
+  // The x range: a zoom's ends as they are (uPlot widens a log axis's to whole decades).
+  xRange(min, max) {
+    const onLogX = this.opts.logX && this.opts.xKey === "step";
+    if (min == null || this.opts.zoomX || !onLogX) return [min, max];
+    return uPlot.rangeLog(min, max, 10, false);
   }
 
   // A box drawn on the chart zooms x, y or both: a box as wide (or tall) as the plot leaves that
@@ -182,7 +189,7 @@ export class LossChart {
     return {
       ...this.size(),
       scales: {
-        x: { time: false, distr: onLogX ? 3 : 1, log: 10 },
+        x: { time: false, distr: onLogX ? 3 : 1, log: 10, range: (u, lo, hi) => this.xRange(lo, hi) },
         y: { distr: logY ? 3 : 1, log: 10, range: (u, lo, hi) => this.yRange(lo, hi) },
       },
       series: [{ label: xLabel, value: (u, v) => this.xValue(v) }, ...series],

@@ -35,6 +35,11 @@ export class LossSeries {
     this.lastStep = -1;
   }
 
+  // Hold what `other` holds instead (a history fetched again).
+  replaceWith(other) {
+    for (const key of ["step", "loss", "time", "lastStep"]) this[key] = other[key];
+  }
+
   get length() {
     return this.step.length;
   }

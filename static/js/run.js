@@ -12,6 +12,7 @@ import { LossSeries } from "./lossseries.js";
 import { fmtSeconds } from "./numbers.js";
 import { waitingText } from "./queueplace.js";
 import { initRunMeta, showMeta } from "./runmeta.js";
+import { confirmAction, shortcuts } from "./shortcuts.js";
 
 const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
@@ -46,6 +47,12 @@ function showRun(next) {
   if (run.status === "queued") waiting.textContent = waitingText(run.queue);
 }
 
+// Offline, a live status is only the last one heard: say that it is not known now.
+function showLive({ detail: state }) {
+  if (!LIVE_STATUSES.has(run.status)) return;
+  fill(page, { status: state === "offline" ? "unknown (offline)" : run.status });
+}
+
 // The elapsed time moves on between the server's messages.
 function tick() {
   fill(page, { elapsed: fmtSeconds(elapsed(run)) });
@@ -63,6 +70,12 @@ async function cancel() {
   }
 }
 
+// The "c" shortcut: cancel, once the person has said yes.
+async function askCancel() {
+  if (cancelButton.hidden || cancelButton.disabled) return;
+  if (await confirmAction(`Cancel run #${run.id}?`, "Cancel run", "Keep it")) cancel();
+}
+
 function main() {
   showRun(PAGE_DATA.run);
   const series = new LossSeries();
@@ -73,6 +86,8 @@ function main() {
   bindControls(chart, { persist: true });
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);
+  addEventListener("livechange", showLive);
+  shortcuts({ c: ["cancel this run (asks first)", askCancel] });
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
   feedRun(run, series, chart, showRun, fit);
 }

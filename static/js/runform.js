@@ -96,13 +96,31 @@ const clearErrors = () => clearFieldErrors(form);
 function showErrors(error) {
   const detail = Array.isArray(error.detail) ? error.detail : [{ loc: [], msg: error.message }];
   for (const item of detail) {
-    const field = String(item.loc?.at(-1) ?? "");
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`)
-      ?? form.querySelector('[data-error-for="_form"]');
+    // a sweep's loc goes on past its field (["body", "params", "H", "values"]): the last part
+    // that names one of the form's fields
+    const parts = (item.loc ?? []).map(String).reverse();
+    const field = parts.find((part) => form.querySelector(`[data-error-for="${CSS.escape(part)}"]`)) ?? "";
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(field || "_form")}"]`);
     const message = (slot.dataset.prefix ?? "") + String(item.msg).replace(/^Value error, /, "");
     slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
     input(field)?.setAttribute?.("aria-invalid", "true");
   }
+}
+
+// "Edit and run": the form filled with a run's request (PAGE_DATA.form_request), and each run it
+// starts names that run as the one it repeats.
+function fillFromRequest(request) {
+  input("variant").value = request.variant;
+  applyDefaults(true);
+  for (const [name, value] of Object.entries(request)) {
+    const field = input(name);
+    if (value === null || !field || name === "variant") continue;
+    if (field instanceof HTMLSelectElement && ![...field.options].some((o) => o.value === String(value))) continue;
+    field.value = String(value);
+  }
+  const note = document.getElementById("form-rerun-of");
+  note.textContent = `A re-run of #${request.rerun_of}: change what you like, then start it.`;
+  note.hidden = false;
 }
 
 async function submitRun(body) {
@@ -112,7 +130,7 @@ async function submitRun(body) {
 }
 
 function updatePreview() {
-  const { text } = formSweep(form);
+  const { text } = formSweep(form, PAGE_DATA.max_sweep_runs);
   showPreview(form, text);
 }
 
@@ -124,10 +142,10 @@ async function startSweep(params, seeds) {
 async function startRun(event) {
   event.preventDefault();
   clearErrors();
-  const { params, seeds, text } = formSweep(form);
+  const { params, seeds, text } = formSweep(form, PAGE_DATA.max_sweep_runs);
   try {
     if (text) await startSweep(params, seeds);
-    else await submitRun(readForm());
+    else await submitRun({ ...readForm(), rerun_of: PAGE_DATA.form_request?.rerun_of });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     showErrors(error);
@@ -170,6 +188,7 @@ export function setUpForm(showRun) {
   input("dtype").replaceChildren(option("float32", "float32"), option("float64", "float64"));
   select.value = PAGE_DATA.form_variant;
   applyDefaults(true);
+  if (PAGE_DATA.form_request) fillFromRequest(PAGE_DATA.form_request);
   select.addEventListener("change", () => applyDefaults());
   input("optimizer").addEventListener("change", () => {
     const rate = variantById(select.value).defaults.learning_rates[input("optimizer").value];

@@ -45,16 +45,18 @@ export function sweptParams(read) {
   return params;
 }
 
-// "3 learning_rate values × 2 optimizers × 3 seeds = 18 runs", or "" for a single run.
-export function previewText(params, seeds) {
+// "3 learning_rate values × 2 optimizers × 3 seeds = 18 runs", or "" for a single run; over
+// the server's cap (`maxRuns`) it says so.
+export function previewText(params, seeds, maxRuns = Infinity) {
   const parts = Object.entries(params).map(([name, values]) => {
     const noun = name === "optimizer" ? "optimizers" : `${name} values`;
-    return `${values.length} ${noun}`;
+    return `${fmtInt(values.length)} ${noun}`;
   });
   if (seeds > 1) parts.push(`${seeds} seeds`);
   if (parts.length === 0) return "";
   const total = Object.values(params).reduce((n, values) => n * values.length, Math.max(seeds, 1));
-  return `${parts.join(" × ")} = ${fmtInt(total)} run${total === 1 ? "" : "s"}`;
+  const text = `${parts.join(" × ")} = ${fmtInt(total)} run${total === 1 ? "" : "s"}`;
+  return total > maxRuns ? `${text}: over this server's cap of ${fmtInt(maxRuns)} a sweep` : text;
 }
 
 // The POST /api/sweeps body: a grid over the swept fields, the rest of the run form as its base.
@@ -71,12 +73,12 @@ export function sweepBody(run, params, seeds) {
 
 // The form's sweep, when it asks for one: its swept fields, seeds per point and preview. A field
 // the chosen variant does not take is hidden, and sweeps nothing.
-export function formSweep(form) {
+export function formSweep(form, maxRuns = Infinity) {
   const hidden = (name) => form.querySelector(`[data-field-for="${name}"]`)?.hidden;
   const read = (name) => (hidden(name) ? "" : form.elements.namedItem(name).value);
   const seeds = Number(read("seeds")) || 1;
   const params = sweptParams(read);
-  return { params, seeds, text: previewText(params, seeds) };
+  return { params, seeds, text: previewText(params, seeds, maxRuns) };
 }
 
 // The preview under the form, and the start button saying what it starts.

@@ -1,6 +1,7 @@
 // The page's theme, set on <html data-theme> before the first paint: a classic script in <head>
-// (the CSP runs no inline script). A choice made with the header's toggle is kept in
-// localStorage; without one the theme follows the system's prefers-color-scheme, live.
+// (the CSP runs no inline script). The header's toggle goes round system, dark and light; a
+// choice of dark or light is kept in localStorage, and without one the theme follows the
+// system's prefers-color-scheme, live.
 // Every change dispatches window "themechange", on which the charts redraw.
 (() => {
   const KEY = "lossboard.theme";
@@ -16,33 +17,50 @@
     }
   };
 
+  // The toggle's three states: following the system, or a kept choice of dark or light.
+  const LABELS = { system: "Theme: system", dark: "Theme: dark", light: "Theme: light" };
+  const systemTheme = () => (system.matches ? "dark" : "light");
+
   const syncToggle = () => {
     const button = document.getElementById("theme-toggle");
-    if (button) button.setAttribute("aria-pressed", String(root.dataset.theme === "dark"));
+    if (!button) return;
+    const choice = stored() ?? "system";
+    button.dataset.choice = choice;
+    button.querySelector(".theme-label").textContent = LABELS[choice];
+    button.title = `${LABELS[choice]} (now ${root.dataset.theme}); click for ${LABELS[next(choice)].toLowerCase()}`;
   };
 
   const apply = (theme) => {
+    syncToggle();
     if (root.dataset.theme === theme) return;
     root.dataset.theme = theme;
-    syncToggle();
     window.dispatchEvent(new CustomEvent("themechange", { detail: { theme } }));
   };
 
-  const choose = (theme) => {
+  // system -> the theme it does not show -> the one it does -> system: each click but the last
+  // changes the colours, and the last goes back to following the system.
+  const next = (choice) => {
+    if (choice === "system") return systemTheme() === "dark" ? "light" : "dark";
+    return choice === systemTheme() ? "system" : systemTheme();
+  };
+
+  const choose = (choice) => {
     try {
-      localStorage.setItem(KEY, theme);
+      if (choice === "system") localStorage.removeItem(KEY);
+      else localStorage.setItem(KEY, choice);
     } catch {
       // not kept: the choice holds until the page is left
     }
-    apply(theme);
+    apply(choice === "system" ? systemTheme() : choice);
+    syncToggle();
   };
 
   root.dataset.theme = stored() ?? (system.matches ? "dark" : "light");
-  system.addEventListener("change", () => stored() ?? apply(system.matches ? "dark" : "light"));
+  system.addEventListener("change", () => stored() ?? apply(systemTheme()));
   document.addEventListener("DOMContentLoaded", syncToggle);
   // the header is parsed after this script runs: listen on the document for its toggle
   document.addEventListener("click", (event) => {
     if (!event.target.closest?.("#theme-toggle")) return;
-    choose(root.dataset.theme === "dark" ? "light" : "dark");
+    choose(next(stored() ?? "system"));
   });
 })();

@@ -51,11 +51,11 @@ export function showRunAll(button, variants, variant) {
 // learning rate and optimizer.
 export function runAllBodies(variants, variant, form, seed, device) {
   const members = byTutorial(variants).get(variant.tutorial);
-  const name = `all ${members.length} ${variant.tutorial} · seed ${seed}`;
   const shared = ["iterations", "N", "D_in", "H", "D_out", "points"];
   return members.map((v) => {
     const sizes = Object.fromEntries(shared.filter((k) => k in form).map((k) => [k, form[k]]));
     const usable = device && v.devices.includes(device.kind) ? device.id : "auto";
+    const name = `${v.id} · seed ${seed}`; // a comparison's legend tells them apart by it
     return accepted({ variant: v.id, name, seed, device: usable, ...sizes }, v);
   });
 }

@@ -55,6 +55,8 @@ def open_chart(page, url: str):
 
 def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
     """Drag across the chart from `start` to `end`, fractions of its plot area."""
+    # a control just changed rebuilds the chart at the next frame: measure the new one
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     box = page.locator("#chart .u-over").bounding_box()
     at = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy) for fx, fy in (start, end)]
     page.mouse.move(*at[0])
@@ -188,3 +190,13 @@ def test_chart_takes_the_dark_palette_on_themechange(page, charts):
 
     marker = page.locator("#chart .u-legend tr").nth(1).locator(".u-marker")
     expect(marker).to_have_css("border-color", expected)
+
+
+def test_compare_draws_by_seconds_too(page, charts):
+    url, ids = charts
+    chart = open_chart(page, f"{url}/compare?ids={ids[TWIN_A]},{ids[HIGH]}")
+    page.locator("#chart-controls label", has_text="seconds").click()
+
+    expect(chart).to_have_attribute("data-x-key", "time")
+    expect(page).to_have_url(re.compile(r"x=time"))
+    assert float(chart.get_attribute("data-x-max")) == pytest.approx(STEPS * 1e-3, rel=0.01)

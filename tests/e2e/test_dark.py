@@ -43,7 +43,7 @@ def test_dark_scheme_gets_the_dark_theme(tab_in, server):
     tab.goto(server.url + "/")
     expect(tab.locator("html")).to_have_attribute("data-theme", "dark")
     assert background(tab) == DARK_BG
-    expect(tab.locator("#theme-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(tab.locator("#theme-toggle")).to_have_text("Theme: system")
 
 
 def test_light_scheme_gets_the_light_theme(tab_in, server):
@@ -63,12 +63,30 @@ def test_theme_is_set_before_the_body_is_parsed(tab_in, server):
 def test_toggle_persists_across_reload(tab_in, server, site):
     tab = tab_in("light")
     tab.goto(server.url + site["run"])
-    tab.get_by_role("button", name="Dark mode").click()
+    tab.get_by_role("button", name="Theme: system").click()
     expect(tab.locator("html")).to_have_attribute("data-theme", "dark")
     assert tab.evaluate("localStorage.getItem('lossboard.theme')") == "dark"
     tab.reload()
     expect(tab.locator("html")).to_have_attribute("data-theme", "dark")
     assert background(tab) == DARK_BG
+
+
+def test_toggle_goes_round_dark_light_and_back_to_the_system(tab_in, server):
+    tab = tab_in("light")
+    tab.goto(server.url + "/")
+    toggle, html = tab.locator("#theme-toggle"), tab.locator("html")
+    toggle.click()
+    expect(toggle).to_have_text("Theme: dark")
+    expect(html).to_have_attribute("data-theme", "dark")
+    toggle.click()
+    expect(toggle).to_have_text("Theme: light")
+    expect(html).to_have_attribute("data-theme", "light")
+    assert tab.evaluate("localStorage.getItem('lossboard.theme')") == "light"
+    toggle.click()
+    expect(toggle).to_have_text("Theme: system")
+    assert tab.evaluate("localStorage.getItem('lossboard.theme')") is None
+    tab.reload()
+    expect(toggle).to_have_attribute("data-choice", "system")
 
 
 def test_toggle_dispatches_themechange(tab_in, server):

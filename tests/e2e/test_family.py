@@ -26,6 +26,11 @@ def test_run_all_polynomial_fits_then_compare(page, server):
     expect(page.locator("#chart")).to_have_attribute("data-points", str(8 * 60))
     assert sorted(rows.locator(".variant").all_text_contents()) == FITS
     assert set(rows.locator("td:nth-child(7)").all_text_contents()) == {"4321"}  # one seed
+    # each legend entry names its run's variant, not the batch it came in
+    legend = page.locator("#chart .u-legend .u-series th").all_text_contents()[1:]
+    assert sorted(re.sub(r"^#\d+ ", "", label) for label in legend) == [
+        f"{fit} · seed 4321" for fit in FITS
+    ]
     screenshot(page, "compare-all-fits")
 
 

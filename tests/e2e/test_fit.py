@@ -148,8 +148,15 @@ def test_fit_after_run_stays_near_sin(page, server, tensors_run):
     assert float(np.max(np.abs(cubic(final, xs) - np.sin(xs)))) < 0.25
     page.goto(f"{server.url}/runs/{tensors_run}")
     shown = page.locator('#fit-card [data-field="fit-error"]')
-    expect(shown).to_have_text(re.compile(r"^model 0\.\d+$"))
-    assert float(shown.inner_text().split()[1]) < 0.25
+    expect(shown).to_have_text(re.compile(r"^0\.\d+$"))
+    assert float(shown.inner_text()) < 0.25
+    expect(page.locator("#fit-card")).to_contain_text("largest distance of the model's curve from")
+
+
+def test_fit_page_footer_names_no_two_layer_network(page, server, tensors_run):
+    page.goto(f"{server.url}/runs/{tensors_run}")
+    expect(page.locator("footer")).to_contain_text("Learning PyTorch with Examples")
+    expect(page.locator("footer")).not_to_contain_text("two-layer network")
 
 
 def test_fit_formula_shows_final_parameters(page, server, tensors_run):

@@ -92,3 +92,34 @@ def test_run_again_with_new_seed_draws_one(page, server):
     again = server.get(f"/api/runs/{run['id'] + 1}").json()
     assert again["request"] == {**run["request"], "seed": None}
     assert again["config"]["seed"] != run["config"]["seed"]  # 1 in 2**32 to fail by chance
+
+
+def test_run_again_links_both_ways(page, server):
+    run = finished_run(server)
+    open_run(page, server, run["id"])
+    page.click("#rerun-run")
+    page.wait_for_url(f"{server.url}/runs/{run['id'] + 1}")
+    expect(page.locator("#rerun-of")).to_have_text(f"re-run of #{run['id']}")
+
+    page.locator("#rerun-of a").click()
+    page.wait_for_url(f"{server.url}/runs/{run['id']}")
+    expect(page.locator("#reruns")).to_have_text(f"re-run as #{run['id'] + 1}")
+
+
+def test_edit_and_run_fills_the_form_with_the_request(page, server):
+    run = finished_run(server, name="to edit", seed=5)
+    server.api("PATCH", f"/api/runs/{run['id']}", json={"name": "edited name"})
+    open_run(page, server, run["id"])
+    page.click("#edit-run")
+    expect(page.locator("#start-run")).to_be_enabled()
+    expect(page.locator("#form-rerun-of")).to_contain_text(f"A re-run of #{run['id']}")
+    expect(page.locator("#f-name")).to_have_value("edited name")
+    expect(page.locator("#f-seed")).to_have_value("5")
+    expect(page.locator("#f-H")).to_have_value(str(TINY["H"]))
+    page.fill("#f-iterations", "7")
+
+    with page.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 201) as info:
+        page.click("#start-run")
+    new = info.value.json()
+    assert new["rerun_of"] == run["id"] and new["config"]["iterations"] == 7
+    assert new["config"]["seed"] == 5 and new["name"] == "edited name"

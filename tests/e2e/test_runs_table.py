@@ -144,6 +144,20 @@ def test_runs_search_finds_a_word_in_the_notes(page, server):
     assert page.url.endswith("?q=needle")
 
 
+def test_runs_search_key_value_terms_filter(page, server):
+    open_dashboard(page, server.url)
+    page.fill("#runs-filters input[name=q]", "variant:numpy status:failed seed<40")
+    expected = [i for i in range(39, 0, -1) if i % 3 == 0 and i % 4 == 2]
+    expect(page.locator("#runs-total")).to_have_text(f"{len(expected)} match")
+    assert ids(page) == expected
+
+
+def test_runs_search_with_an_unknown_key_says_which(page, server):
+    open_dashboard(page, server.url)
+    page.fill("#runs-filters input[name=q]", "colour:red")
+    expect(page.locator("#banner")).to_contain_text("no key 'colour'")
+
+
 def test_runs_tag_button_filters_by_its_tag(page, server):
     open_dashboard(page, server.url)
     row(page, SEEDED).locator("button.tag", has_text="seeded").click()
@@ -178,12 +192,13 @@ def test_runs_row_shows_each_column(page, server):
     expect(swatch).to_have_css("background-color", hex_to_rgb(colour))
 
 
-def test_runs_table_scrolls_in_its_own_box_at_390_px(page, server):
+def test_runs_table_keeps_to_its_own_box_at_390_px(page, server):
     page.set_viewport_size({"width": 390, "height": 844})
     open_dashboard(page, server.url)
     box = page.locator(".runs-box")
     expect(row(page, SEEDED)).to_be_attached()
-    assert box.evaluate("box => box.scrollWidth > box.clientWidth")  # the table is wider
+    # columns are hidden until the table fits (it was wider, and Status off-screen)
+    assert box.evaluate("box => box.scrollWidth <= box.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page is not
 
 
@@ -284,3 +299,41 @@ def test_queued_run_shows_its_place_and_running_run_its_eta(page, server):
     expect(row(page, running).locator("[data-field=when]")).to_have_text(re.compile(r"^ETA \d"))
     server.api("POST", f"/api/runs/{running}/cancel")
     expect(row(page, second).locator("[data-field=when]")).to_have_text("#1 on cpu")
+
+
+# the right edge of the runs table's box, and of each header that shows, by its column
+EDGES_JS = """() => {
+  const box = document.querySelector(".runs-box").getBoundingClientRect();
+  const heads = [...document.querySelectorAll("#runs thead th[data-col]")]
+    .filter((th) => th.offsetParent !== null)
+    .map((th) => [th.dataset.col, th.getBoundingClientRect().right]);
+  return [Math.min(box.right, innerWidth), Object.fromEntries(heads)];
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_runs_table_fits_its_box_with_status_and_actions(browser, server, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    open_dashboard(page, server.url)
+    expect(page.locator("#runs-body tr.run-row").first).to_be_visible()
+    right, heads = page.evaluate(EDGES_JS)
+    context.close()
+    assert {"id", "status", "actions"} <= set(heads)
+    assert all(edge <= right + 1 for edge in heads.values()), (right, heads)
+
+
+def test_runs_columns_shown_and_hidden_are_kept(page, server):
+    open_dashboard(page, server.url)
+    page.click("#columns-menu summary")
+    page.locator("#columns-menu input[name=device]").uncheck()
+    page.locator("#columns-menu input[name=created]").check()
+    expect(page.locator("#runs thead th[data-col=device]")).to_be_hidden()
+    page.reload()
+    expect(page.locator("#runs-body tr.run-row").first).to_be_visible()
+    expect(page.locator("#runs thead th[data-col=device]")).to_be_hidden()
+    expect(row(page, SEEDED).locator("[data-col=device]")).to_be_hidden()
+    expect(page.locator("#runs thead th[data-col=created]")).to_be_visible()
+    page.click("#columns-menu summary")
+    page.click("#columns-fit")  # back to what fits
+    expect(page.locator("#columns-menu input[name=device]")).to_be_checked()

@@ -64,3 +64,19 @@ def test_form_bad_list_value_is_named_by_its_field(page, server):
     page.click("#start-run")
     expect(page.locator("#e-learning_rate")).not_to_be_empty()
     expect(page.locator("#f-learning_rate")).to_have_attribute("aria-invalid", "true")
+
+
+def test_form_repeated_value_is_named_beside_its_field(page, server):
+    open_dashboard(page, server.url)
+    fill_tiny(page)
+    page.fill("#f-learning_rate", "1e-4, 1e-3, 1e-4")
+    page.click("#start-run")
+    expect(page.locator("#e-learning_rate")).to_contain_text("0.0001 is given twice")
+    expect(page.locator('#run-form [data-error-for="_form"]')).to_be_empty()
+
+
+def test_form_preview_says_when_a_sweep_is_over_the_cap(page, server):
+    open_dashboard(page, server.url)
+    page.fill("#f-learning_rate", "1e-6..1e-2 x2000")
+    expected = "2,000 learning_rate values = 2,000 runs: over this server's cap of 500 a sweep"
+    expect(page.locator("#sweep-preview")).to_have_text(expected)

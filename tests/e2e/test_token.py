@@ -76,6 +76,14 @@ def test_without_the_cookie_a_page_is_the_login_form_which_logs_in(stranger, tok
     assert stranger.url == f"{token_url}/compare?ids=1"
 
 
+def test_wrong_token_is_taken_out_of_the_url(stranger, token_url):
+    stranger.goto(f"{token_url}/compare?ids=1")
+    stranger.fill("#login-token", "not-the-token")
+    stranger.click("button[type=submit]")
+    expect(stranger.locator(".login-problem")).to_have_text("That is not this server's token.")
+    expect(stranger).to_have_url(f"{token_url}/compare?ids=1")
+
+
 def test_lost_cookie_shows_a_banner_linking_to_the_login(tab, token_url):
     open_dashboard(tab, token_url, f"?token={TOKEN}")
     tab.context.clear_cookies()

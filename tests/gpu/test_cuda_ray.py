@@ -40,5 +40,5 @@ def test_ray_cuda_run_lands_on_the_gpu_and_matches_the_local_curve(make_manager,
     assert there["status"] == "completed" and there["worker"]["device"].startswith("cuda:")
     assert there["device"] == "cuda" and there["worker"]["executor"] == "ray"
     local_loss = local.losses(here["id"])[1]
-    ray_loss = ray_manager.losses(there["id"])[1]
+    ray_loss = ray_manager.reads.losses(there["id"])[1]
     np.testing.assert_allclose(ray_loss, local_loss, rtol=1e-5)

@@ -64,15 +64,33 @@ def test_sweep_tensorboard_export_reads_back_every_step_at_float32(finished, tmp
     assert set(scalars["tag"]) == {"loss"} and scalars["dir_name"].nunique() == 8
     for run_id in sweep["run_ids"]:
         run = client.get(f"/api/runs/{run_id}").json()
-        lr, opt, seed = (run["config"][k] for k in ("learning_rate", "optimizer", "seed"))
-        mine = scalars[
-            scalars["dir_name"] == f"run-{run_id}_learning_rate={lr}_optimizer={opt}_seed={seed}"
-        ]
+        mine = scalars[scalars["dir_name"] == folder(run)]
         losses = stored(client, run_id)
         assert mine["step"].tolist() == losses["step"]
         np.testing.assert_array_equal(
             mine["value"].to_numpy(np.float32), np.float32(losses["loss"])
         )
+
+
+def folder(run: dict) -> str:
+    """A run's folder in the logdir: its id, name and variant."""
+    name = run["name"].replace(" ", "-") + "_" if run["name"] else ""
+    return f"run-{run['id']}_{name}{run['variant']}"
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # tbparse 0.0.9 on pandas 3
+def test_tensorboard_export_puts_each_run_s_config_in_its_hparams(finished, tmp_path):
+    client, sweep = finished
+    response = client.get(f"/api/sweeps/{sweep['id']}/export", params={"format": "tensorboard"})
+    zipfile.ZipFile(io.BytesIO(response.content)).extractall(tmp_path)
+    hparams = SummaryReader(str(tmp_path), extra_columns={"dir_name"}).hparams
+    for run_id in sweep["run_ids"]:
+        run = client.get(f"/api/runs/{run_id}").json()
+        mine = hparams[hparams["dir_name"] == folder(run)]
+        shown = dict(zip(mine["tag"], mine["value"], strict=True))
+        assert shown["learning_rate"] == run["config"]["learning_rate"]
+        assert shown["optimizer"] == run["config"]["optimizer"]
+        assert shown["seed"] == run["config"]["seed"] and shown["run_id"] == run_id
 
 
 def test_runs_csv_export_shows_the_config_fields_that_differ(finished):

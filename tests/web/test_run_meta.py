@@ -114,6 +114,31 @@ def test_rerun_queues_the_request_as_submitted_with_the_same_seed(client):
     assert losses[0] == losses[1]
 
 
+def test_rerun_names_its_source_which_lists_it(client, done):
+    again = client.post(f"/api/runs/{done['id']}/rerun").json()
+    assert again["rerun_of"] == done["id"] and done["rerun_of"] is None
+    listed = client.get(f"/api/runs?rerun_of={done['id']}").json()["runs"]
+    assert [run["id"] for run in listed] == [again["id"]]
+
+
+def test_rerun_takes_the_run_s_name_now(client, done):
+    client.patch(f"/api/runs/{done['id']}", json={"name": "renamed"})
+    again = client.post(f"/api/runs/{done['id']}/rerun").json()
+    assert again["name"] == "renamed" and again["request"]["name"] == "renamed"
+
+
+def test_new_run_may_name_the_run_it_repeats(client, done):
+    run = start(client, rerun_of=done["id"], seed=3)
+    assert run["rerun_of"] == done["id"] and "rerun_of" not in run["request"]
+
+
+def test_new_run_repeating_an_unknown_run_is_422(client):
+    assert error_loc(client.post("/api/runs", json={**SHORT, "rerun_of": 999})) == [
+        "body",
+        "rerun_of",
+    ]
+
+
 def test_rerun_with_a_seed_puts_it_in_the_request(client, done):
     again = client.post(f"/api/runs/{done['id']}/rerun", json={"seed": 11}).json()
     assert again["request"] == {**done["request"], "seed": 11} and again["config"]["seed"] == 11

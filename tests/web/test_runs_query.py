@@ -67,6 +67,30 @@ def test_q_takes_percent_and_underscore_literally(client, ids):
     assert listed(client, q="\\") == []
 
 
+def test_q_finds_variants_and_config_values(client, ids):
+    assert listed(client, q="optim") == picked(ids, 2, 1)  # their variant
+    assert listed(client, q="adam") == picked(ids, 1)  # a config value
+
+
+def test_q_key_value_terms_filter(client, ids):
+    assert listed(client, q="variant:optim lr<1e-3") == picked(ids, 1)
+    assert listed(client, q="lr>=1e-4 status:cancelled") == picked(ids, 2)
+    assert listed(client, q="optimizer:ADAM") == picked(ids, 1)  # case ignored
+    assert listed(client, q="tag:gpu best<1") == picked(ids, 1)
+    assert listed(client, q="tag:gpu best_loss<=2") == picked(ids, 3, 1)
+    assert listed(client, q="H:16 alpha") == picked(ids, 0)
+
+
+@pytest.mark.parametrize(
+    ("q", "words"), [("colour:red", "no key 'colour'"), ("lr<fast", "compares numbers")]
+)
+def test_q_bad_term_is_422_naming_it(client, ids, q, words):
+    response = client.get("/api/runs", params={"q": q})
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["query", "q"] and words in error["msg"]
+
+
 def test_filters_combine(client, ids):
     assert listed(client, variant="optim", tag="base", device="cuda") == picked(ids, 1)
 

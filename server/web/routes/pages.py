@@ -6,7 +6,9 @@ JS reads instead of asking the API again.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import RedirectResponse, Response
 
@@ -34,8 +36,24 @@ def form_variants() -> list[dict]:
     return [{k: v for k, v in entry.items() if k != "source"} for entry in entries]
 
 
+# "Edit and run": /?from=ID fills the run form with run ID's request, its name as it is now
+FromRun = Annotated[int | None, Query(alias="from", ge=0, le=2**63 - 1)]
+
+
+def edited_request(manager: RunManager, run_id: int | None) -> dict | None:
+    """The request of the run the form is to repeat with changes, with its id; None if none."""
+    run = None if run_id is None else manager.reads.get(run_id)
+    if run is None:
+        return None
+    # the seed it ran with, as "Run again" keeps it; its name as it is now
+    edits = {"seed": run["config"]["seed"], "name": run["name"], "rerun_of": run_id}
+    return {**run["request"], **edits}
+
+
 @router.get("/")
-def dashboard_page(request: Request, manager: ManagerDep, sweeps: SweepsDep) -> Response:
+def dashboard_page(
+    request: Request, manager: ManagerDep, sweeps: SweepsDep, from_run: FromRun = None
+) -> Response:
     rows, total = manager.reads.list_runs(limit=RUNS_SHOWN)
     recent = [sweep_public(sweep) for sweep in sweeps.list_sweeps(limit=SWEEPS_SHOWN)[0]]
     variants = form_variants()
@@ -47,6 +65,8 @@ def dashboard_page(request: Request, manager: ManagerDep, sweeps: SweepsDep) -> 
         "variants": variants,
         "form_variant": FORM_VARIANT if FORM_VARIANT in ids else ids[0],
         "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
+        "max_sweep_runs": sweeps.max_runs,  # the form's sweep preview says when it is over
+        "form_request": edited_request(manager, from_run),
         **cluster_data(manager),
     }
     context = {"variants": variants, "executor": data["executor"], "sweeps": recent}
@@ -71,7 +91,8 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
         return render(request, "error.html", {"title": "Run not found", "message": message}, 404)
     run = run_public(run)
     variant = registry.variant(run["variant"]).public()
-    context = {"run": run, "variant": variant, "history_points": HISTORY_POINTS}
+    reruns = [r["id"] for r in manager.reads.list_runs(rerun_of=run_id, sort="id", limit=20)[0]]
+    context = {"run": run, "variant": variant, "history_points": HISTORY_POINTS, "reruns": reruns}
     return render(request, "run.html", context, data={"run": run})
 
 

@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from server.exceptions import NotFound
 from server.protocol import MAX_INTEGER, CloseCode, RunStatus
-from server.store.run_query import SORT_PATTERN
+from server.store.run_query import SORT_PATTERN, search_terms
 from server.training.manager import RunManager
+from server.training.spec import RunSpec
 from server.web import export
 from server.web.decimate import MIN_POINTS, decimate
 from server.web.deps import (
@@ -54,7 +55,8 @@ MAX_EXPORT_RUNS = 1000
     ),
 )
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
-    return manager.reads.public(manager.submit(spec))
+    run = manager.submit(RunSpec(**spec.model_dump(exclude={"rerun_of"})), spec.rerun_of)
+    return manager.reads.public(run)
 
 
 @router.get("/api/runs", response_model=RunsPublic)
@@ -65,13 +67,15 @@ def read_runs(
     sweep_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     device: Annotated[str | None, Query(max_length=32, description="an id, or a kind")] = None,
     tag: Annotated[str | None, Query(max_length=40)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="text in name or notes")] = None,
+    rerun_of: Annotated[int | None, Query(ge=0, le=MAX_INTEGER, description="its reruns")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="words and key:value terms")] = None,
     sort: Annotated[str, Query(pattern=SORT_PATTERN, description="`-` first: descending")] = "-id",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> dict:
+    search_terms(q or "")  # a SearchError is a 422 naming q (web/errors.py)
     filters = {"status": status, "variant": variant, "sweep_id": sweep_id, "device": device,
-               "tag": tag, "q": q, "sort": sort}  # fmt: skip
+               "tag": tag, "rerun_of": rerun_of, "q": q, "sort": sort}  # fmt: skip
     runs, total = manager.reads.list_runs(**filters, limit=limit, offset=offset)
     return {"runs": runs, "total": total}
 

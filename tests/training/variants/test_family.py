@@ -59,6 +59,12 @@ def test_drive_reads_params_at_first_and_last_step():
     assert set(params[0][1]) == {"a", "b", "c", "d"}
 
 
+def test_drive_reads_params_every_percent_of_a_fast_run():
+    cfg = resolve(RunSpec(variant="poly_tensors", seed=1, iterations=2000), "cpu")
+    steps = {s for batch in drive(cfg, lambda: None) for s, _ in batch.params}
+    assert set(range(0, 2000, 20)) <= steps  # a run of a few ticks stored about 5 before
+
+
 def test_drive_reads_params_when_stopped():
     cfg = resolve(RunSpec(variant="poly_nn", seed=1, iterations=1000), "cpu")
     batches = list(drive(cfg, lambda: "cancelled"))

@@ -1,0 +1,1 @@
+"""Persistence below the engine: runs, their series, sweeps, in SQLite."""

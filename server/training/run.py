@@ -87,6 +87,8 @@ class Run:
             "request": self.request,
             "notes": self.notes,
             "tags": self.tags,
+            "source": "job",
+            "primary": "loss",
             **progress(self),
         }
 

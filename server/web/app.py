@@ -15,6 +15,7 @@ from server.playground.sandbox import SandboxPool
 from server.settings import Settings
 from server.training.caps import Caps
 from server.training.executors import make_executor
+from server.training.ingest import Ingest
 from server.training.manager import RunManager
 from server.training.store import Store
 from server.training.sweeps import Sweeps
@@ -26,7 +27,7 @@ from server.web.errors import ORIGIN_REFUSAL, add_handlers, document_guards, ref
 from server.web.export import Downloads
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
-from server.web.routes import docs, pages, run_meta, runs, system
+from server.web.routes import docs, ingest, pages, run_meta, runs, series, system
 from server.web.routes import params as params_routes
 from server.web.routes import playground as playground_routes
 from server.web.routes import sweeps as sweep_routes
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.manager = manager
         app.state.downloads = Downloads(settings.max_exports)
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
+        app.state.ingest = Ingest(store, settings.sdk_timeout_s, app.state.hub.stored_changed)
         app.state.metrics = Metrics()
         app.state.metrics.watch(manager, app.state.hub)
         app.state.sweeps = Sweeps(manager, settings.max_sweep_runs)
@@ -69,12 +71,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.playground = playground
         manager.start()
+        app.state.ingest.start()
         log.info("runs train %s", where(manager.executor.cluster()))
         # the zygote imports torch (~2 s) in its own process while the server starts serving
         playground.start(wait=False, prestart=settings.playground_prestart)
         try:
             yield
         finally:
+            await asyncio.to_thread(app.state.ingest.close)
             await asyncio.to_thread(manager.close)
             await asyncio.to_thread(playground.close)
             store.close()
@@ -102,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs.router, tags=["runs"])
     app.include_router(params_routes.router, tags=["runs"])
     app.include_router(run_meta.router, tags=["runs"])
+    app.include_router(series.router)
+    app.include_router(ingest.router)
     app.include_router(sweep_routes.router, tags=["sweeps"])
     app.include_router(
         playground_routes.router,

@@ -18,9 +18,10 @@ from server.training.decimate import MIN_POINTS, decimate
 from server.training.manager import RunConflict
 from server.training.run_query import SORT_PATTERN
 from server.training.spec import ConfigError
-from server.web import export
+from server.web import export, series_stream
 from server.web.deps import (
     After,
+    AfterSeries,
     DownloadsDep,
     HubDep,
     ManagerDep,
@@ -227,10 +228,11 @@ async def follow_run(
     websocket: WebSocket,
     run_id: RunId,
     hub: HubDep,
+    cursors: AfterSeries,
     after: After = -1,
 ) -> None:
     async def work(send: Send) -> CloseCode:
-        found = await hub.follow_run(run_id, after, send)
+        found = await series_stream.follow_run(hub, run_id, after, cursors, send)
         return CloseCode.DONE if found else CloseCode.UNKNOWN_RUN
 
     await serve_socket(websocket, work)

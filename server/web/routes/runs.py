@@ -50,7 +50,8 @@ TEXT = {"schema": {"type": "string"}}
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 EXPORT_FORMATS: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "an attachment: CSV rows `step,loss,time`, or JSON (format=json)",
+        "description": "an attachment: CSV rows `step,loss,time` (`series,step,value,time` for "
+        "a run with several series), or JSON (format=json: its loss)",
         "model": RunExport,  # the JSON's schema
         "content": {"text/csv": TEXT},
     }
@@ -219,7 +220,13 @@ def export_run(
     run, pieces = manager.get(run_id), manager.loss_pieces(run_id)
     if run is None or pieces is None:
         raise not_found(run_id)
-    chunks = export.json_chunks(run, pieces) if format == "json" else export.csv_chunks(pieces)
+    names = export.series_names(manager, run_id)
+    if format == "json":
+        chunks = export.json_chunks(run, pieces)
+    elif names != ["loss"]:  # several series: one long table
+        chunks = export.series_csv_chunks(manager, run_id, names)
+    else:
+        chunks = export.csv_chunks(pieces)
     return downloads.start(chunks, f"lossboard-run-{run_id}.{format}")
 
 

@@ -45,19 +45,21 @@ async def follow_stored(
 ) -> bool:
     """Send the run, then every point after each series' cursor, again at each wake-up until
     the run is no longer running; False if there is no such run."""
-    started = False
+    sent = None
     while True:
         row = await asyncio.to_thread(manager.get, run_id)  # status first: points then cover it
         if row is None:
-            return started  # deleted
-        if not started:
+            return sent is not None  # deleted
+        if sent is None:
             await send(run_text(row))
-            started = True
         for name in sorted(await asyncio.to_thread(stored_names, manager, run_id)):
             cursors[name] = await send_series(manager, run_id, name, cursors.get(name, -1), send)
         if row["status"] != "running":
             await send(run_text(row))
             return True
+        if sent is not None and row != sent:  # its numbers moved on, or its name, notes, tags
+            await send(run_text(row))
+        sent = row
         await wake.wait()
         wake.clear()
 

@@ -1,6 +1,7 @@
 // A run's losses fed to a chart: its decimated history, then every later point from
 // /ws/runs/{id}. The run page feeds one run, the compare page one per run.
 import { advance, api, CLOSE, follow, setLive, showBanner, showLoginNeeded } from "./common.js";
+import { loadSeries } from "./serieschart.js";
 
 const HISTORY_POINTS = 2000;
 // no use retrying
@@ -13,10 +14,7 @@ function closed(run, event) {
   if (event.code === CLOSE.UNKNOWN_RUN) showBanner(`Run #${run.id} no longer exists.`);
 }
 
-// Feed `run`'s losses into `series` and redraw `chart`; `onRun` gets the run as each status
-// message says it, and as each batch of points moves its numbers on. A polynomial's `fit`
-// loads its stored parameters after the losses, then `add`s each "params" message.
-export async function feedRun(run, series, chart, onRun, fit = null) {
+async function loadLosses(run, series) {
   // a page holds at most a million steps, thinned: a longer run takes several
   for (let after = -1; after !== null; ) {
     const page = await api(
@@ -25,8 +23,18 @@ export async function feedRun(run, series, chart, onRun, fit = null) {
     series.addHistory(page);
     after = page.next_after;
   }
+}
+
+// Feed `run`'s losses into `series` and redraw `chart`; `onRun` gets the run as each status
+// message says it, and as each batch of points moves its numbers on. A polynomial's `fit`
+// loads its stored parameters after the losses, then `add`s each "params" message. With `name`,
+// `series` follows that series instead of loss; `others` (SeriesCharts) takes every other one.
+export async function feedRun(run, series, chart, onRun, fit = null, { name = "loss", others = null } = {}) {
+  if (name === "loss") await loadLosses(run, series);
+  else await loadSeries(run.id, name, series);
   chart.update();
   await fit?.load();
+  await others?.load();
   let latest = run;
   let open = false;
   const show = (next) => {
@@ -34,7 +42,10 @@ export async function feedRun(run, series, chart, onRun, fit = null) {
     onRun(next);
   };
   follow(`/ws/runs/${run.id}`, {
-    params: () => ({ after: series.lastStep }), // a reconnect resumes after the last point held
+    // a reconnect resumes after the last point held (of loss, and of each other series)
+    params: () => (name === "loss"
+      ? { after: series.lastStep, ...(others ? { after_series: JSON.stringify(others.cursors()) } : {}) }
+      : { after: Number.MAX_SAFE_INTEGER, after_series: JSON.stringify({ [name]: series.lastStep }) }),
     onOpen: () => {
       open = true;
       connected += 1;
@@ -43,7 +54,11 @@ export async function feedRun(run, series, chart, onRun, fit = null) {
     onMessage: (message) => {
       if (message.type === "run") show(message.run);
       if (message.type === "params") fit?.add(message);
-      if (message.type !== "points") return;
+      if (message.type === "series" && message.name === name) {
+        series.addSteps(message);
+        chart.update();
+      } else if (message.type === "series") others?.take(message);
+      if (message.type !== "points" || name !== "loss") return;
       series.addPoints(message);
       chart.update();
       show(advance(latest, message));

@@ -50,6 +50,12 @@ export class LossSeries {
     this.compact();
   }
 
+  // A websocket "series" message, or a /series page: its steps are its own (they may skip).
+  addSteps({ step, value, time }) {
+    for (let i = 0; i < step.length; i++) this.push(step[i], value[i], time[i]);
+    this.compact();
+  }
+
   push(step, loss, time) {
     if (step <= this.lastStep) return; // already have it
     this.step.push(step);

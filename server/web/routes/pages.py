@@ -112,14 +112,19 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
         message = f"There is no run {run_id}: it may have been deleted."
         return render(request, "error.html", {"title": "Run not found", "message": message}, 404)
     run = run_public(run)
-    variant = registry.variant(run["variant"]).public()
+    variant = registry.variant(run["variant"]).public() if run["variant"] else None  # a script's
     context = {"run": run, "variant": variant, "history_points": HISTORY_POINTS}
     return render(request, "run.html", context, data={"run": run})
 
 
 @router.get("/compare")
 def compare_page(
-    request: Request, manager: ManagerDep, ids: str = "", group: str = "", band: str = "minmax"
+    request: Request,
+    manager: ManagerDep,
+    ids: str = "",
+    group: str = "",
+    band: str = "minmax",
+    series: str = "loss",
 ) -> Response:
     wanted = parse_ids(ids)
     if wanted is None:
@@ -132,9 +137,14 @@ def compare_page(
     runs = [run_public(run) for run in found.values() if run is not None]
     missing = [i for i, run in found.items() if run is None]
     shown = ",".join(str(run["id"]) for run in runs)
-    context = {"runs": runs, "missing": missing, "group": group, "band": band, "ids": shown}
+    names = series_names(manager, runs)
+    if series not in names:
+        message = f"None of these runs has a series {series!r}; they have {', '.join(names)}."
+        return render(request, "error.html", {"title": "No such series", "message": message}, 404)
+    context = {"runs": runs, "missing": missing, "group": group, "band": band, "ids": shown,
+               "series_names": names, "series": series}  # fmt: skip
     context["config_rows"] = config_rows(runs)
-    data = {"runs": runs, "group": group, "band": band}
+    data = {"runs": runs, "group": group, "band": band, "series": series}
     return render(request, "compare.html", context, data=data)
 
 
@@ -188,6 +198,12 @@ def parse_ids(text: str) -> list[int] | None:
     if any(len(p) > MAX_ID_DIGITS for p in parts):
         return None
     return list(dict.fromkeys(int(p) for p in parts))
+
+
+def series_names(manager: RunManager, runs: list[dict]) -> list[str]:
+    """Every series any of the runs holds, loss first: what compare can overlay."""
+    names = {entry["name"] for run in runs for entry in manager.series_list(run["id"]) or []}
+    return ["loss", *sorted(names - {"loss"})]
 
 
 def config_rows(runs: list[dict]) -> list[dict]:

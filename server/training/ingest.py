@@ -103,8 +103,8 @@ class Ingest:
     def add(self, run_id: int, batch: Batch) -> dict:
         """Store a batch once, or acknowledge one stored before: {"seq", "stored",
         "should_stop"}."""
-        self.heard(run_id)
         answer = self._write(lambda conn: store_batch(conn, run_id, batch))
+        self.heard(run_id)  # only once the run is known to be a script's
         if answer.pop("revived") or answer["stored"]:
             self.notify(run_id)
         return answer
@@ -141,7 +141,7 @@ class Ingest:
         """The write that marks a silent client's run interrupted, if it is still running."""
         error = f"no word from the client for {self.timeout_s:g} s"
         sql = "UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? " \
-            "WHERE id = ? AND status = 'running'"  # fmt: skip
+            "WHERE id = ? AND status = 'running' AND source = 'sdk'"  # fmt: skip
         return lambda conn: conn.execute(sql, (error, time.time(), run_id)).rowcount > 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import app_client, wait_for, wait_status
+from tests.helpers import TINY, app_client, wait_for, wait_status
 from tests.web.conftest import TOKEN
 
 INGEST = "/api/ingest/runs"
@@ -251,3 +251,15 @@ def test_the_runs_list_shows_a_scripts_run_with_its_progress(client, run_id):
     run = client.get("/api/runs").json()["runs"][0]
     assert (run["source"], run["iteration"], run["best_loss"]) == ("sdk", 10, 2.0)
     wait_for(lambda: client.get(f"/api/runs/{run_id}").json()["iterations_per_second"])
+
+
+def test_points_sent_to_a_job_run_never_get_it_interrupted(tmp_path):
+    with app_client(tmp_path, sdk_timeout_s=0.2) as client:
+        job = client.post("/api/runs", json={"variant": "tensors", "iterations": 10**7, **TINY})
+        job_id = job.json()["id"]
+        wait_status(client, job_id, ["running"])
+        send(client, job_id, batch(0), 409)
+        script = open_run(client)["run"]["id"]
+        wait_status(client, script, ["interrupted"], timeout=10)  # the watchdog has looked
+        assert client.app.state.manager.store.get_run(job_id)["status"] == "running"
+        client.post(f"/api/runs/{job_id}/cancel")

@@ -263,3 +263,21 @@ def test_points_sent_to_a_job_run_never_get_it_interrupted(tmp_path):
         wait_status(client, script, ["interrupted"], timeout=10)  # the watchdog has looked
         assert client.app.state.manager.store.get_run(job_id)["status"] == "running"
         client.post(f"/api/runs/{job_id}/cancel")
+
+
+@pytest.mark.parametrize(("key", "why"), [("", "at least 1 character"),
+                                          ("k" * 65, "at most 64 characters"),
+                                          ("a\tb", "printable characters only")])  # fmt: skip
+def test_a_bad_client_key_is_refused_naming_it(client, key, why):
+    response = client.post(INGEST, json={"client_key": key})
+    detail = response.json()["detail"][0]
+    assert response.status_code == 422 and detail["loc"][:2] == ["body", "client_key"]
+    assert why in detail["msg"]
+
+
+def test_the_primary_series_gives_the_runs_last_and_best(client):
+    run_id = open_run(client, primary="val/loss")["run"]["id"]
+    send(client, run_id, batch(0, loss=[(0, 0.1)], val__loss=[(0, 2.0), (1, 1.0), (2, 1.5)]))
+    run = client.get(f"/api/runs/{run_id}").json()
+    assert (run["primary"], run["last_loss"], run["best_loss"]) == ("val/loss", 1.5, 1.0)
+    assert client.get(f"/api/runs/{run_id}/series").json()["primary"] == "val/loss"

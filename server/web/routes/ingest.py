@@ -42,10 +42,10 @@ CONFLICT = refusals(
 )
 
 
-def printable(name: str) -> str:
-    if not name.isprintable():
-        raise ValueError("a series name holds printable characters only")
-    return name
+def printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError("printable characters only: no control characters nor line breaks")
+    return text
 
 
 SeriesName = Annotated[
@@ -66,9 +66,10 @@ class IngestRunCreate(BaseModel):
     tags: list[Tag] | None = Field(None, max_length=20)
     notes: str | None = Field(None, max_length=10_000)
     primary: SeriesName = "loss"
-    client_key: Annotated[str, AfterValidator(printable)] | None = Field(
-        None, min_length=1, max_length=64, description="the same key opens the same run"
-    )
+    client_key: (
+        Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(printable)]
+        | None
+    ) = Field(None, description="the same key opens the same run")
     resume: int | None = Field(None, ge=0, le=MAX_INTEGER, description="a script's run id")
 
     @field_validator("config")

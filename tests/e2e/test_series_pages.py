@@ -76,3 +76,17 @@ def test_a_job_runs_page_has_no_series_charts(page, server):
     page.goto(f"{server.url}/runs/{server.big_run_id}")
     expect(page.locator(".source-card")).to_be_visible()
     expect(page.locator("#series-charts")).to_have_count(0)
+
+
+DECIMATE_JS = """async () => {
+  const { decimate } = await import("/static/js/lossplot.js");
+  // a V with its lowest point (100, at 405) in the bucket of a gap (400 ... 403)
+  const values = Array.from({ length: 1000 }, (_, i) =>
+    i >= 400 && i < 404 ? null : 100 + Math.abs(i - 405));
+  return decimate(values, 50).map((i) => values[i]);
+}"""
+
+
+def test_the_charts_own_thinning_keeps_gaps_and_the_extremes(tab):
+    kept = tab.evaluate(DECIMATE_JS)
+    assert None in kept and min(v for v in kept if v is not None) == 100  # a gap is no minimum

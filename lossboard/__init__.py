@@ -23,7 +23,8 @@ __all__ = ["Config", "LossboardError", "Run", "finish", "init", "log"]
 DEFAULT_URL = "http://127.0.0.1:8000"
 MODES = ("online", "offline", "disabled")
 current: Run | None = None  # the run init() started last, for log() and finish() here
-_exception: list[type[BaseException]] = []  # what ended the script, for the exit hook
+_started: list[Run] = []  # every run init() started, for the exit hook
+_exception: list[BaseException] = []  # what ended the script, for the exit hook
 
 
 def init(
@@ -72,6 +73,7 @@ def init(
         token = token or os.environ.get("LOSSBOARD_TOKEN") or None
         run = online.start(url, token, meta, root)
     current = run
+    _started.append(run)
     watch_exit()
     return run
 
@@ -125,7 +127,7 @@ def watch_exit() -> None:
     previous = sys.excepthook
 
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        _exception.append(kind)
+        _exception.append(exc)
         previous(kind, exc, tb)
 
     sys.excepthook = hook
@@ -134,12 +136,14 @@ def watch_exit() -> None:
 
 
 def finish_at_exit() -> None:
-    if current is None or current._ended is not None:
-        return
-    kind = _exception[-1] if _exception else None
-    if kind is None:
-        current.finish()
-    elif issubclass(kind, KeyboardInterrupt):
-        current.finish("cancelled", "interrupted from the keyboard (Ctrl-C)")
-    else:
-        current.finish("failed", f"the script ended with {kind.__name__}")
+    """Finish every run still open, by how the script ended."""
+    exc = _exception[-1] if _exception else None
+    for run in _started:
+        if run._ended is not None:
+            continue
+        if exc is None:
+            run.finish()
+        elif isinstance(exc, KeyboardInterrupt):
+            run.finish("cancelled", "interrupted from the keyboard (Ctrl-C)")
+        else:
+            run.finish("failed", f"{type(exc).__name__}: {exc}")

@@ -157,10 +157,12 @@ class Run:
             self.finish(status="failed", error=f"{kind.__name__}: {exc}")
 
     def finish(
-        self, status: str = "completed", error: str | None = None, timeout: float = 30.0
+        self, status: str | None = None, error: str | None = None, timeout: float = 30.0
     ) -> int:
         """Wait (at most `timeout` s) for the server to store every point, then end the run as
-        `status`; return how many points could not be delivered (and warn if any)."""
+        `status` (default: cancelled once should_stop, else completed); return how many
+        points could not be delivered (and warn if any)."""
+        status = status or ("cancelled" if self.should_stop else "completed")
         if self._ended is None:
             self._ended = self._end(status, error, timeout) + self._dropped
         return self._ended

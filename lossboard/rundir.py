@@ -72,12 +72,19 @@ class RunDir:
         return self.batches.exists() and self.batches.stat().st_size > self.read_at
 
     def in_order(self) -> Iterator[Batch]:
-        """Every batch once, by seq (a spool may hold the batch that was in flight last)."""
-        self.read_at = 0
-        batches: dict[int, Batch] = {}
-        while (batch := self.read_next()) is not None:
-            batches.setdefault(batch.seq, batch)
-        yield from (batches[seq] for seq in sorted(batches))
+        """Every batch once, by seq (a spool may hold the batch that was in flight last),
+        read one at a time."""
+        offsets: dict[int, int] = {}
+        with self.batches.open("rb") as f:
+            while len(head := f.read(HEADER.size)) == HEADER.size:
+                size, seq, _ = HEADER.unpack(head)
+                offsets.setdefault(seq, f.tell() - HEADER.size)
+                f.seek(size, os.SEEK_CUR)
+        for seq in sorted(offsets):
+            self.read_at = offsets[seq]
+            batch = self.read_next()
+            if batch is not None:
+                yield batch
 
 
 class Batch(NamedTuple):

@@ -51,6 +51,8 @@ class Transport:
     def error_text(self, status: int, payload: bytes, path: str) -> str:
         """One line from an error answer: the server's detail, or what the status means."""
         detail = detail_text(payload)
+        if status == 401 and "Authorization" not in self.headers:
+            return f"the server at {self.url} needs a token ({detail}): {TOKEN_HINT}"
         if status == 401:
             return f"the server at {self.url} refused the token ({detail}): {TOKEN_HINT}"
         if status == 404 and path == "/api/ingest/runs":

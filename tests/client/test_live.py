@@ -4,6 +4,8 @@ order; Cancel heard within a second; how a run ends; what init says when it cann
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import threading
 import time
 
@@ -12,7 +14,7 @@ import pytest
 
 import lossboard
 from tests.client.support import bits, stored, streamed
-from tests.helpers import free_port, wait_for
+from tests.helpers import free_port, server_env, wait_for
 
 pytestmark = pytest.mark.e2e
 STEPS = 10_000
@@ -136,3 +138,26 @@ def test_init_at_a_server_that_is_not_lossboard_says_so(server):
 def test_init_with_a_bad_config_says_which_field(server):
     with pytest.raises(lossboard.LossboardError, match="config"):
         lossboard.init(url=server.url, config={"blob": "x" * 70_000})
+
+
+SCRIPT_END = """
+import lossboard
+run = lossboard.init()
+run.log({"loss": 1.0})
+print(run.id, flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("ending", "status"),
+    [("", "completed"), ("raise KeyboardInterrupt", "cancelled"), ("1 / 0", "failed")],
+)
+def test_script_that_never_calls_finish_ends_by_how_it_exited(server, tmp_path, ending, status):
+    env = server_env({"LOSSBOARD_URL": server.url, "LOSSBOARD_DIR": str(tmp_path)})
+    script = SCRIPT_END + ending + "\n"
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    run = server.get(f"/api/runs/{int(out.stdout)}").json()
+    assert run["status"] == status
+    if status == "failed":
+        assert run["error"] == "ZeroDivisionError: division by zero"
+    assert stored(server, run["id"], "loss") == {"step": [0], "value": [1.0]}

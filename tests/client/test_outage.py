@@ -63,7 +63,7 @@ def token_server(tmp_path_factory):
 
 
 def test_init_without_the_token_says_a_token_is_needed(token_server):
-    with pytest.raises(lossboard.LossboardError, match=r"refused the token.*LOSSBOARD_TOKEN"):
+    with pytest.raises(lossboard.LossboardError, match=r"needs a token.*LOSSBOARD_TOKEN"):
         lossboard.init(url=token_server.url)
 
 

@@ -13,6 +13,7 @@ import pytest
 
 import lossboard
 from lossboard.sender import MAX_BATCH
+from server.cli.main import main
 from tests.client.support import stored
 from tests.helpers import ServerProcess, wait_for, wait_status
 
@@ -115,3 +116,21 @@ class Authed:
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(self.server.url + path, headers=self.headers, timeout=10)
+
+
+def test_finish_while_the_server_is_down_counts_what_it_kept_and_sync_sends_it(tmp_path):
+    with ServerProcess(tmp_path / "data") as server:
+        run = lossboard.init(url=server.url)
+        run.log({"loss": 0.0})
+        wait_for(lambda: run.unsent == (0, 0))
+        server.kill()
+        for step in range(1, 100):
+            run.log({"loss": float(step), "lr": 0.1})
+        assert run.finish(timeout=1) == 2 * 99
+        [spool] = (tmp_path / "runs").glob("spool-*")
+        server.start()
+        assert server.get(f"/api/runs/{run.id}").json()["status"] == "running"
+        assert main(["sync", str(spool), "--url", server.url]) == 0
+        assert server.get(f"/api/runs/{run.id}").json()["status"] == "completed"
+        assert stored(server, run.id, "loss")["step"] == list(range(100))
+        assert stored(server, run.id, "lr")["step"] == list(range(1, 100))

@@ -8,9 +8,10 @@ from collections import deque
 from collections.abc import Mapping
 from time import perf_counter
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lossboard.sender import Entry, Sender
+if TYPE_CHECKING:  # the sender (and orjson) load with init() online or offline, not here
+    from lossboard.sender import Entry, Sender
 
 MAX_SERIES = 1000  # the server's limit per run
 MAX_NAME = 128

@@ -24,7 +24,7 @@ def run() -> lossboard.Run:
 def test_import_loads_no_torch_fastapi_httpx_nor_websockets():
     code = "import sys, lossboard; print(sorted(sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
-    for heavy in ("'torch'", "'fastapi'", "'httpx'", "'websockets'", "'numpy'"):
+    for heavy in ("'torch'", "'fastapi'", "'httpx'", "'websockets'", "'numpy'", "'orjson'"):
         assert heavy not in loaded
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -138,9 +139,21 @@ def client(url: str, points: int, barrier: Any = None) -> float:
 
 
 def ingest(server: LocalServer) -> None:
+    """Wall-clock rates, and the CPU each side spent (steadier on a shared machine)."""
+    server_cpu, client_cpu = cpu_seconds(server.proc.pid), time.process_time()
     seconds = client(server.url, ONE_CLIENT_POINTS)
+    millions = ONE_CLIENT_POINTS / 1e6
+    client_cpu = (time.process_time() - client_cpu) / millions
+    server_cpu = (cpu_seconds(server.proc.pid) - server_cpu) / millions
     print(f"ingest, one client: {ONE_CLIENT_POINTS / seconds:,.0f} points/s "
-          f"({ONE_CLIENT_POINTS:,} points, log() to the last ack; target >= 200,000)")  # fmt: skip
+          f"({ONE_CLIENT_POINTS:,} points, log() to the last ack; target >= 200,000); CPU per "
+          f"million points: client {client_cpu:.2f} s, server {server_cpu:.2f} s")  # fmt: skip
+    many_clients(server)
+
+
+def many_clients(server: LocalServer) -> None:
+    """CLIENTS processes log at once, each started (and its run created) before any logs."""
+    server_cpu = cpu_seconds(server.proc.pid)
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(CLIENTS + 1)
     clients = [context.Process(target=client, args=(server.url, EACH_CLIENT_POINTS, barrier))
@@ -154,8 +167,17 @@ def ingest(server: LocalServer) -> None:
         assert process.exitcode == 0, process.exitcode
     seconds = time.perf_counter() - start
     total = CLIENTS * EACH_CLIENT_POINTS
+    server_cpu = (cpu_seconds(server.proc.pid) - server_cpu) / (total / 1e6)
     print(f"ingest, {CLIENTS} clients at once: {total / seconds:,.0f} points/s in all "
-          f"({total:,} points); server peak RSS {peak_rss(server) / 2**20:.0f} MiB")  # fmt: skip
+          f"({total:,} points); server CPU {server_cpu:.2f} s per million points, "
+          f"peak RSS {peak_rss(server) / 2**20:.0f} MiB")  # fmt: skip
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's user and system CPU time so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss(server: LocalServer) -> int:

@@ -60,6 +60,7 @@ class Run:
         self._sender = sender
         self._queue: deque[Entry] = sender.queue if sender else deque(maxlen=0)
         self._dropped = 0  # points log() refused: over the queue's bound
+        self._enqueued = 0  # points log() queued (only the logging thread writes it)
         self._ended: int | None = None  # undelivered points, once finished
 
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
@@ -91,6 +92,7 @@ class Run:
         if values:
             if len(self._queue) < MAX_QUEUE or self._sender is None:
                 self._queue.append((step, perf_counter() - self._t0, values))
+                self._enqueued += len(values)
             else:
                 self._dropped += len(values)
                 self._warn("queue", "lossboard's buffer is full: dropping points")
@@ -136,7 +138,8 @@ class Run:
         sender = self._sender
         if sender is None:
             return Unsent(0, 0)
-        memory = sender.undelivered - sender.spooled_points - sender.refused
+        queued = self._enqueued - sender.dequeued
+        memory = queued + sender.undelivered - sender.spooled_points - sender.refused
         return Unsent(memory, sender.spooled_points)
 
     @property

@@ -53,6 +53,7 @@ class Sender:
         self.seq = seq  # the next batch's
         self.pending: Columns = {}
         self.pending_points = 0
+        self.dequeued = 0  # points taken off the queue (only this thread writes it)
         self.inflight: Batch | None = None
         self.spool: RunDir | None = None
         self.spooled_points = 0  # in the spool and not yet read back
@@ -93,6 +94,7 @@ class Sender:
                 columns[1].append(value)
                 columns[2].append(time)
             self.pending_points += len(values)
+            self.dequeued += len(values)
 
     def next_batch(self) -> Batch | None:
         """The spool's next batch, else the pending points once due, else a heartbeat."""
@@ -176,10 +178,9 @@ class Sender:
 
     @property
     def undelivered(self) -> int:
-        """Points logged and not stored by the server (yet)."""
-        queued = sum(len(values) for _, _, values in list(self.queue))
+        """Points taken off the queue and not stored by the server (yet)."""
         inflight = self.inflight.points if self.inflight else 0
-        return queued + self.pending_points + inflight + self.spooled_points + self.refused
+        return self.pending_points + inflight + self.spooled_points + self.refused
 
     def warn_once(self, key: int | str, message: str) -> None:
         if key not in self.warned:

@@ -281,3 +281,29 @@ def test_the_primary_series_gives_the_runs_last_and_best(client):
     run = client.get(f"/api/runs/{run_id}").json()
     assert (run["primary"], run["last_loss"], run["best_loss"]) == ("val/loss", 1.5, 1.0)
     assert client.get(f"/api/runs/{run_id}/series").json()["primary"] == "val/loss"
+
+
+def test_another_sites_page_cannot_log_to_a_run(client, run_id):
+    evil = {"Origin": "http://evil.example"}
+    assert client.post(INGEST, json={}, headers=evil).status_code == 403
+    assert (
+        client.post(f"{INGEST}/{run_id}/points", json={"seq": 0}, headers=evil).status_code == 403
+    )
+    finish = client.post(f"{INGEST}/{run_id}/finish", json={"status": "failed"}, headers=evil)
+    assert finish.status_code == 403
+    assert client.get(f"/api/runs/{run_id}").json()["status"] == "running"
+
+
+@pytest.mark.parametrize(
+    "body", [{"status": "done"}, {"status": "completed", "extra": 1}, {"error": "x"}]
+)
+def test_a_bad_finish_is_refused_and_changes_nothing(client, run_id, body):
+    response = client.post(f"{INGEST}/{run_id}/finish", json=body)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][0] == "body"
+    assert client.get(f"/api/runs/{run_id}").json()["status"] == "running"
+
+
+@pytest.mark.parametrize("seq", [-1, "0", 1.5, None])
+def test_a_bad_seq_is_refused_naming_it(client, run_id, seq):
+    loc, _ = refusal(client, run_id, {"seq": seq})
+    assert loc == ["body", "seq"]

@@ -30,11 +30,17 @@ from server.training.ingest import (
     IngestRefused,
     UnknownRun,
 )
-from server.web.deps import IngestDep, ManagerDep, RunId
-from server.web.errors import BAD_BODY, refusals
+from server.web.deps import IngestDep, ManagerDep, RequireSameOrigin, RunId
+from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
 from server.web.schemas import RunPublic, Tag, run_public
 
-router = APIRouter(prefix="/api/ingest", tags=["ingest"])
+# scripts send no Origin; another site's page is refused, as for every write
+router = APIRouter(
+    prefix="/api/ingest",
+    tags=["ingest"],
+    dependencies=[RequireSameOrigin],
+    responses=refusals(ORIGIN_REFUSAL),
+)
 MAX_CONFIG_BYTES = 64 * 2**10
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 CONFLICT = refusals(
@@ -124,7 +130,7 @@ class PointsCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    seq: int = Field(ge=0, le=MAX_INTEGER)
+    seq: StrictInt = Field(ge=0, le=MAX_INTEGER)
     series: dict[SeriesName, SeriesBatch] = Field({}, max_length=MAX_SERIES)
 
 

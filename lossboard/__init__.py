@@ -13,10 +13,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lossboard.errors import LossboardError
 from lossboard.run import Config, Run
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["Config", "LossboardError", "Run", "finish", "init", "log"]
 
@@ -29,7 +32,7 @@ _exception: list[BaseException] = []  # what ended the script, for the exit hook
 
 def init(
     name: str | None = None,
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | argparse.Namespace | None = None,
     tags: Sequence[str] | None = None,
     notes: str | None = None,
     url: str | None = None,
@@ -54,6 +57,8 @@ def init(
         raise LossboardError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     warn_ignored(ignored)
     tags = [*(tags or []), *([project] if project else [])]
+    if config is not None and not isinstance(config, Mapping):
+        config = vars(config)  # an argparse.Namespace, as W&B takes
     key = uuid.uuid4().hex  # makes the create idempotent, and `lossboard sync` find the run
     meta: dict[str, Any] = {"name": name, "config": dict(config or {}), "tags": tags,
                             "notes": notes, "primary": primary, "client_key": key,

@@ -36,7 +36,8 @@ class Transport:
 
     def post(self, path: str, body: bytes | dict[str, Any]) -> Any:
         """POST `body` (bytes sent as they are) and return the decoded answer."""
-        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        # a config's paths, devices and the like go as their text, as W&B's do
+        data = body if isinstance(body, bytes) else orjson.dumps(body, default=str)
         try:
             self.conn.request("POST", self.prefix + path, data, self.headers)
             response = self.conn.getresponse()

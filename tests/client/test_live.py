@@ -11,6 +11,7 @@ import time
 
 import httpx
 import pytest
+import torch
 
 import lossboard
 from tests.client.support import bits, stored, streamed
@@ -161,3 +162,10 @@ def test_script_that_never_calls_finish_ends_by_how_it_exited(server, tmp_path, 
     if status == "failed":
         assert run["error"] == "ZeroDivisionError: division by zero"
     assert stored(server, run["id"], "loss") == {"step": [0], "value": [1.0]}
+
+
+def test_config_values_json_lacks_are_stored_as_their_text(server, tmp_path):
+    run = lossboard.init(url=server.url, config={"data": tmp_path, "device": torch.device("cpu")})
+    run.finish()
+    config = server.get(f"/api/runs/{run.id}").json()["config"]
+    assert config == {"data": str(tmp_path), "device": "cpu"}

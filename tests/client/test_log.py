@@ -3,6 +3,7 @@ it never raises; and what `import lossboard` loads."""
 
 from __future__ import annotations
 
+import argparse
 import math
 import subprocess
 import sys
@@ -130,3 +131,8 @@ def test_module_log_before_init_says_to_call_init():
 def test_unknown_mode_is_refused():
     with pytest.raises(lossboard.LossboardError, match="mode must be one of"):
         lossboard.init(mode="sometimes")
+
+
+def test_config_from_argparse_is_taken_as_its_fields():
+    run = lossboard.init(mode="disabled", config=argparse.Namespace(lr=0.1, epochs=3))
+    assert run.config == {"lr": 0.1, "epochs": 3}

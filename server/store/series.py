@@ -10,10 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 
 PIECE_POINTS = 16_384  # points a streaming read holds at a time
-# A series' batches that hold steps after one, in order
-ROWS_SQL = (
-    "SELECT step, value, time FROM series WHERE run_id = ? AND name = ? AND last > ? ORDER BY first"
-)
+# A series' batches that hold steps after one, in order: from the last that starts at or
+# before it (found through the key, not by reading every batch's `last`)
+ROWS_SQL = """
+    SELECT step, value, time FROM series WHERE run_id = ? AND name = ? AND first >= COALESCE(
+        (SELECT MAX(first) FROM series WHERE run_id = ? AND name = ? AND first <= ?), -1)
+    ORDER BY first
+"""
+NEXT_NAME_SQL = "SELECT name FROM series WHERE run_id = ? AND name > ? ORDER BY name LIMIT 1"
 SUMMARY_SQL = """
     SELECT name, SUM(count), MIN(low), MAX(last) FROM series WHERE run_id = ?
     GROUP BY name ORDER BY name
@@ -80,8 +84,10 @@ def last_value(conn: sqlite3.Connection, run_id: int, name: str) -> float | None
 
 def names(conn: sqlite3.Connection, run_id: int) -> list[str]:
     """The names of a run's stored series."""
-    sql = "SELECT DISTINCT name FROM series WHERE run_id = ?"
-    return [row[0] for row in conn.execute(sql, (run_id,))]
+    found: list[str] = []
+    while row := conn.execute(NEXT_NAME_SQL, (run_id, found[-1] if found else "")).fetchone():
+        found.append(row[0])  # one seek per name, however many batches each has
+    return found
 
 
 def summary(conn: sqlite3.Connection, run_id: int) -> list[dict]:
@@ -98,10 +104,11 @@ def read(
 ) -> Points:
     """A series' points after step `after`: all of them, or the first `limit`."""
     rows, total = [], 0
-    cursor = conn.execute(ROWS_SQL, (run_id, name, after))
+    cursor = conn.execute(ROWS_SQL, (run_id, name, run_id, name, after))
     for row in cursor:  # one query, read only as far as the limit needs
-        rows.append(row)
-        total += int((np.frombuffer(row[0], dtype=np.int64) > after).sum())
+        rows.append(row)  # only the first may hold steps at or before `after`
+        first = len(rows) == 1
+        total += int((np.frombuffer(row[0], np.int64) > after).sum()) if first else len(row[0]) // 8
         if limit is not None and total >= limit:
             break
     cursor.close()
@@ -112,8 +119,8 @@ def read(
         np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float64),
         np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float64),
     )
-    points = points[points.step > after]
-    return points if limit is None else points[:limit]
+    start = int(np.searchsorted(points.step, after, side="right"))  # steps increase
+    return points[start:] if limit is None else points[start : start + limit]
 
 
 def pieces(

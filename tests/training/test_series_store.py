@@ -60,6 +60,9 @@ def test_series_read_after_a_step_and_up_to_a_limit(store):
     write(store, run_id, "lr", points([20, 30], [4.0, 5.0]))
     assert series.read(store.reader(), run_id, "lr", after=5, limit=2).step.tolist() == [10, 20]
     assert series.read(store.reader(), run_id, "lr", after=7).value.tolist() == [3.0, 4.0, 5.0]
+    assert series.read(store.reader(), run_id, "lr", after=10).step.tolist() == [20, 30]
+    assert series.read(store.reader(), run_id, "lr", after=15).step.tolist() == [20, 30]
+    assert len(series.read(store.reader(), run_id, "lr", after=30)) == 0
     pieces = list(series.pieces(store.reader, run_id, "lr", size=2))
     assert [p.step.tolist() for p in pieces] == [[0, 5], [10, 20], [30]]
 

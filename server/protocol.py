@@ -11,6 +11,7 @@ RunStatus = Literal[
     "queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted"
 ]
 STATUSES: tuple[str, ...] = get_args(RunStatus)
+RunSource = Literal["job", "sdk"]  # trained by the server, or logged by a script
 LIVE_STATUSES: tuple[str, ...] = ("queued", "running")
 FINISHED_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s not in LIVE_STATUSES)
 # SQLite's largest integer: run ids, steps, offsets and sizes stay within it
@@ -35,7 +36,7 @@ def run_progress(run: dict) -> dict:
         "id": run["id"],
         "status": run["status"],
         "step": run["iteration"],
-        "iterations": run["config"]["iterations"],
+        "iterations": run["config"].get("iterations"),  # a script's run has none
         "loss": run["last_loss"],
         "best_loss": run["best_loss"],
     }

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
         256, ge=1, description="websockets following runs at once; past it, close code 1013"
     )
     max_sweep_runs: int = Field(500, ge=1, description="runs of one sweep at most")
+    sdk_timeout_s: float = Field(
+        60.0, gt=0, le=86_400, description="a script's run with no word for this long: interrupted"
+    )
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)

@@ -109,6 +109,12 @@ def finish(run: dict) -> int:
     return 1
 
 
+def steps_done(run: dict) -> str:
+    """`120/500` for a run the server trains; a script's run says no total: `120`."""
+    total = run["config"].get("iterations")
+    return f"{run['iteration']}/{total}" if total is not None else str(run["iteration"])
+
+
 def runs_command(client: Client, args: argparse.Namespace) -> int:
     """A table of runs, newest first."""
     filters = {"status": args.status, "variant": args.variant, "tag": args.tag, "q": args.q}
@@ -120,11 +126,11 @@ def runs_command(client: Client, args: argparse.Namespace) -> int:
     for run in page["runs"]:
         table.add_row(
             str(run["id"]),
-            literal(run["variant"]),
+            literal(run["variant"] or run.get("source", "")),  # a script's run has none
             literal(run["name"]),
             literal(run["status"], style=STATUS_STYLE.get(run["status"], "")),
-            literal(run["device"]),
-            f"{run['iteration']}/{run['config']['iterations']}",
+            literal(run["device"] or "-"),
+            steps_done(run),
             number(run["last_loss"]),
             number(run["best_loss"]),
             number(run["iterations_per_second"], ",.0f"),

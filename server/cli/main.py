@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 
 from server.cli import commands as c
+from server.cli import ingest
 from server.cli import sweeps as s
 from server.cli.client import ApiError
 from server.cli.edits import add_edit_commands
@@ -30,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     add_serve(commands)
-    add_client_commands(commands, client_options())
+    options = client_options()
+    add_client_commands(commands, options)
+    ingest.add_commands(commands, options)
     return parser
 
 

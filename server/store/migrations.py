@@ -83,8 +83,82 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) WITHOUT ROWID
         """,
     ),
+    # 6: runs a script logs through `import lossboard` (source 'sdk'): they have no variant
+    # and no device, so the runs table is rebuilt with both nullable (SQLite cannot drop a NOT
+    # NULL), keeping every row, id and the AUTOINCREMENT counter. Such a run keeps named series
+    # (float64 values, int64 steps: a series may skip steps) in `series`, one row per batch
+    # from its first to its last step, with the batch's lowest finite value (`low`).
+    (
+        """
+        CREATE TABLE runs_v6 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            variant TEXT,
+            name TEXT,
+            config TEXT NOT NULL,
+            device TEXT,
+            status TEXT NOT NULL,
+            iteration INTEGER NOT NULL DEFAULT 0,
+            last_loss REAL,
+            best_loss REAL,
+            iterations_per_second REAL,
+            error TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            worker TEXT,
+            sweep_id INTEGER,
+            sweep_params TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]',
+            request TEXT,
+            source TEXT NOT NULL DEFAULT 'job',
+            "primary" TEXT NOT NULL DEFAULT 'loss',
+            client_key TEXT UNIQUE,
+            ingest_seq INTEGER NOT NULL DEFAULT -1,
+            stop_requested INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        """
+        INSERT INTO runs_v6 (id, variant, name, config, device, status, iteration, last_loss,
+            best_loss, iterations_per_second, error, created_at, started_at, finished_at, worker,
+            sweep_id, sweep_params, notes, tags, request)
+        SELECT id, variant, name, config, device, status, iteration, last_loss, best_loss,
+            iterations_per_second, error, created_at, started_at, finished_at, worker, sweep_id,
+            sweep_params, notes, tags, request FROM runs
+        """,
+        # a deleted last run's id stays used: carry the counter over, not just the largest id
+        """
+        INSERT INTO sqlite_sequence (name, seq) SELECT 'runs_v6', 0
+        WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'runs_v6')
+        """,
+        """
+        UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE(
+            (SELECT seq FROM sqlite_sequence WHERE name = 'runs'), 0)) WHERE name = 'runs_v6'
+        """,
+        "DROP TABLE runs",
+        "ALTER TABLE runs_v6 RENAME TO runs",
+        "CREATE INDEX runs_status ON runs (status)",
+        "CREATE INDEX runs_sweep ON runs (sweep_id)",
+        """
+        CREATE TABLE series (
+            run_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            first INTEGER NOT NULL,
+            last INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            low REAL,
+            step BLOB NOT NULL,
+            value BLOB NOT NULL,
+            time BLOB NOT NULL
+        )
+        """,
+        # a rowid table: its rows of three blobs, as a WITHOUT ROWID table's keys, took overflow
+        # pages of their own and three times the disk
+        "CREATE UNIQUE INDEX series_batches ON series (run_id, name, first)",
+        # a series' counts, ends and lows without reading its blobs (the list of series)
+        "CREATE INDEX series_stats ON series (run_id, name, first, count, low, last)",
+    ),
     # 7: the run a run was run again from ("Run again", "Edit and run"), null for the others.
-    # It follows version 6 (issue 21's runs from scripts) wherever both are merged.
     (
         "ALTER TABLE runs ADD COLUMN rerun_of INTEGER",
         "CREATE INDEX runs_rerun_of ON runs (rerun_of)",

@@ -11,11 +11,14 @@ from server.protocol import LIVE_STATUSES
 
 
 def mark_interrupted(conn: sqlite3.Connection) -> int:
-    """Runs left queued or running by a server that stopped become `interrupted`, ended at
-    their last stored loss (without one, at the last time the store heard from that server)."""
+    """Runs the server trained that a previous one left queued or running become `interrupted`,
+    ended at their last stored loss (without one, at the last time the store heard from that
+    server); runs logged by scripts (source 'sdk') are left running."""
     live = ", ".join("?" * len(LIVE_STATUSES))
     cut = conn.execute(
-        f"SELECT id, started_at, finished_at FROM runs WHERE status IN ({live})", LIVE_STATUSES
+        f"SELECT id, started_at, finished_at FROM runs WHERE status IN ({live}) "
+        "AND source = 'job'",  # a script's run carries on: its client replays to the next server
+        LIVE_STATUSES,
     ).fetchall()
     ends = {run_id: ended or last_loss_at(conn, run_id, started) for run_id, started, ended in cut}
     stamps = [t for t in (*ends.values(), last_stamp(conn)) if t is not None]

@@ -40,6 +40,11 @@ RUN_COLUMNS = [
     "request",
     "notes",
     "tags",
+    "source",
+    "primary",
+    "client_key",
+    "ingest_seq",
+    "stop_requested",
     "rerun_of",
 ]
 JSON_COLUMNS = ("config", "worker", "sweep_params", "request", "tags")  # kept as JSON text
@@ -117,12 +122,13 @@ class Store:
         """Insert a run and wait for its id (TimeoutError if the disk does not answer)."""
         cols = [c for c in RUN_COLUMNS if c in row]
         values = [encode(c, row[c]) for c in cols]
-        sql = f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        names, marks = ", ".join(map(quoted, cols)), ", ".join("?" * len(cols))
+        sql = f"INSERT INTO runs ({names}) VALUES ({marks})"
         return self.submit(lambda conn: conn.execute(sql, values).lastrowid).result(WAIT_S)
 
     def update_run(self, run_id: int, fields: dict) -> Future:
         """Queue an update of some of a run's columns."""
-        assignments = ", ".join(f"{c} = ?" for c in fields)
+        assignments = ", ".join(f"{quoted(c)} = ?" for c in fields)
         sql = f"UPDATE runs SET {assignments} WHERE id = ?"
         params = [*(encode(c, v) for c, v in fields.items()), run_id]
         return self.submit(lambda conn: conn.execute(sql, params).rowcount)
@@ -152,11 +158,12 @@ class Store:
         return self.submit(guarded)
 
     def delete_run(self, run_id: int) -> bool:
-        """Delete a run, its losses and its parameters; False when there was no such run."""
+        """Delete a run, its losses, series and parameters; False when there was no such run."""
 
         def delete(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM losses WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM params WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM series WHERE run_id = ?", (run_id,))
             return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
 
         return self.submit(delete).result(WAIT_S)
@@ -255,6 +262,10 @@ class Store:
         last = heads[max(fit, 1) - 1][0]
         return conn.execute(ROWS_SQL, (run_id, heads[0][0], last)).fetchall()
 
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read-only connection (for server.store's read functions)."""
+        return self._reader()
+
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
@@ -323,6 +334,11 @@ def run_op(op: Op, conn: sqlite3.Connection) -> tuple[object, BaseException | No
         return op(conn), None
     except Exception as exc:  # handed to the caller through the future
         return None, exc
+
+
+def quoted(column: str) -> str:
+    """A column's name as SQL takes it (`primary` is a keyword)."""
+    return f'"{column}"'
 
 
 def encode(column: str, value: object) -> object:

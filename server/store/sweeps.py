@@ -6,7 +6,7 @@ import json
 import sqlite3
 import time
 
-from server.store.sqlite import RUN_COLUMNS, WAIT_S, Store, encode
+from server.store.sqlite import RUN_COLUMNS, WAIT_S, Store, encode, quoted
 
 
 def insert_sweep(conn: sqlite3.Connection, sweep: dict, runs: list[dict]) -> tuple[int, list[int]]:
@@ -16,7 +16,8 @@ def insert_sweep(conn: sqlite3.Connection, sweep: dict, runs: list[dict]) -> tup
     sweep_id = conn.execute(sql, values).lastrowid
     assert sweep_id is not None
     cols = [c for c in RUN_COLUMNS if c in runs[0] or c == "sweep_id"]
-    insert = f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    names, marks = ", ".join(map(quoted, cols)), ", ".join("?" * len(cols))
+    insert = f"INSERT INTO runs ({names}) VALUES ({marks})"
     ids: list[int] = []
     for run in runs:
         row = {**run, "sweep_id": sweep_id}

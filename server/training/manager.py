@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 from server.exceptions import Conflict
-from server.protocol import FINISHED_STATUSES
+from server.protocol import FINISHED_STATUSES, LIVE_STATUSES
 from server.store.disk import DiskFull
 from server.store.sqlite import WAIT_S, Store
 from server.training.caps import Caps
@@ -161,9 +161,17 @@ class RunManager:
         """Cancel a run: a queued one never starts, a running one stops within one iteration."""
         run = self._live.get(run_id)
         if run is None:
-            return self.store.get_run(run_id)
+            return self._ask_to_stop(run_id)
         self._stop(run, "cancelled")
         return run.public()
+
+    def _ask_to_stop(self, run_id: int) -> dict | None:
+        """A stored run; one a script logs is asked to stop (its client's should_stop), never
+        killed: it ends when the script finishes it."""
+        row = self.store.get_run(run_id)
+        if row is not None and row["source"] == "sdk" and row["status"] != "completed":
+            self.store.update_run(run_id, {"stop_requested": 1}).result(WAIT_S)
+        return row
 
     def rerun(self, run_id: int, changes: dict) -> Run | None:
         """Queue a finished run's request again, with `changes` (a seed) made to it; None if
@@ -171,6 +179,8 @@ class RunManager:
         row = self.reads.get(run_id)
         if row is None:
             return None
+        if row["source"] == "sdk":
+            raise RunConflict(f"run {run_id} was logged by a script: run the script again")
         if row["status"] not in FINISHED_STATUSES:
             raise RunConflict(f"run {run_id} is {row['status']}: it can run again once it ends")
         try:
@@ -198,9 +208,10 @@ class RunManager:
 
     def delete(self, run_id: int) -> bool:
         """Delete a finished run and its losses; False if there is none, RunConflict if live."""
+        row = self.reads.get(run_id)  # a script's run too: it is live until the script finishes it
+        if row is not None and row["status"] in LIVE_STATUSES:
+            raise RunConflict(f"run {run_id} is {row['status']}: cancel it first")
         live = self._live.get(run_id)
-        if live is not None and not live.finished:
-            raise RunConflict(f"run {run_id} is {live.status}: cancel it first")
         if live is not None:
             self.store.flush()  # just finished: let its last writes land, then delete
         return self.store.delete_run(run_id)

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from server.store import series
+from server.store.series import Points
 from server.store.sqlite import Store
 from server.training.executors import Executor
 from server.training.run import Run
@@ -85,9 +87,39 @@ class RunReads:
         run = self._live.get(run_id)
         if run is not None:
             return run.read(after, limit)
-        if self.store.get_run(run_id) is None:
+        row = self.store.get_run(run_id)
+        if row is None:
             return None
+        if row["source"] == "sdk":  # a script's `loss` is a series like its others
+            points = series.read(self.store.reader(), run_id, "loss", after, limit)
+            return points.step, points.value, points.time
         return self.store.read_losses(run_id, after, limit)
+
+    def series_list(self, run_id: int) -> list[dict] | None:
+        """Each series of a run: name, count, last and lowest finite value; None if unknown.
+        A job run has `loss` alone, summed up by its progress columns."""
+        row = self.get(run_id)
+        if row is None:
+            return None
+        if row["source"] == "sdk":
+            return series.summary(self.store.reader(), run_id)
+        return [{"name": "loss", "count": row["iteration"], "last": row["last_loss"],
+                 "min": row["best_loss"]}]  # fmt: skip
+
+    def series_points(
+        self, run_id: int, name: str, after: int = -1, limit: int | None = None
+    ) -> Points | None:
+        """A series' points after `after` (the first `limit`); None for an unknown run, and
+        empty for a series it does not have."""
+        if name == "loss":
+            read = self.losses(run_id, after, limit)
+            return None if read is None else Points(*read)
+        row = self.get(run_id)
+        if row is None:
+            return None
+        if row["source"] != "sdk":
+            return Points.empty()
+        return series.read(self.store.reader(), run_id, name, after, limit)
 
     def params(
         self, run_id: int, after: int = -1, limit: int | None = None
@@ -106,6 +138,20 @@ class RunReads:
         run = self._live.get(run_id)
         if run is not None:
             return run.pieces(len(run.times))
-        if self.store.get_run(run_id) is None:
+        row = self.store.get_run(run_id)
+        if row is None:
             return None
+        if row["source"] == "sdk":
+            return as_tuples(series.pieces(self.store.reader, run_id, "loss"))
         return self.store.iter_losses(run_id)
+
+    def series_pieces(self, run_id: int, name: str) -> Iterator[tuple[np.ndarray, ...]]:
+        """A series' points as (steps, values, times) pieces of bounded size (for a download)."""
+        if name == "loss" and (pieces := self.loss_pieces(run_id)) is not None:
+            return pieces
+        return as_tuples(series.pieces(self.store.reader, run_id, name))
+
+
+def as_tuples(pieces: Iterator[Points]) -> Iterator[tuple[np.ndarray, ...]]:
+    """Points as the (steps, values, times) tuples that downloads take."""
+    return ((piece.step, piece.value, piece.time) for piece in pieces)

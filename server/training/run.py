@@ -91,6 +91,8 @@ class Run:
             "notes": self.notes,
             "tags": self.tags,
             "rerun_of": self.rerun_of,
+            "source": "job",
+            "primary": "loss",
             **progress(self),
         }
 

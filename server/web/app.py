@@ -13,6 +13,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from server import __version__
 from server.playground.sandbox import SandboxPool
 from server.settings import Settings
+from server.store.ingest import Ingest
 from server.store.sqlite import Store
 from server.training.caps import Caps
 from server.training.executors import make_executor
@@ -28,14 +29,25 @@ from server.web.headers import SecurityHeaders
 from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.rendering import static_app
-from server.web.routes import docs, pages, params, playground, run_meta, runs, sweeps, system
+from server.web.routes import (
+    docs,
+    ingest,
+    pages,
+    params,
+    playground,
+    run_meta,
+    runs,
+    series,
+    sweeps,
+    system,
+)
 from server.web.sessions import Sessions
 from server.web.stream import RunHub
 from server.web.sweep_stream import SweepHub
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own log: what `lossboard serve` prints
 # the API, then the browser pages and /docs
-ROUTE_MODULES = (system, runs, params, run_meta, sweeps, playground, pages, docs)
+ROUTE_MODULES = (system, runs, params, run_meta, series, ingest, sweeps, playground, pages, docs)
 
 
 def where(cluster: dict | None) -> str:
@@ -61,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.manager = manager
         app.state.downloads = Downloads(settings.max_exports)
         app.state.hub = RunHub(manager, asyncio.get_running_loop())
+        app.state.ingest = Ingest(store, settings.sdk_timeout_s, app.state.hub.stored_changed)
         app.state.metrics = Metrics()
         app.state.metrics.watch(manager, app.state.hub)
         app.state.sweeps = Sweeps(manager, settings.max_sweep_runs)
@@ -72,12 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.playground = playground
         manager.start()
+        app.state.ingest.start()
         log.info("runs train %s", where(manager.executor.cluster()))
         # the zygote imports torch (~2 s) in its own process while the server starts serving
         playground.start(wait=False, prestart=settings.playground_prestart)
         try:
             yield
         finally:
+            await asyncio.to_thread(app.state.ingest.close)
             await asyncio.to_thread(manager.close)
             await asyncio.to_thread(playground.close)
             store.close()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import orjson
 from fastapi import Depends, HTTPException, Path, Query, status
+from fastapi.exceptions import WebSocketRequestValidationError
 from starlette.requests import HTTPConnection
 
 from server.protocol import MAX_INTEGER
 from server.settings import Settings
+from server.store.ingest import Ingest
 from server.training.manager import RunManager
 from server.training.sweeps import Sweeps
 from server.web.export import Downloads
@@ -33,6 +36,10 @@ def get_downloads(conn: HTTPConnection) -> Downloads:
     return conn.app.state.downloads
 
 
+def get_ingest(conn: HTTPConnection) -> Ingest:
+    return conn.app.state.ingest
+
+
 def get_sweeps(conn: HTTPConnection) -> Sweeps:
     return conn.app.state.sweeps
 
@@ -45,6 +52,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
 HubDep = Annotated[RunHub, Depends(get_hub)]
 DownloadsDep = Annotated[Downloads, Depends(get_downloads)]
+IngestDep = Annotated[Ingest, Depends(get_ingest)]
 
 SweepsDep = Annotated[Sweeps, Depends(get_sweeps)]
 SweepHubDep = Annotated[SweepHub, Depends(get_sweep_hub)]
@@ -73,3 +81,26 @@ RunId = Annotated[int, Path(ge=0, le=MAX_INTEGER, description="the run's id")]
 # A step to read after: -1 for the first
 After = Annotated[int, Query(ge=-1, le=MAX_INTEGER, description="the last step already held")]
 SweepId = Annotated[int, Path(ge=0, le=MAX_INTEGER, description="the sweep's id")]
+
+
+def after_series(
+    after_series: Annotated[
+        str | None,
+        Query(max_length=200_000, description='JSON {"series name": last step held, ...}'),
+    ] = None,
+) -> dict[str, int]:
+    """Each series' cursor for a websocket that resumes: its last step already held."""
+    try:
+        cursors = orjson.loads(after_series) if after_series else {}
+    except orjson.JSONDecodeError:
+        cursors = None
+    if not isinstance(cursors, dict) or not all(
+        type(v) is int and -1 <= v <= MAX_INTEGER for v in cursors.values()
+    ):
+        msg = 'a JSON object of series names and steps (-1 or more): {"val/acc": 99}'
+        error = {"type": "value_error", "loc": ("query", "after_series"), "msg": msg}
+        raise WebSocketRequestValidationError([error])
+    return cursors
+
+
+AfterSeries = Annotated[dict[str, int], Depends(after_series)]

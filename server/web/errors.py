@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from server.exceptions import Refused
 from server.playground.errors import PlaygroundError
 from server.protocol import CloseCode
+from server.store.ingest import IngestRefused
 from server.store.run_query import SearchError
 from server.training.spec import ConfigError
 
@@ -142,6 +143,13 @@ async def search_refused(request: Request, exc: Exception) -> JSONResponse:
     return await invalid_request(request, RequestValidationError([error]))
 
 
+async def points_refused(request: Request, exc: Exception) -> JSONResponse:
+    """Points a script's run cannot take: a 422 whose loc names the series or field."""
+    assert isinstance(exc, IngestRefused)
+    error = {"type": "value_error", "loc": exc.loc, "msg": exc.message}
+    return await invalid_request(request, RequestValidationError([error]))
+
+
 async def snippet_refused(request: Request, exc: Exception) -> JSONResponse:
     """A snippet the playground refused, counted in /metrics with its status."""
     assert isinstance(exc, PlaygroundError)
@@ -158,3 +166,4 @@ def add_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConfigError, config_refused)
     app.add_exception_handler(PlaygroundError, snippet_refused)
     app.add_exception_handler(SearchError, search_refused)
+    app.add_exception_handler(IngestRefused, points_refused)

@@ -31,7 +31,8 @@ TEXT = {"schema": {"type": "string"}}
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 EXPORT_FORMATS: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "an attachment: CSV rows `step,loss,time`, or JSON (format=json)",
+        "description": "an attachment: CSV rows `step,loss,time` (`series,step,value,time` for "
+        "a run with several series), or JSON (format=json: its loss)",
         "model": RunExport,  # the JSON's schema
         "content": {"text/csv": TEXT},
     }
@@ -97,6 +98,26 @@ def csv_chunks(pieces: Pieces) -> Iterator[bytes]:
         yield "".join(f"{i},{v!r},{t!r}\n" for i, v, t in zip(*columns, strict=True)).encode()
 
 
+def series_names(manager: RunManager, run_id: int) -> list[str]:
+    """The names of a run's series: `loss` alone for a run the server trained."""
+    return [entry["name"] for entry in manager.reads.series_list(run_id) or []] or ["loss"]
+
+
+def series_csv_chunks(manager: RunManager, run_id: int, names: list[str]) -> Iterator[bytes]:
+    """series,step,value,time rows, series after series (a run with several series)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["series", "step", "value", "time"])
+    for name in names:
+        for steps, values, times in manager.reads.series_pieces(run_id, name):
+            rows = zip(steps.tolist(), values.tolist(), times.tolist(), strict=True)
+            writer.writerows([name, i, repr(v), repr(t)] for i, v, t in rows)
+            yield out.getvalue().encode()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode()
+
+
 def json_chunks(run: dict, pieces: Pieces) -> Iterator[bytes]:
     """{"run": RunPublic, "rows": [{"step", "loss", "time"}, ...]}, written as it is read."""
     yield orjson.dumps({"run": run_public(run), "rows": []})[: -len(b"]}")]
@@ -124,21 +145,30 @@ def many_chunks(
     return tensorboard_chunks(manager, runs)
 
 
-def run_pieces(manager: RunManager, runs: list[dict]) -> Iterator[tuple[dict, Pieces]]:
-    """Each run with its losses in pieces; a run deleted while the export is read is left out."""
+def run_pieces(
+    manager: RunManager, runs: list[dict], named: bool = False
+) -> Iterator[tuple[dict, str, Pieces]]:
+    """Each run with each of its series (`loss` alone unless `named`) in pieces; a run deleted
+    while the export is read is left out."""
     for run in runs:
-        pieces = manager.reads.loss_pieces(run["id"])
-        if pieces is not None:
-            yield run, pieces
+        listed = manager.reads.series_list(run["id"])
+        if listed is None:  # deleted
+            continue
+        for name in [entry["name"] for entry in listed] or ["loss"] if named else ["loss"]:
+            yield run, name, manager.reads.series_pieces(run["id"], name)
 
 
 def long_csv_chunks(manager: RunManager, runs: list[dict], columns: list[str]) -> Iterator[str]:
-    """`run_id,<columns>,seed,step,loss,time` rows, run by run; floats keep every digit."""
+    """`run_id,<columns>,seed,step,loss,time` rows, run by run; floats keep every digit. When a
+    run has several series: `...,seed,series,step,value,time`, series after series."""
+    named = any(series_names(manager, run["id"]) != ["loss"] for run in runs)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["run_id", *columns, "seed", "step", "loss", "time"])
-    for run, pieces in run_pieces(manager, runs):
+    last = ["series", "step", "value", "time"] if named else ["step", "loss", "time"]
+    writer.writerow(["run_id", *columns, "seed", *last])
+    for run, name, pieces in run_pieces(manager, runs, named):
         fixed = [run["id"], *(run["config"].get(c) for c in columns), run["config"].get("seed")]
+        fixed += [name] if named else []
         for steps, loss, times in pieces:
             rows = zip(steps.tolist(), loss.tolist(), times.tolist(), strict=True)
             writer.writerows([*fixed, *row] for row in rows)
@@ -155,8 +185,9 @@ def tensorboard_chunks(manager: RunManager, runs: list[dict]) -> Iterator[bytes]
     try:
         logdir = folder / "logdir"
         logdir.mkdir()  # an empty selection is an empty logdir
-        for run, pieces in run_pieces(manager, runs):
-            write_events(logdir / run_dirname(run), run, pieces)
+        for run in runs:
+            if manager.reads.series_list(run["id"]) is not None:  # not deleted meanwhile
+                write_events(logdir / run_dirname(run), run, run_pieces(manager, [run], True))
         archive = shutil.make_archive(str(folder / "export"), "zip", logdir)
         with open(archive, "rb") as file:
             while chunk := file.read(ZIP_CHUNK):
@@ -165,16 +196,19 @@ def tensorboard_chunks(manager: RunManager, runs: list[dict]) -> Iterator[bytes]
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def write_events(path: Path, run: dict, pieces: Pieces) -> None:
-    """A run's losses as TensorBoard scalars `loss`, at their wall-clock times."""
+def write_events(path: Path, run: dict, named: Iterable[tuple[dict, str, Pieces]]) -> None:
+    """A run's series as TensorBoard scalars, one tag per series, at their wall-clock times."""
     started = run.get("started_at") or run["created_at"]
     writer = SummaryWriter(str(path), flush_secs=3600)
-    # the HParams tab's session of this run: its config, and its `loss` scalars as the metric
-    for summary in hparams(hparam_values(run), {"loss": run["last_loss"] or 0.0}):
+    # the HParams tab's session of this run: its config, and its primary series as the metric
+    metric = {run.get("primary") or "loss": run["last_loss"] or 0.0}
+    for summary in hparams(hparam_values(run), metric):
         writer.file_writer.add_summary(summary)
-    for steps, loss, times in pieces:
-        for step, value, time in zip(steps.tolist(), loss.tolist(), times.tolist(), strict=True):
-            writer.add_scalar("loss", value, global_step=step, walltime=started + time)
+    for _, tag, pieces in named:
+        for steps, loss, times in pieces:
+            rows = zip(steps.tolist(), loss.tolist(), times.tolist(), strict=True)
+            for step, value, time in rows:
+                writer.add_scalar(tag, value, global_step=step, walltime=started + time)
     writer.close()
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from server.protocol import MAX_INTEGER, RunStatus
+from server.protocol import MAX_INTEGER, RunSource, RunStatus
 from server.training.spec import RunSpec
 from server.training.sweep_spec import SweepSpec
 from server.training.sweeps import SweepStatus
@@ -45,10 +45,10 @@ class RunPublic(BaseModel):
     """A run as every reader sees it."""
 
     id: int
-    variant: str
+    variant: str | None  # null for a run a script logged (source "sdk")
     name: str | None
     config: dict
-    device: str
+    device: str | None  # null for a run a script logged
     status: RunStatus
     iteration: int
     last_loss: float | None
@@ -66,6 +66,8 @@ class RunPublic(BaseModel):
     request: dict[str, Any] | None = None  # the RunCreate as submitted: device as asked
     queue: QueuePlace | None = None  # while queued
     rerun_of: int | None = None  # the run it was run again from ("Run again", "Edit and run")
+    source: RunSource = "job"  # "job": the server trained it; "sdk": a script logged it
+    primary: str = "loss"  # the series best_loss, last_loss and the runs table follow
 
 
 def plain_tag(tag: str) -> str:

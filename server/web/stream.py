@@ -69,6 +69,18 @@ class RunHub:
         if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._wake, run, event, len(run.losses))
 
+    def stored_changed(self, run_id: int) -> None:
+        """A script's run has new points or a new state in the store (called on any thread)."""
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._wake_stored, run_id)
+
+    def _wake_stored(self, run_id: int) -> None:
+        for sub in self._by_run.get(run_id, ()):
+            sub.wake.set()
+        for sub in self._all:  # follow_all sends it at most every SEND_INTERVAL_S
+            sub.dirty.add(run_id)
+            sub.wake.set()
+
     def _wake(self, run: Run, event: str, mark: int) -> None:
         self._marks[run.id] = max(mark, self._marks.get(run.id, 0))
         for sub in self._by_run.get(run.id, ()):

@@ -110,3 +110,41 @@ export function bindControls(chart, { persist = false } = {}) {
   });
   return view;
 }
+
+// Several charts under one set of controls (a run's series): every control and the x zoom go to
+// all of them; a y zoom and a line hidden stay with the chart they were made on (the first
+// chart's are kept in the query string), since series differ in range and in lines.
+export class ChartGroup {
+  constructor() {
+    this.charts = [];
+    this.view = { ...DEFAULT_VIEW };
+    this.save = () => {};
+  }
+
+  add(chart) {
+    const first = this.charts.length === 0;
+    this.charts.push(chart);
+    chart.onView = (changes) => {
+      const { zoomY, hidden, ...shared } = changes;
+      this.save(first ? changes : shared);
+      for (const other of this.charts) if (other !== chart) other.set(shared);
+    };
+    const { zoomY, hidden, ...shared } = this.view;
+    chart.set(first ? this.view : shared);
+  }
+
+  set onView(save) {
+    this.save = (changes) => {
+      Object.assign(this.view, changes);
+      save(changes);
+    };
+  }
+
+  set(changes) {
+    Object.assign(this.view, changes);
+    this.charts.forEach((chart, i) => {
+      const { zoomY, hidden, ...shared } = changes;
+      chart.set(i === 0 ? changes : shared);
+    });
+  }
+}

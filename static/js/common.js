@@ -177,15 +177,16 @@ export function fill(root, fields) {
 }
 
 // The fields of a run that every page shows the same way.
+// A script's run (source "sdk") has no total of iterations, nor a device.
 export function runFields(run) {
   const total = run.config.iterations;
   return {
     status: run.status,
-    bar: { value: run.iteration, max: total },
-    count: `${fmtCount(run.iteration)} / ${fmtCount(total)}`,
+    bar: { value: run.iteration, max: total ?? run.iteration },
+    count: total == null ? fmtCount(run.iteration) : `${fmtCount(run.iteration)} / ${fmtCount(total)}`,
     loss: fmtLoss(run.last_loss),
     best: fmtLoss(run.best_loss),
     speed: fmtRate(run.iterations_per_second),
-    device: run.device,
+    device: run.device ?? "—",
   };
 }

@@ -1,6 +1,7 @@
 // Runs compared: their curves in one chart, each fed by its own websocket; or, grouped by config
-// (?group=config), one mean curve with a band per group of runs that differ only in seed. The
-// chart's view lives in the query string, with the grouping and the config table's toggle.
+// (?group=config), one mean curve with a band per group of runs that differ only in seed; of
+// their loss, or of another series they hold (?series=val/acc). The chart's view lives in the
+// query string, with the grouping, the series and the config table's toggle.
 import { fill, isNewer, LIVE_STATUSES, PAGE_DATA, runFields, setLive } from "./common.js";
 import { CurveChart } from "./curvechart.js";
 import { bindControls } from "./chartview.js";
@@ -17,7 +18,7 @@ const lines = PAGE_DATA.runs.map((run) => ({
   row: document.querySelector(`tr[data-id="${run.id}"]`),
   key: String(run.id),
   id: run.id,
-  label: `#${run.id} ${run.name || run.variant}`,
+  label: `#${run.id} ${run.name || run.variant || "script run"}`,
   series: new LossSeries(),
   diverged: run.status === "diverged",
 }));
@@ -64,7 +65,7 @@ function bindGrouping() {
   document.getElementById("group-controls").addEventListener("change", (event) => {
     const url = new URL(location.href);
     const { name, value } = event.target;
-    if (value) url.searchParams.set(name, value);
+    if (value && !(name === "series" && value === "loss")) url.searchParams.set(name, value);
     else url.searchParams.delete(name);
     location.assign(url);
   });
@@ -99,7 +100,7 @@ function main() {
   PAGE_DATA.runs.forEach((run, i) => {
     const line = lines[i];
     showRun(line, run);
-    feedRun(run, line.series, chart, (next) => showRun(line, next));
+    feedRun(run, line.series, chart, (next) => showRun(line, next), null, { name: PAGE_DATA.series });
   });
 }
 

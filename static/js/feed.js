@@ -2,6 +2,7 @@
 // /ws/runs/{id}. The run page feeds one run, the compare page one per run.
 import { advance, api, CLOSE, follow, setLive, showBanner, showLoginNeeded } from "./common.js";
 import { LossSeries } from "./lossseries.js";
+import { loadSeries } from "./serieschart.js";
 
 const HISTORY_POINTS = 2000;
 // no use retrying
@@ -16,7 +17,7 @@ function closed(run, event) {
 }
 
 // The run's stored losses, from the start: a page at a time, at most a million steps each.
-async function loadHistory(run, series) {
+async function loadLosses(run, series) {
   for (let after = -1; after !== null; ) {
     const page = await api(`/api/runs/${run.id}/losses?max_points=${HISTORY_POINTS}&after=${after}`);
     series.addHistory(page);
@@ -26,11 +27,14 @@ async function loadHistory(run, series) {
 
 // Feed `run`'s losses into `series` and redraw `chart`; `onRun` gets the run as each status
 // message says it, and as each batch of points moves its numbers on. A polynomial's `fit`
-// loads its stored parameters after the losses, then `add`s each "params" message.
-export async function feedRun(run, series, chart, onRun, fit = null) {
-  await loadHistory(run, series);
+// loads its stored parameters after the losses, then `add`s each "params" message. With `name`,
+// `series` follows that series instead of loss; `others` (SeriesCharts) takes every other one.
+export async function feedRun(run, series, chart, onRun, fit = null, { name = "loss", others = null } = {}) {
+  const loadHistory = (into) => (name === "loss" ? loadLosses(run, into) : loadSeries(run.id, name, into));
+  await loadHistory(series);
   chart.update();
   await fit?.load();
+  await others?.load();
   let latest = run;
   let open = false;
   let lost = false; // the socket closed without an answer: what the chart holds may be unstored
@@ -39,12 +43,16 @@ export async function feedRun(run, series, chart, onRun, fit = null) {
   const resume = async () => {
     if (lost) {
       const stored = new LossSeries(series.limit);
-      await loadHistory(run, stored);
+      await loadHistory(stored);
       series.replaceWith(stored);
       chart.update();
       lost = false;
     }
-    return { after: series.lastStep };
+    // after the last point held (of loss, and of each other series)
+    if (name !== "loss") {
+      return { after: Number.MAX_SAFE_INTEGER, after_series: JSON.stringify({ [name]: series.lastStep }) };
+    }
+    return { after: series.lastStep, ...(others ? { after_series: JSON.stringify(others.cursors()) } : {}) };
   };
   const show = (next) => {
     latest = next;
@@ -60,7 +68,11 @@ export async function feedRun(run, series, chart, onRun, fit = null) {
     onMessage: (message) => {
       if (message.type === "run") show(message.run);
       if (message.type === "params") fit?.add(message);
-      if (message.type !== "points") return;
+      if (message.type === "series" && message.name === name) {
+        series.addSteps(message);
+        chart.update();
+      } else if (message.type === "series") others?.take(message);
+      if (message.type !== "points" || name !== "loss") return;
       series.addPoints(message);
       chart.update();
       show(advance(latest, message));

@@ -4,7 +4,10 @@
 
 const LIMIT = 4000;
 
-// Indices of at most maxPoints points: both ends and each bucket's min and max, in order.
+const isGap = (v) => v === null || Number.isNaN(v); // a non-finite value, as JSON's null
+
+// Indices of about maxPoints points: both ends and each bucket's min and max, in order; a
+// bucket's first gap is kept too (a gap is never its min or max), so the line breaks there.
 export function decimate(values, maxPoints) {
   const n = values.length;
   const buckets = Math.max(1, Math.floor((maxPoints - 2) / 2));
@@ -12,13 +15,18 @@ export function decimate(values, maxPoints) {
   const keep = new Uint8Array(n);
   keep[0] = keep[n - 1] = 1;
   for (let start = 0; start < n; start += size) {
-    let lo = start;
-    let hi = start;
-    for (let i = start + 1; i < Math.min(start + size, n); i++) {
-      if (values[i] < values[lo]) lo = i;
-      if (values[i] > values[hi]) hi = i;
+    let lo = -1;
+    let hi = -1;
+    let gap = -1;
+    for (let i = start; i < Math.min(start + size, n); i++) {
+      if (isGap(values[i])) {
+        if (gap < 0) gap = i;
+        continue;
+      }
+      if (lo < 0 || values[i] < values[lo]) lo = i;
+      if (hi < 0 || values[i] > values[hi]) hi = i;
     }
-    keep[lo] = keep[hi] = 1;
+    for (const i of [lo, hi, gap]) if (i >= 0) keep[i] = 1;
   }
   const out = [];
   for (let i = 0; i < n; i++) if (keep[i]) out.push(i);
@@ -52,6 +60,12 @@ export class LossSeries {
   // A websocket "points" message: steps start, start+1, ...
   addPoints({ start, loss, time }) {
     for (let i = 0; i < loss.length; i++) this.push(start + i, loss[i], time[i]);
+    this.compact();
+  }
+
+  // A websocket "series" message, or a /series page: its steps are its own (they may skip).
+  addSteps({ step, value, time }) {
+    for (let i = 0; i < step.length; i++) this.push(step[i], value[i], time[i]);
     this.compact();
   }
 

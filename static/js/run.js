@@ -5,7 +5,7 @@ import {
   shortNode, showBanner,
 } from "./common.js";
 import { feedRun } from "./feed.js";
-import { bindControls } from "./chartview.js";
+import { bindControls, ChartGroup } from "./chartview.js";
 import { fitView } from "./fitview.js";
 import { LossChart } from "./losschart.js";
 import { LossSeries } from "./lossseries.js";
@@ -13,6 +13,7 @@ import { fmtSeconds } from "./numbers.js";
 import { waitingText } from "./queueplace.js";
 import { initRunMeta, showMeta } from "./runmeta.js";
 import { confirmAction, shortcuts } from "./shortcuts.js";
+import { SeriesCharts } from "./serieschart.js";
 
 const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
@@ -83,13 +84,17 @@ function main() {
   const card = document.getElementById("fit-card"); // a polynomial fit's
   const fit = card && fitView(run, card);
   const chart = new LossChart(document.getElementById("chart"), [line], { onCursor: fit?.scrub });
-  bindControls(chart, { persist: true });
+  // a script's run: a chart per series besides loss's, all under the loss chart's controls
+  const group = run.source === "sdk" ? new ChartGroup() : null;
+  group?.add(chart);
+  const others = group && new SeriesCharts(document.getElementById("series-charts"), run, group);
+  bindControls(group ?? chart, { persist: true });
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);
   addEventListener("livechange", showLive);
   shortcuts({ c: ["cancel this run (asks first)", askCancel] });
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
-  feedRun(run, series, chart, showRun, fit);
+  feedRun(run, series, chart, showRun, fit, { others });
 }
 
 main();

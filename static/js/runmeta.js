@@ -16,7 +16,7 @@ export function showMeta(next) {
   notes.dataset.empty = String(!run.notes);
   notes.textContent = run.notes || "No notes yet.";
   $("run-tags").replaceChildren(...run.tags.map(tagItem));
-  $("rerun").hidden = LIVE_STATUSES.has(run.status);
+  $("rerun").hidden = LIVE_STATUSES.has(run.status) || run.source === "sdk"; // a script reruns it
 }
 
 function tagItem(tag) {

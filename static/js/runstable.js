@@ -14,6 +14,7 @@ export function progressNote(run) {
     return run.queue ? `#${run.queue.ahead + 1} on ${run.queue.lane}` : "waiting";
   }
   if (run.status !== "running" || !run.iterations_per_second) return "";
+  if (run.config.iterations == null) return ""; // a script's run: no end known
   const left = (run.config.iterations - run.iteration) / run.iterations_per_second;
   return `ETA ${fmtSeconds(left)}`;
 }
@@ -22,7 +23,7 @@ function rowFields(run) {
   return {
     ...runFields(run),
     name: run.name ?? "",
-    variant: run.variant,
+    variant: run.variant ?? run.source,
     when: progressNote(run),
     duration: fmtSeconds(elapsed(run)),
     created: CREATED.format(new Date(run.created_at)),

@@ -86,3 +86,16 @@ def test_wheel_playground_evaluates_a_cell(installed):
     answer = httpx.post(url + "/api/playground/eval", json={"code": "x = torch.ones(2)\nx + 1"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["outputs"][0]["value"]["shape"] == [2]
+
+
+def test_wheel_installs_the_client_and_a_script_logs_with_it(installed):
+    bin_dir, url = installed
+    script = (
+        f"import lossboard; run = lossboard.init(name='from the wheel', url={url!r}); "
+        "run.log({'loss': 0.5}); print(run.finish(), lossboard.__file__)"
+    )
+    out = subprocess.check_output([bin_dir / "python", "-c", script], cwd="/", text=True)
+    undelivered, where = out.split()
+    assert undelivered == "0" and Path(where).is_relative_to(bin_dir.parent)
+    runs = httpx.get(f"{url}/api/runs").json()["runs"]
+    assert [r["source"] for r in runs if r["name"] == "from the wheel"] == ["sdk"]

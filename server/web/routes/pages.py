@@ -90,7 +90,7 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
         message = f"There is no run {run_id}: it may have been deleted."
         return render(request, "error.html", {"title": "Run not found", "message": message}, 404)
     run = run_public(run)
-    variant = registry.variant(run["variant"]).public()
+    variant = registry.variant(run["variant"]).public() if run["variant"] else None  # a script's
     reruns = [r["id"] for r in manager.reads.list_runs(rerun_of=run_id, sort="id", limit=20)[0]]
     context = {"run": run, "variant": variant, "history_points": HISTORY_POINTS, "reruns": reruns}
     return render(request, "run.html", context, data={"run": run})
@@ -98,7 +98,12 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
 
 @router.get("/compare")
 def compare_page(
-    request: Request, manager: ManagerDep, ids: str = "", group: str = "", band: str = "minmax"
+    request: Request,
+    manager: ManagerDep,
+    ids: str = "",
+    group: str = "",
+    band: str = "minmax",
+    series: str = "loss",
 ) -> Response:
     wanted = compared_ids(ids)
     if wanted is None:
@@ -111,9 +116,14 @@ def compare_page(
     runs = [run_public(run) for run in found.values() if run is not None]
     missing = [i for i, run in found.items() if run is None]
     shown = ",".join(str(run["id"]) for run in runs)
-    context = {"runs": runs, "missing": missing, "group": group, "band": band, "ids": shown}
+    names = series_names(manager, runs)
+    if series not in names:
+        message = f"None of these runs has a series {series!r}; they have {', '.join(names)}."
+        return render(request, "error.html", {"title": "No such series", "message": message}, 404)
+    context = {"runs": runs, "missing": missing, "group": group, "band": band, "ids": shown,
+               "series_names": names, "series": series}  # fmt: skip
     context["config_rows"] = config_rows(runs)
-    data = {"runs": runs, "group": group, "band": band}
+    data = {"runs": runs, "group": group, "band": band, "series": series}
     return render(request, "compare.html", context, data=data)
 
 
@@ -155,6 +165,12 @@ def compared_ids(text: str) -> list[int] | None:
     if any(len(p) > MAX_ID_DIGITS for p in parts):
         return None
     return list(dict.fromkeys(int(p) for p in parts))
+
+
+def series_names(manager: RunManager, runs: list[dict]) -> list[str]:
+    """Every series any of the runs holds, loss first: what compare can overlay."""
+    names = {entry["name"] for run in runs for entry in manager.reads.series_list(run["id"]) or []}
+    return ["loss", *sorted(names - {"loss"})]
 
 
 def config_rows(runs: list[dict]) -> list[dict]:

@@ -15,10 +15,11 @@ from server.protocol import MAX_INTEGER, CloseCode, RunStatus
 from server.store.run_query import SORT_PATTERN, search_terms
 from server.training.manager import RunManager
 from server.training.spec import RunSpec
-from server.web import export
+from server.web import export, series_stream
 from server.web.decimate import MIN_POINTS, decimate
 from server.web.deps import (
     After,
+    AfterSeries,
     DownloadsDep,
     HubDep,
     ManagerDep,
@@ -194,7 +195,13 @@ def export_run(
     run, pieces = manager.reads.get(run_id), manager.reads.loss_pieces(run_id)
     if run is None or pieces is None:
         raise NotFound("run", run_id)
-    chunks = export.json_chunks(run, pieces) if format == "json" else export.csv_chunks(pieces)
+    names = export.series_names(manager, run_id)
+    if format == "json":
+        chunks = export.json_chunks(run, pieces)
+    elif names != ["loss"]:  # several series: one long table
+        chunks = export.series_csv_chunks(manager, run_id, names)
+    else:
+        chunks = export.csv_chunks(pieces)
     return downloads.start(chunks, f"lossboard-run-{run_id}.{format}")
 
 
@@ -203,10 +210,11 @@ async def follow_run(
     websocket: WebSocket,
     run_id: RunId,
     hub: HubDep,
+    cursors: AfterSeries,
     after: After = -1,
 ) -> None:
     async def work(send: Send) -> CloseCode:
-        found = await hub.follow_run(run_id, after, send)
+        found = await series_stream.follow_run(hub, run_id, after, cursors, send)
         return CloseCode.DONE if found else CloseCode.UNKNOWN_RUN
 
     await serve_socket(websocket, work)

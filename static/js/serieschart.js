@@ -1,0 +1,98 @@
+// A script's run's series other than loss: one chart per series, in sections grouped by the
+// part of the name before "/" (as TensorBoard and W&B group them), each fed its thinned history
+// and then the run's "series" messages. The loss chart's controls drive them all (ChartGroup).
+import { api, ApiError } from "./common.js";
+import { LossChart } from "./losschart.js";
+import { LossSeries } from "./lossplot.js";
+
+const HISTORY_POINTS = 2000;
+
+// A series' route: its name's slashes kept, each part escaped.
+export function seriesPath(runId, name) {
+  return `/api/runs/${runId}/series/${name.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+// Load a series' thinned history into `series`; a run without that series holds none.
+export async function loadSeries(runId, name, series) {
+  try {
+    for (let after = -1; after !== null; ) {
+      const page = await api(`${seriesPath(runId, name)}?max_points=${HISTORY_POINTS}&after=${after}`);
+      series.addSteps(page);
+      after = page.next_after;
+    }
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error;
+  }
+}
+
+// The group a series belongs to: the part of its name before the first "/".
+export function groupOf(name) {
+  const cut = name.indexOf("/");
+  return cut > 0 ? name.slice(0, cut) : "";
+}
+
+export class SeriesCharts {
+  // `root`: where the sections go; `group`: the ChartGroup the page's controls drive.
+  constructor(root, run, group) {
+    this.root = root;
+    this.run = run;
+    this.group = group;
+    this.charts = new Map();
+    this.sections = new Map();
+  }
+
+  // Every stored series but loss, each with its history (before the websocket opens).
+  async load() {
+    const listed = await api(`/api/runs/${this.run.id}/series`);
+    const names = listed.series.map((s) => s.name).filter((name) => name !== "loss");
+    await Promise.all(names.map((name) => loadSeries(this.run.id, name, this.add(name).series)));
+    for (const { chart } of this.charts.values()) chart.update();
+  }
+
+  add(name) {
+    const figure = document.createElement("figure");
+    figure.className = "series-chart";
+    figure.dataset.series = name;
+    const caption = document.createElement("figcaption");
+    caption.textContent = name;
+    const box = document.createElement("div");
+    box.className = "chart small";
+    box.setAttribute("aria-label", `${name} by step`);
+    figure.append(caption, box);
+    this.section(groupOf(name)).append(figure);
+    const series = new LossSeries();
+    const line = { key: name, id: this.run.id, label: name, series };
+    const entry = { series, chart: new LossChart(box, [line]) };
+    this.group.add(entry.chart);
+    this.charts.set(name, entry);
+    return entry;
+  }
+
+  section(group) {
+    if (!this.sections.has(group)) {
+      const section = document.createElement("section");
+      section.className = "card series-group";
+      section.dataset.group = group;
+      const title = document.createElement("h2");
+      title.textContent = group || "Charts";
+      const grid = document.createElement("div");
+      grid.className = "series-grid";
+      section.append(title, grid);
+      this.root.append(section);
+      this.sections.set(group, grid);
+    }
+    return this.sections.get(group);
+  }
+
+  // A websocket "series" message: its points go to its chart (made when it first shows up).
+  take(message) {
+    const { series, chart } = this.charts.get(message.name) ?? this.add(message.name);
+    series.addSteps(message);
+    chart.update();
+  }
+
+  // Each series' last step held: where a reconnect resumes them.
+  cursors() {
+    return Object.fromEntries([...this.charts].map(([name, e]) => [name, e.series.lastStep]));
+  }
+}

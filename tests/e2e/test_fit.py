@@ -181,6 +181,20 @@ def test_scrub_to_step_zero_shows_initial_curve(page, server, tensors_run):
     assert_drawn_cubic(page, params[0])
 
 
+def test_scrubbing_a_fast_run_shows_its_fit_every_percent(page, server, tensors_run):
+    page.goto(f"{server.url}/runs/{tensors_run}")
+    card = page.locator("#fit-card")
+    expect(card).to_have_attribute("data-step", re.compile(r"^[1-9]"))
+    page.focus("#fit-step")
+    page.keyboard.press("Home")
+    shown = set()
+    for _ in range(4):  # a few steps along the slider, each lands on a stored fit near it
+        page.keyboard.press("PageUp")  # a tenth of the range at a time
+        expect(card).not_to_have_attribute("data-step", "0")
+        shown.add(int(card.get_attribute("data-step")))
+    assert len(shown) == 4  # a fast run stored about 5 fits in all: the scrubber jumped
+
+
 def test_loss_cursor_scrubs_fit_to_its_step(page, server, tensors_run):
     steps, _ = stored_params(server, tensors_run)
     page.goto(f"{server.url}/runs/{tensors_run}")

@@ -167,8 +167,10 @@ IMPORT = re.compile(r"""(?:\bimport|\bfrom)\s*\(?\s*["']([^"']+)["']""")
 
 
 def without_comments(text: str) -> str:
-    """Drop comments and XML namespaces (an SVG's xmlns): those name, they load nothing."""
+    """Drop comments and XML namespaces (an SVG's xmlns, or the SVG namespace as a string for
+    createElementNS): those name, they load nothing."""
     text = re.sub(r"/\*.*?\*/|<!--.*?-->|\bxmlns(?::\w+)?=\"[^\"]*\"", "", text, flags=re.S)
+    text = text.replace('"http://www.w3.org/2000/svg"', '""')
     return re.sub(r"(?m)(^|\s)//.*$", r"\1", text)
 
 
@@ -192,6 +194,7 @@ def test_host_scan_finds_other_hosts():
     assert foreign_urls('<svg xmlns="http://www.w3.org/2000/svg"><image href="//x.io/a"/>') == [
         "//x.io/a"
     ]
+    assert foreign_urls('document.createElementNS("http://www.w3.org/2000/svg", "path")') == []
 
 
 def page_assets(client: TestClient, html: str) -> dict[str, str]:

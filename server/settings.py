@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     max_subscribers: int = Field(
         256, ge=1, description="websockets following runs at once; past it, close code 1013"
     )
+    export_send_timeout_s: float = Field(
+        30.0, gt=0, le=3600, description="a download whose client takes nothing this long ends"
+    )
     max_sweep_runs: int = Field(500, ge=1, description="runs of one sweep at most")
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)

@@ -58,10 +58,13 @@ class Settings(BaseSettings):
     max_queued: int = Field(1000, ge=1, description="runs that may wait in the queue at once")
     max_exports: int = Field(4, ge=1, description="downloads of runs' losses served at once")
     max_loss_pages: int = Field(
-        4, ge=1, description="/losses pages built at once (each up to 1M points); more wait"
+        1, ge=1, description="/losses pages built at once (each up to 1M points); more wait"
     )
     max_subscribers: int = Field(
         256, ge=1, description="websockets following runs at once; past it, close code 1013"
+    )
+    export_send_timeout_s: float = Field(
+        30.0, gt=0, le=3600, description="a download whose client takes nothing this long ends"
     )
     max_sweep_runs: int = Field(500, ge=1, description="runs of one sweep at most")
     sdk_timeout_s: float = Field(

@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
         manager = RunManager(store, executor=executor, caps=caps)
         app.state.manager = manager
-        app.state.downloads = Downloads(settings.max_exports)
+        app.state.downloads = Downloads(settings.max_exports, settings.export_send_timeout_s)
         app.state.hub = RunHub(manager, asyncio.get_running_loop())
         app.state.ingest = Ingest(store, settings.sdk_timeout_s, app.state.hub.stored_changed)
         app.state.metrics = Metrics()

@@ -3,20 +3,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import orjson
 from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from tensorboardX import SummaryWriter
 from tensorboardX.summary import hparams
 
@@ -52,30 +54,68 @@ SUFFIX = {"csv": "csv", "tensorboard": "zip"}  # a Format's file name extension
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "zip": "application/zip"}
 UNSHOWN = ("seed", "device")  # config fields that are never param columns
 ZIP_CHUNK = 2**20  # bytes of the zip sent at a time
+SEND_TIMEOUT_S = 30.0  # a download whose client takes nothing for this long is ended
 
 
 class Download(StreamingResponse):
-    """A streamed attachment that gives its slot back however it ends (done, or the client
-    gone); while it streams, the slot counts against the server's max_exports."""
+    """A streamed attachment that gives its slot back however it ends (done, the client gone,
+    or a send that made no progress for SEND_TIMEOUT_S); its work stops then, and its files go
+    at once. While it streams, the slot counts against the server's max_exports."""
 
     def __init__(
-        self, content: Iterator[bytes | str], slot: threading.BoundedSemaphore, **kw: Any
+        self,
+        content: Iterator[bytes | str],
+        slot: threading.BoundedSemaphore,
+        send_timeout_s: float = SEND_TIMEOUT_S,
+        **kw: Any,
     ) -> None:
-        super().__init__(content, **kw)
+        self.send_timeout_s = send_timeout_s
+        self.stopped = threading.Event()
+        self.chunks: Generator[bytes | str, None, None] = stoppable(content, self.stopped)
+        super().__init__(self.chunks, **kw)
         self.slot = slot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, timed(send, self.send_timeout_s))
         finally:
-            self.slot.release()
+            self.stopped.set()  # a chunk being made now is the last
+            try:
+                with contextlib.suppress(ValueError):  # still running: stops at its next chunk
+                    self.chunks.close()
+            finally:
+                self.slot.release()
+
+
+def stoppable(
+    chunks: Iterator[bytes | str], stopped: threading.Event
+) -> Generator[bytes | str, None, None]:
+    """`chunks` until `stopped` is set; then (or at the end) closed, so their cleanup runs."""
+    try:
+        for chunk in chunks:
+            if stopped.is_set():
+                return
+            yield chunk
+    finally:
+        if isinstance(chunks, Generator):
+            chunks.close()
+
+
+def timed(send: Send, timeout_s: float) -> Send:
+    """`send`, ended by TimeoutError when a message is not taken within `timeout_s` (a client
+    that stopped reading would hold its slot for ever)."""
+
+    async def send_in_time(message: Message) -> None:
+        await asyncio.wait_for(send(message), timeout_s)
+
+    return send_in_time
 
 
 class Downloads:
     """The server's export slots: a download takes one while it streams, none is queued."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self, limit: int, send_timeout_s: float = SEND_TIMEOUT_S) -> None:
+        self.limit, self.send_timeout_s = limit, send_timeout_s
         self._slots = threading.BoundedSemaphore(limit)
 
     def start(self, chunks: Iterator[bytes | str], filename: str) -> Download:
@@ -87,7 +127,9 @@ class Downloads:
             )
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         media_type = MEDIA_TYPES[filename.rsplit(".", 1)[-1]]
-        return Download(chunks, self._slots, media_type=media_type, headers=headers)
+        return Download(
+            chunks, self._slots, self.send_timeout_s, media_type=media_type, headers=headers
+        )
 
 
 def csv_chunks(pieces: Pieces) -> Iterator[bytes]:
@@ -187,7 +229,8 @@ def tensorboard_chunks(manager: RunManager, runs: list[dict]) -> Iterator[bytes]
         logdir.mkdir()  # an empty selection is an empty logdir
         for run in runs:
             if manager.reads.series_list(run["id"]) is not None:  # not deleted meanwhile
-                write_events(logdir / run_dirname(run), run, run_pieces(manager, [run], True))
+                named = run_pieces(manager, [run], True)
+                yield from write_events(logdir / run_dirname(run), run, named)
         archive = shutil.make_archive(str(folder / "export"), "zip", logdir)
         with open(archive, "rb") as file:
             while chunk := file.read(ZIP_CHUNK):
@@ -196,20 +239,26 @@ def tensorboard_chunks(manager: RunManager, runs: list[dict]) -> Iterator[bytes]
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def write_events(path: Path, run: dict, named: Iterable[tuple[dict, str, Pieces]]) -> None:
-    """A run's series as TensorBoard scalars, one tag per series, at their wall-clock times."""
+def write_events(
+    path: Path, run: dict, named: Iterable[tuple[dict, str, Pieces]]
+) -> Iterator[bytes]:
+    """A run's series as TensorBoard scalars, one tag per series, at their wall-clock times; an
+    empty chunk after each piece (nothing is sent), where a download that has ended stops."""
     started = run.get("started_at") or run["created_at"]
     writer = SummaryWriter(str(path), flush_secs=3600)
-    # the HParams tab's session of this run: its config, and its primary series as the metric
-    metric = {run.get("primary") or "loss": run["last_loss"] or 0.0}
-    for summary in hparams(hparam_values(run), metric):
-        writer.file_writer.add_summary(summary)
-    for _, tag, pieces in named:
-        for steps, loss, times in pieces:
-            rows = zip(steps.tolist(), loss.tolist(), times.tolist(), strict=True)
-            for step, value, time in rows:
-                writer.add_scalar(tag, value, global_step=step, walltime=started + time)
-    writer.close()
+    try:
+        # the HParams tab's session of this run: its config, and its primary series as metric
+        metric = {run.get("primary") or "loss": run["last_loss"] or 0.0}
+        for summary in hparams(hparam_values(run), metric):
+            writer.file_writer.add_summary(summary)
+        for _, tag, pieces in named:
+            for steps, loss, times in pieces:
+                rows = zip(steps.tolist(), loss.tolist(), times.tolist(), strict=True)
+                for step, value, t in rows:
+                    writer.add_scalar(tag, value, global_step=step, walltime=started + t)
+                yield b""
+    finally:
+        writer.close()
 
 
 def hparam_values(run: dict) -> dict[str, bool | str | float | int]:

@@ -1,5 +1,5 @@
 """Headers every answer carries, /docs and refusals included: no framing, no sniffing, no
-Referer leaving the server (a page's URL can name runs and sweeps)."""
+Referer sent to other sites (a page's URL can name runs and sweeps)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 FRAMING = "frame-ancestors 'none'"
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would send a form's Origin as "null"
     "X-Frame-Options": "DENY",  # what browsers without CSP's frame-ancestors read
 }
 

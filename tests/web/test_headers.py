@@ -1,4 +1,5 @@
-"""Every answer, /docs and refusals included, forbids framing and sniffing and sends no Referer."""
+"""Every answer, /docs and refusals included, forbids framing and sniffing, and keeps its URL
+from other sites (Referrer-Policy: same-origin)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ PATHS = ["/", "/runs/1", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/ap
 def assert_guarded(headers) -> None:
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
     assert headers["x-frame-options"] == "DENY"
 
 

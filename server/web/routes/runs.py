@@ -133,7 +133,7 @@ async def read_losses(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="points read")] = MAX_PAGE,
     max_points: Annotated[int | None, Query(ge=MIN_POINTS, le=MAX_PAGE)] = None,
 ) -> Response:
-    # a full page takes about 100 MB while it is built: at most max_loss_pages at once, the
+    # a full page takes about 100 MB while it is built: max_loss_pages at once (1), the
     # others waiting here, on the loop, without holding a thread
     async with request.app.state.loss_pages:
         page = functools.partial(losses_page, run_id, manager, after, limit, max_points)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import TINY, app_client, wait_for, wait_status
-from tests.web.conftest import TOKEN
+from tests.helpers import TINY, TOKEN, app_client, wait_for, wait_status
 
 INGEST = "/api/ingest/runs"
 

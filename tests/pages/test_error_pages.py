@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi.testclient import TestClient
-
-from tests.helpers import app_client
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-
-
-@pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    with app_client(tmp_path) as client:
-        yield client
 
 
 def heading(html: str) -> str:

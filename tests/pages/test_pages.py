@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -19,12 +18,6 @@ from tests.helpers import TINY, app_client, wait_finished
 EVIL = "<script>alert(1)</script>"
 QUICK = {**TINY, "iterations": 3}
 SECRET = "server-secret-0123456789"
-
-
-@pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    with app_client(tmp_path) as client:
-        yield client
 
 
 @pytest.fixture

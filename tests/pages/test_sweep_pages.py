@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.helpers import TINY, app_client, wait_for
+from tests.helpers import TINY, wait_for
 from tests.pages.test_pages import EVIL, assert_escaped, page_data
 
 SWEEP = {
     "name": EVIL, "variant": "numpy", "params": {"learning_rate": {"values": [1e-5, 1e-4]}},
     "seeds": 2, "base": {"iterations": 3, "seed": 5, **TINY},
 }  # fmt: skip
-
-
-@pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    with app_client(tmp_path) as client:
-        yield client
 
 
 @pytest.fixture

@@ -158,6 +158,11 @@ class RunManager:
         self._stop(run, "cancelled")
         return run.public()
 
+    def prune(self, run_id: int) -> None:
+        """End a live run `pruned` (its sweep's pruner's verdict), as cancel does."""
+        if (run := self._live.get(run_id)) is not None:
+            self._stop(run, "pruned")
+
     def rerun(self, run_id: int, changes: dict) -> Run | None:
         """Queue a finished run's request again, with `changes` (a seed) made to it; None if
         there is no such run; RunConflict while it is live or if its request cannot run here."""

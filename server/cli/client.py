@@ -59,8 +59,13 @@ class Client:
     def cancel_run(self, run_id: int) -> dict:
         return self.request("POST", f"/api/runs/{run_id}/cancel").json()
 
-    def export_run(self, run_id: int, format: str) -> bytes:
-        return self.request("GET", f"/api/runs/{run_id}/export", params={"format": format}).content
+    def export(self, kind: str, item_id: int, format: str) -> bytes:
+        """A run's or a sweep's export (kind "run" or "sweep"), whole."""
+        path = f"/api/{kind}s/{item_id}/export"
+        return self.request("GET", path, params={"format": format}).content
+
+    def cancel_sweep(self, sweep_id: int) -> dict:
+        return self.request("POST", f"/api/sweeps/{sweep_id}/cancel").json()
 
     def read_variants(self) -> list[dict]:
         return self.request("GET", "/api/variants").json()

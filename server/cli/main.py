@@ -83,15 +83,24 @@ def add_client_commands(
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true", help="print the run's JSON")
     add("cancel", c.cancel_command, "cancel a queued or running run").add_argument("id", type=int)
-    export = add("export", c.export_command, "write a run's losses as step,loss,time rows")
+    export = add("export", c.export_command, "write a run's (or a sweep's) losses")
     export.add_argument("id", type=int)
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--sweep", action="store_true", help="ID is a sweep: all its runs")
+    export.add_argument(
+        "--format",
+        choices=("csv", "json", "tensorboard"),
+        default="csv",
+        help="a run: csv or json; a sweep: csv or tensorboard (a zipped logdir)",
+    )
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.set_defaults(check=lambda args: c.check_export(export, args))
     add("variants", c.variants_command, "list the tutorial's training loops")
     add("devices", c.devices_command, "list the server's devices")
     add_sweep(add("sweep", s.sweep_command, "start a sweep and print its id and page", fields))
     sweeps = add("sweeps", s.sweeps_command, "list sweeps, newest first")
     sweeps.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    cancel_sweep = add("sweep-cancel", s.sweep_cancel_command, "cancel a running sweep")
+    cancel_sweep.add_argument("id", type=int)
     show_sweep = add("sweep-show", s.sweep_show_command, "show one sweep and its points")
     show_sweep.add_argument("id", type=int)
     show_sweep.add_argument("--json", action="store_true", help="print the sweep's JSON")

@@ -12,6 +12,7 @@ from typing import Literal
 from server.exceptions import Conflict
 from server.protocol import STATUSES
 from server.search.driver import Search, Searches
+from server.search.history import study_public
 from server.search.spec import SEARCH_METHODS, needs_study
 from server.store import sweeps as sweep_store
 from server.store.sqlite import WAIT_S
@@ -115,6 +116,18 @@ class Sweeps:
         for run in live:
             self.manager.cancel(run.id)
         return self.get(sweep_id)
+
+    def study(self, sweep_id: int) -> dict | None:
+        """The sweep's study (points, scores, importances); None without such a sweep;
+        SweepConflict for a plain grid or random sweep, which keeps none."""
+        row = sweep_store.read_sweep(self.store, sweep_id)
+        if row is None:
+            return None
+        search = self.searches.get(sweep_id, row["spec"], row["seed"])
+        if search is None:
+            raise SweepConflict(f"sweep {sweep_id} keeps no study: it neither searches nor prunes")
+        with search.lock:
+            return study_public(search.study, row["spec"])
 
     def delete(self, sweep_id: int) -> bool:
         """Delete a finished sweep with its runs; False if there is none, SweepConflict if live."""

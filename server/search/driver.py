@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,12 @@ class Searches:
         self._events: queue.Queue[Event | None] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._told: list[Callable[[int], None]] = []
         manager.add_listener(self._listen)
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(sweep_id)` from the search thread each time a point is told."""
+        self._told.append(listener)
 
     def get(self, sweep_id: int, spec: dict, seed: int) -> Search | None:
         """The sweep's search, loaded from its study file, or None for a sweep without one."""
@@ -189,6 +195,8 @@ class Searches:
         if point.finished() and not point.told:
             tell(search.study, point)
             self._fill(search)
+            for listener in self._told:  # the sweep's status may have changed with no run's
+                listener(search.sweep_id)
 
     # asking and starting points
 

@@ -7,7 +7,7 @@ import itertools
 import math
 import random
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -29,6 +29,8 @@ SWEEPABLE = ("learning_rate", "optimizer", "H", "N", "D_in", "D_out", "iteration
 INTEGER_FIELDS = ("H", "N", "D_in", "D_out", "iterations")
 RANGES = ("log_uniform", "uniform", "int_uniform")
 MAX_VALUES = 10_000  # values of one field
+Method = Literal["grid", "random", "tpe", "cmaes", "gp", "qmc"]  # the last four search
+SWEEP_METHODS: tuple[str, ...] = get_args(Method)
 
 
 class Domain(BaseModel):
@@ -92,7 +94,7 @@ class SweepSpec(BaseModel):
     name: str | None = Field(None, max_length=200)
     variant: str | None = Field(None, max_length=64, description="one variant; or `variants`")
     variants: list[str] | None = Field(None, min_length=1, max_length=64)
-    method: Literal["grid", "random", "tpe", "cmaes", "gp", "qmc"] = Field(
+    method: Method = Field(
         "grid", description="grid, random samples, or a search by one of Optuna's samplers"
     )
     params: dict[str, Domain] = Field(default_factory=dict, description="swept field: domain")

@@ -63,7 +63,7 @@ function colorOf() {
 }
 
 function member(run) {
-  return { series: series.get(run.id), diverged: run.status === "diverged" };
+  return { series: series.get(run.id), diverged: run.status === "diverged", pruned: run.status === "pruned" };
 }
 
 function drawCurves(color) {
@@ -97,6 +97,9 @@ function drawAll() {
   table.update(drawParcoords(), sweep.best?.run_id);
   updateCompareLink();
   writeView(view);
+  if (!page.dataset.parcoordsAt && points.length && parcoords.rows.length === points.length) {
+    stamp("parcoordsAt"); // every point's line drawn (bench/sweep_page.py reads it)
+  }
 }
 
 // ---- the study: history and importance, read again when the sweep's counts change

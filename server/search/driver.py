@@ -22,12 +22,13 @@ from optuna.trial import TrialState
 from server.exceptions import Refused
 from server.protocol import FINISHED_STATUSES
 from server.search import study as studies
-from server.search.points import Point, run_score, tell
+from server.search.points import Point, run_score, stored_score, tell
 from server.search.spec import SEARCH_METHODS, needs_study, report_every
 from server.store import sweeps as sweep_store
 from server.store.sqlite import WAIT_S
 from server.training.manager import RunManager
 from server.training.run import Run
+from server.training.spec import ConfigError
 from server.training.sweep_spec import SweepSpec, seeded_runs
 
 log = logging.getLogger("lossboard.search")
@@ -118,7 +119,7 @@ class Searches:
         with search.lock:
             for first in range(0, len(runs), seeds):
                 params = runs[first].sweep_params or {}
-                dists = point_distributions(search.spec, params)
+                dists = studies.point_distributions(search.spec, params)
                 search.study.enqueue_trial(params)
                 trial = search.study.ask(fixed_distributions=dists)
                 search.asked += 1
@@ -222,10 +223,17 @@ class Searches:
         spec, variant = search.sweep_spec, search.spec["variants"][0]
         planned = seeded_runs(spec, variant, dict(point.trial.params), search.seed, False)
         runs = []
-        for k in seeds:
-            run = self.manager.prepare(planned[k][0])
-            run.sweep_id, run.sweep_params = search.sweep_id, planned[k][1]
-            runs.append(run)
+        try:
+            for k in seeds:
+                run = self.manager.prepare(planned[k][0])
+                run.sweep_id, run.sweep_params = search.sweep_id, planned[k][1]
+                runs.append(run)
+        except ConfigError as exc:  # this server cannot train the point now: it fails alone
+            number = point.trial.number
+            log.warning("sweep %s: point %s cannot run: %s", search.sweep_id, number, exc)
+            search.study.tell(point.trial, state=TrialState.FAIL)
+            point.told = True
+            return True
 
         def record(rows: list[dict]) -> list[int]:
             insert = lambda conn: sweep_store.insert_runs(conn, search.sweep_id, rows)  # noqa: E731
@@ -273,27 +281,3 @@ class Searches:
 
     def _open(self, sweep_id: int, spec: dict, seed: int) -> optuna.Study:
         return studies.open_study(self.data_dir, sweep_id, spec, seed)
-
-
-def point_distributions(spec: dict, params: dict) -> dict:
-    """A grid or random point's distributions: its domains, and the variant when it varies."""
-    dists = studies.distributions(spec["params"])
-    if "variant" in params:
-        dists["variant"] = optuna.distributions.CategoricalDistribution(spec["variants"])
-    return dists
-
-
-def stored_score(store: Any, row: dict, objective: tuple) -> float | None:
-    """A stored run's score, as run_score() gives a live one's."""
-    status, kind, k = row["status"], objective[0], objective[1] or 1
-    if status == "diverged":
-        first = store.read_losses(row["id"], -1, 1)[1]
-        return float(first[0]) if len(first) else None
-    if status not in ("completed", "pruned"):
-        return None
-    if kind == "best":
-        return row["best_loss"]
-    if kind == "mean_last":
-        tail = store.read_losses(row["id"], max(-1, row["iteration"] - k - 1))[1]
-        return float(tail.mean()) if len(tail) else None
-    return row["last_loss"]

@@ -107,3 +107,19 @@ def tell(study: optuna.Study, point: Point) -> dict[str, Any]:
         study.tell(point.trial, state=state)
     point.told = True
     return {"state": state.name, "value": value, "diverged": diverged}
+
+
+def stored_score(store: Any, row: dict, objective: tuple) -> float | None:
+    """A stored run's score, as run_score() gives a live one's."""
+    status, kind, k = row["status"], objective[0], objective[1] or 1
+    if status == "diverged":
+        first = store.read_losses(row["id"], -1, 1)[1]
+        return float(first[0]) if len(first) else None
+    if status not in ("completed", "pruned"):
+        return None
+    if kind == "best":
+        return row["best_loss"]
+    if kind == "mean_last":
+        tail = store.read_losses(row["id"], max(-1, row["iteration"] - k - 1))[1]
+        return float(tail.mean()) if len(tail) else None
+    return row["last_loss"]

@@ -96,3 +96,11 @@ def distributions(params: dict[str, dict[str, Any]]) -> dict[str, BaseDistributi
         else:
             out[field] = IntDistribution(*domain["int_uniform"])
     return out
+
+
+def point_distributions(spec: dict, params: dict) -> dict:
+    """A grid or random point's distributions: its domains, and the variant when it varies."""
+    dists = distributions(spec["params"])
+    if "variant" in params:
+        dists["variant"] = CategoricalDistribution(spec["variants"])
+    return dists

@@ -117,7 +117,8 @@ class SweepCreate(SweepSpec):
 
 
 class SweepBest(BaseModel):
-    """The run with the lowest best-so-far loss, of those that neither diverged nor failed."""
+    """A sweep with a study: its best trial's first run, score and point. Otherwise the run
+    with the lowest best-so-far loss, of those that neither diverged nor failed."""
 
     run_id: int
     loss: float

@@ -72,8 +72,8 @@ def test_grid_and_random_sweeps_prune_too(make_manager, method, pruner):
     ranged = {"learning_rate": {"log_uniform": [1e-7, 1.5e-6]}}  # where nn does not diverge
     params = {"learning_rate": {"values": rates}} if method == "grid" else ranged
     body = {"variant": "nn", "method": method, "pruner": pruner, "max_parallel": 2,
-            "count": None if method == "grid" else 12, "params": params,
-            "base": {"iterations": 1000, "device": "cpu", "seed": 5}}  # fmt: skip
+            "count": None if method == "grid" else 12, "params": params, "report_every": 50,
+            "base": {"iterations": 2000, "device": "cpu", "seed": 5}}  # fmt: skip
     sweep, trials = finish(sweeps, body)
     assert sweep["status"] == "completed" and len(trials) == 12
     assert sweep["counts"]["pruned"] > 0

@@ -92,3 +92,15 @@ def test_cancel_asks_for_no_more_points(make_manager):
     assert ended["status"] == "cancelled" and len(ended["run_ids"]) == 1
     trials = sweeps.searches.get(sweep["id"], sweep["spec"], sweep["seed"]).study.get_trials()
     assert [t.state for t in trials] == [TrialState.FAIL]
+
+
+@pytest.mark.parametrize("method", ["cmaes", "gp"])
+def test_each_sampler_searches_to_its_budget(make_manager, method):
+    sweeps = Sweeps(make_manager(workers_per_device=1))
+    body = {"variant": "nn", "method": method, "count": 3,
+            "params": {"learning_rate": {"log_uniform": [1e-7, 1e-6]},
+                       "H": {"int_uniform": [4, 16]}},
+            "base": {"iterations": 5, "device": "cpu", "N": 8, "D_in": 16, "D_out": 1}}  # fmt: skip
+    sweep, trials = finish(sweeps, body)
+    assert sweep["status"] == "completed" and len(sweep["run_ids"]) == 3
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3

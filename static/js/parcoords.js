@@ -30,6 +30,7 @@ export class ParallelCoords {
     this.onBrush = onBrush;
     this.canvas = document.createElement("canvas");
     this.canvas.setAttribute("role", "img");
+    this.canvas.setAttribute("aria-label", "a line per point through each swept value to its score");
     container.append(this.canvas);
     this.rows = [];
     this.axes = [];

@@ -14,7 +14,7 @@ SEARCH = {
 }
 
 
-def test_study_lists_every_point_with_the_best_so_far_and_importances(client):
+def test_study_lists_every_point_with_the_best_so_far_and_importances(client, tmp_path):
     sweep = client.post("/api/sweeps", json=SEARCH).json()
     path = f"/api/sweeps/{sweep['id']}"
     wait_for(lambda: client.get(path).json()["status"] == "completed")
@@ -29,6 +29,10 @@ def test_study_lists_every_point_with_the_best_so_far_and_importances(client):
     best = client.get(path).json()["best"]
     top = min(trials, key=lambda t: t["value"])
     assert best == {"run_id": top["run_ids"][0], "loss": top["value"], "params": top["params"]}
+    journal = tmp_path / "studies" / f"sweep-{sweep['id']}.journal"  # Optuna's own storage
+    assert journal.is_file()
+    assert client.delete(path).status_code == 204
+    assert not journal.exists()
 
 
 def test_a_plain_grid_keeps_no_study(client):

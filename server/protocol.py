@@ -8,7 +8,7 @@ from enum import IntEnum
 from typing import Literal, get_args
 
 RunStatus = Literal[
-    "queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted"
+    "queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted", "pruned"
 ]
 STATUSES: tuple[str, ...] = get_args(RunStatus)
 RunSource = Literal["job", "sdk"]  # trained by the server, or logged by a script

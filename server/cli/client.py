@@ -59,12 +59,17 @@ class Client:
     def cancel_run(self, run_id: int) -> dict:
         return self.request("POST", f"/api/runs/{run_id}/cancel").json()
 
-    def export_run(self, run_id: int, format: str) -> bytes:
-        """One run's losses as csv or json; as `tensorboard`, a zipped logdir."""
-        if format == "tensorboard":
-            params = {"ids": str(run_id), "format": format}
+    def export(self, kind: str, item_id: int, format: str) -> bytes:
+        """A run's or a sweep's export (kind "run" or "sweep"), whole; a run as `tensorboard`
+        is the many-runs export of that one run (a zipped logdir)."""
+        if kind == "run" and format == "tensorboard":
+            params = {"ids": str(item_id), "format": format}
             return self.request("GET", "/api/runs/export", params=params).content
-        return self.request("GET", f"/api/runs/{run_id}/export", params={"format": format}).content
+        path = f"/api/{kind}s/{item_id}/export"
+        return self.request("GET", path, params={"format": format}).content
+
+    def cancel_sweep(self, sweep_id: int) -> dict:
+        return self.request("POST", f"/api/sweeps/{sweep_id}/cancel").json()
 
     def delete_run(self, run_id: int) -> None:
         self.request("DELETE", f"/api/runs/{run_id}")

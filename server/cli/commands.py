@@ -29,6 +29,7 @@ STATUS_STYLE = {
     "interrupted": "yellow",
     "failed": "red",
     "diverged": "red",
+    "pruned": "magenta",
 }
 CANCEL_WAIT_S = 10.0  # a running run stops within one iteration
 # C0, DEL and C1: a terminal acts on them (colours, the title, the clipboard, a bell)
@@ -210,15 +211,23 @@ def cancel_command(client: Client, args: argparse.Namespace) -> int:
 
 
 def export_command(client: Client, args: argparse.Namespace) -> int:
-    """Write a run's step,loss,time rows as CSV or JSON to a file or stdout."""
-    body = client.export_run(args.id, args.format)
+    """Write a run's step,loss,time rows (CSV or JSON), or a sweep's runs' losses (CSV or a
+    zipped TensorBoard logdir), to a file or stdout."""
+    kind = "sweep" if args.sweep else "run"
+    body = client.export(kind, args.id, args.format)
     if args.output is None:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
         return 0
     Path(args.output).write_bytes(body)
-    print(f"wrote run {args.id} to {args.output}", file=sys.stderr)
+    print(f"wrote {kind} {args.id} to {args.output}", file=sys.stderr)
     return 0
+
+
+def check_export(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A format the API has for what is exported, or a usage error (exit 2)."""
+    if args.sweep and args.format == "json":
+        parser.error("a sweep exports as csv or tensorboard")
 
 
 def variants_command(client: Client, args: argparse.Namespace) -> int:

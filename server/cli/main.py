@@ -102,20 +102,24 @@ def add_client_commands(
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true", help="print the run's JSON")
     add("cancel", c.cancel_command, "cancel a queued or running run").add_argument("id", type=int)
-    export = add("export", c.export_command, "write a run's losses: csv, json or tensorboard")
+    export = add("export", c.export_command, "write a run's (or a sweep's) losses")
     export.add_argument("id", type=int)
+    export.add_argument("--sweep", action="store_true", help="ID is a sweep: all its runs")
     export.add_argument(
         "--format", choices=("csv", "json", "tensorboard"), default="csv",
-        help="step,loss,time rows (csv), the run and its rows (json), or a zipped TensorBoard "
-        "logdir (tensorboard)",
+        help="step,loss,time rows (csv), the run and its rows (json, a run only), or a zipped "
+        "TensorBoard logdir (tensorboard)",
     )  # fmt: skip
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.set_defaults(check=lambda args: c.check_export(export, args))
     add_edit_commands(add)
     add("variants", c.variants_command, "list the tutorial's training loops")
     add("devices", c.devices_command, "list the server's devices")
     add_sweep(add("sweep", s.sweep_command, "start a sweep and print its id and page", fields))
     sweeps = add("sweeps", s.sweeps_command, "list sweeps, newest first")
     sweeps.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    cancel_sweep = add("sweep-cancel", s.sweep_cancel_command, "cancel a running sweep")
+    cancel_sweep.add_argument("id", type=int)
     show_sweep = add("sweep-show", s.sweep_show_command, "show one sweep and its points")
     show_sweep.add_argument("id", type=int)
     show_sweep.add_argument("--json", action="store_true", help="print the sweep's JSON")

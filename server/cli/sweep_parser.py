@@ -24,6 +24,8 @@ NO_PARAMS = (
     "give what to sweep: --grid FIELD=v1,v2,... (repeatable), or --random --count N with "
     "--log-uniform, --uniform or --int-uniform FIELD=lo,hi"
 )
+METHODS = ("grid", "random", "tpe", "cmaes", "gp", "qmc")  # SweepCreate's `method`
+PRUNERS = ("none", "median", "successive_halving", "hyperband")
 
 Param = tuple[str, str, list]  # (field, kind, values): ("learning_rate", "values", [1e-06])
 
@@ -48,6 +50,17 @@ def add_sweep(sweep: argparse.ArgumentParser) -> None:
         help="the values to try for a field (repeatable); with --random, to draw from",
     )
     sweep.add_argument("--random", action="store_true", help="sample --count points at random")
+    sweep.add_argument(
+        "--method",
+        choices=METHODS,
+        help="grid (default), random, or a search by Optuna's sampler: tpe, cmaes, gp, qmc",
+    )
+    sweep.add_argument("--pruner", choices=PRUNERS, help="stop unpromising points early")
+    sweep.add_argument("--report-every", type=int, help="steps between reports to the pruner")
+    sweep.add_argument(
+        "--objective", choices=("final", "best", "mean_last"), help="what a point scores"
+    )
+    sweep.add_argument("--k", type=int, help="with --objective mean_last: the losses averaged")
     for kind, flag in RANGE_FLAGS.items():
         sweep.add_argument(
             flag,
@@ -55,9 +68,9 @@ def add_sweep(sweep: argparse.ArgumentParser) -> None:
             action="append",
             type=param_type(kind),
             metavar="FIELD=LO,HI",
-            help=f"with --random: draw the field {DRAWN[kind]} in [LO, HI]",
+            help=f"with --random or a search: draw the field {DRAWN[kind]} in [LO, HI]",
         )
-    sweep.add_argument("--count", type=int, help="with --random: how many points to sample")
+    sweep.add_argument("--count", type=int, help="with --random or a search: how many points")
     sweep.add_argument("--seeds", type=int, help="runs per point, seeds S, S+1, ... (default 1)")
     sweep.add_argument("--seed", type=int, help="S, the first seed (default: a random one)")
     sweep.add_argument("--name", help="a label for the sweep")
@@ -114,20 +127,30 @@ def is_number(x: object) -> bool:
 
 def sweep_spec(args: argparse.Namespace) -> dict:
     """The POST /api/sweeps body from the parsed flags; ValueError says what is wrong."""
-    params = swept(args.params or [], args.random)
-    if args.count is not None and not args.random:
-        raise ValueError("--count needs --random (a grid tries every value)")
-    if args.random and args.count is None:
-        raise ValueError("--random needs --count N, the number of points to sample")
+    method = chosen_method(args)
+    params = swept(args.params or [], method != "grid")
+    if args.count is not None and method == "grid":
+        raise ValueError("--count needs --random or a search method (a grid tries every value)")
+    if method != "grid" and args.count is None:
+        flag = "--random" if method == "random" else f"--method {method}"
+        raise ValueError(f"{flag} needs --count N, the number of points to sample or search")
     base = spec_values(args, BASE_FIELDS)
     if fixed := sorted(set(params) & set(base)):
         raise ValueError(f"{fixed[0]}: both swept and fixed by its own flag; give one of them")
     variants = [args.variant, *args.variants]
     spec: dict = {"variants": variants} if len(variants) > 1 else {"variant": args.variant}
-    spec |= {"method": "random" if args.random else "grid", "params": params, "base": base}
+    spec |= {"method": method, "params": params, "base": base}
     optional = {"name": args.name, "count": args.count, "seeds": args.seeds}
-    optional["max_parallel"] = args.max_parallel
+    optional |= {"max_parallel": args.max_parallel, "pruner": args.pruner, "k": args.k}
+    optional |= {"report_every": args.report_every, "objective": args.objective}
     return spec | {k: v for k, v in optional.items() if v is not None}
+
+
+def chosen_method(args: argparse.Namespace) -> str:
+    """--method, or random for --random (the two agree when both are given)."""
+    if args.random and args.method not in (None, "random"):
+        raise ValueError(f"--random and --method {args.method}: give one of them")
+    return args.method or ("random" if args.random else "grid")
 
 
 def swept(given: list[Param], random: bool) -> dict[str, dict]:
@@ -139,6 +162,8 @@ def swept(given: list[Param], random: bool) -> dict[str, dict]:
         if field in params:
             raise ValueError(f"{field}: swept twice; sweep each field with one flag")
         if kind != "values" and not random:
-            raise ValueError(f"{field}: {PARAM_FLAGS[kind]} needs --random and --count N")
+            raise ValueError(
+                f"{field}: {PARAM_FLAGS[kind]} needs --random (or a search --method) and --count N"
+            )
         params[field] = {kind: values}
     return params

@@ -85,6 +85,13 @@ def sweeps_command(client: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def sweep_cancel_command(client: Client, args: argparse.Namespace) -> int:
+    """Cancel a running sweep: its queued runs never start, its running ones stop."""
+    sweep = client.cancel_sweep(args.id)
+    print(f"sweep {sweep['id']}: {sweep['status']} ({counts_text(sweep['counts'], plain=True)})")
+    return 0
+
+
 def sweep_show_command(client: Client, args: argparse.Namespace) -> int:
     """One sweep: its spec, counts and best, then a table of its points (or its JSON)."""
     sweep = client.read_sweep(args.id)

@@ -15,6 +15,13 @@ def insert_sweep(conn: sqlite3.Connection, sweep: dict, runs: list[dict]) -> tup
     values = (sweep["name"], json.dumps(sweep["spec"]), sweep["seed"], sweep["created_at"])
     sweep_id = conn.execute(sql, values).lastrowid
     assert sweep_id is not None
+    return sweep_id, insert_runs(conn, sweep_id, runs)
+
+
+def insert_runs(conn: sqlite3.Connection, sweep_id: int, runs: list[dict]) -> list[int]:
+    """Insert runs of a sweep (on the writer thread; a search adds its points as it goes)."""
+    if not runs:
+        return []
     cols = [c for c in RUN_COLUMNS if c in runs[0] or c == "sweep_id"]
     names, marks = ", ".join(map(quoted, cols)), ", ".join("?" * len(cols))
     insert = f"INSERT INTO runs ({names}) VALUES ({marks})"
@@ -22,7 +29,7 @@ def insert_sweep(conn: sqlite3.Connection, sweep: dict, runs: list[dict]) -> tup
     for run in runs:
         row = {**run, "sweep_id": sweep_id}
         ids.append(conn.execute(insert, [encode(c, row[c]) for c in cols]).lastrowid or 0)
-    return sweep_id, ids
+    return ids
 
 
 def read_sweep(store: Store, sweep_id: int) -> dict | None:

@@ -173,6 +173,11 @@ class RunManager:
             self.store.update_run(run_id, {"stop_requested": 1}).result(WAIT_S)
         return row
 
+    def prune(self, run_id: int) -> None:
+        """End a live run `pruned` (its sweep's pruner's verdict), as cancel does."""
+        if (run := self._live.get(run_id)) is not None:
+            self._stop(run, "pruned")
+
     def rerun(self, run_id: int, changes: dict) -> Run | None:
         """Queue a finished run's request again, with `changes` (a seed) made to it; None if
         there is no such run; RunConflict while it is live or if its request cannot run here."""

@@ -14,7 +14,11 @@ from server.store.sqlite import PIECE_POINTS
 from server.training.gate import Gate
 from server.training.spec import TrainConfig
 
-STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
+STOP_ERRORS = {
+    "cancelled": None,
+    "interrupted": "the server stopped while the run was {status}",
+    "pruned": None,  # its sweep's pruner stopped it: a verdict on the point, not an error
+}
 
 
 @dataclass(eq=False)
@@ -33,7 +37,7 @@ class Run:
     losses: array = field(default_factory=lambda: array("d"))
     times: array = field(default_factory=lambda: array("d"))
     params: list[tuple[int, dict[str, float]]] = field(default_factory=list)  # a fit's, by step
-    stop: str | None = None  # "cancelled" or "interrupted", set from another thread
+    stop: str | None = None  # "cancelled", "interrupted" or "pruned", set from another thread
     worker: dict | None = None  # where it trains, once it has started
     sweep_id: int | None = None
     sweep_params: dict | None = None  # the swept values of its sweep's point

@@ -7,7 +7,7 @@ import itertools
 import math
 import random
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from server.protocol import MAX_INTEGER as MAX_SEED
+from server.search.spec import SEARCH_METHODS, check_search, corner_points
 from server.training import registry
 from server.training.spec import ConfigError, RunSpec, random_seed
 
@@ -28,6 +29,8 @@ SWEEPABLE = ("learning_rate", "optimizer", "H", "N", "D_in", "D_out", "iteration
 INTEGER_FIELDS = ("H", "N", "D_in", "D_out", "iterations")
 RANGES = ("log_uniform", "uniform", "int_uniform")
 MAX_VALUES = 10_000  # values of one field
+Method = Literal["grid", "random", "tpe", "cmaes", "gp", "qmc"]  # the last four search
+SWEEP_METHODS: tuple[str, ...] = get_args(Method)
 
 
 class Domain(BaseModel):
@@ -96,9 +99,21 @@ class SweepSpec(BaseModel):
     name: str | None = Field(None, max_length=200)
     variant: str | None = Field(None, max_length=64, description="one variant; or `variants`")
     variants: list[str] | None = Field(None, min_length=1, max_length=64)
-    method: Literal["grid", "random"] = "grid"
+    method: Method = Field(
+        "grid", description="grid, random samples, or a search by one of Optuna's samplers"
+    )
     params: dict[str, Domain] = Field(default_factory=dict, description="swept field: domain")
-    count: int | None = Field(None, ge=1, description="samples, for method random")
+    count: int | None = Field(None, ge=1, description="points: samples, or a search's budget")
+    pruner: Literal["none", "median", "successive_halving", "hyperband"] = Field(
+        "none", description="Optuna's pruner that stops unpromising points early"
+    )
+    report_every: int | None = Field(
+        None, ge=1, description="steps between a run's reports to the pruner (1% of iterations)"
+    )
+    objective: Literal["final", "best", "mean_last"] | None = Field(
+        None, description="what a point scores: its last loss (final), best, or mean_last k"
+    )
+    k: int | None = Field(None, ge=1, description="the losses averaged by objective mean_last")
     seeds: int = Field(1, ge=1, description="runs per point, with seeds seed, seed + 1, ...")
     base: dict[str, Any] = Field(default_factory=dict, description="RunCreate fields for all")
     max_parallel: int | None = Field(None, ge=1, description="runs training at once, at most")
@@ -111,6 +126,7 @@ class Plan:
     spec: dict[str, Any]
     seed: int
     runs: list[tuple[RunSpec, dict[str, Any]]]
+    probes: tuple[tuple[RunSpec, dict[str, Any]], ...] = ()  # a search's corners, to check
 
 
 def plan(spec: SweepSpec, max_runs: int) -> Plan:
@@ -118,7 +134,12 @@ def plan(spec: SweepSpec, max_runs: int) -> Plan:
     variants = chosen_variants(spec)
     check_params(spec, variants)
     check_size(spec, variants, max_runs)
+    check_search(spec, variants)
     seed = base_seed(spec)
+    if spec.method in SEARCH_METHODS:  # the study proposes the points: check the domain's corners
+        corners = corner_points(spec.params)
+        probes = [run for p in corners for run in seeded_runs(spec, variants[0], p, seed, False)]
+        return Plan(normalised(spec, variants, seed), seed, [], tuple(probes))
     chosen = points(spec, seed)  # the same points for every variant
     runs = [
         (run_spec, swept)
@@ -164,8 +185,8 @@ def check_params(spec: SweepSpec, variants: list[str]) -> None:
             raise ConfigError(where, f"{kind} is a range to sample: method random, or give values")
         if field in INTEGER_FIELDS and kind in ("log_uniform", "uniform"):
             raise ConfigError(where, f"{field} is an integer: give int_uniform or values")
-    if spec.method == "random" and spec.count is None:
-        raise ConfigError("count", "method random needs a count of samples")
+    if spec.method != "grid" and spec.count is None:
+        raise ConfigError("count", f"method {spec.method} needs a count of points")
     if spec.method == "grid" and spec.count is not None:
         raise ConfigError("count", "count is for method random; a grid runs every combination")
 
@@ -246,4 +267,8 @@ def normalised(spec: SweepSpec, variants: list[str], seed: int) -> dict[str, Any
         "seeds": spec.seeds,
         "base": {**spec.base, "seed": seed},
         "max_parallel": spec.max_parallel,
+        "pruner": spec.pruner,
+        "report_every": spec.report_every,
+        "objective": spec.objective,
+        "k": spec.k,
     }

@@ -11,6 +11,9 @@ from typing import Literal
 
 from server.exceptions import Conflict
 from server.protocol import STATUSES
+from server.search.driver import Search, Searches
+from server.search.history import study_public
+from server.search.spec import SEARCH_METHODS, needs_study
 from server.store import sweeps as sweep_store
 from server.store.sqlite import WAIT_S
 from server.training.manager import RunManager
@@ -34,10 +37,11 @@ class Sweeps:
         self.manager = manager
         self.store = manager.store
         self.max_runs = max_runs
+        self.searches = Searches(manager, self.store.path.parent)
 
     def create(self, spec: SweepSpec) -> dict:
         """Validate every run of the sweep, then record and queue them all (ConfigError,
-        QueueFull: nothing is queued)."""
+        QueueFull: nothing is queued); a search records itself and queues its first points."""
         expanded = plan(spec, self.max_runs)
         runs = [self._prepare(run_spec, swept) for run_spec, swept in expanded.runs]
         row = {
@@ -46,16 +50,38 @@ class Sweeps:
             "seed": expanded.seed,
             "created_at": time.time(),
         }
+        if spec.method in SEARCH_METHODS:
+            for run_spec, swept in expanded.probes:  # refused here if any corner cannot run
+                self._prepare(run_spec, swept)
+            insert = self.store.submit(lambda conn: sweep_store.insert_sweep(conn, row, []))
+            sweep_id = insert.result(WAIT_S)[0]
+            self.searches.begin(sweep_id, expanded.spec, expanded.seed)
+            return self._got(sweep_id)
+        search: list[Search] = []
 
         def record(rows: list[dict]) -> list[int]:
             insert = self.store.submit(lambda conn: sweep_store.insert_sweep(conn, row, rows))
             sweep_id, ids = insert.result(WAIT_S)
             for run in runs:
                 run.sweep_id = sweep_id
+            if needs_study(expanded.spec):  # the pruner's trials, before any run starts
+                search.append(self.searches.begin(sweep_id, expanded.spec, expanded.seed))
+                self.searches.record_points(search[0], runs, ids)
             return ids
 
         self.manager.submit_group(runs, record, spec.max_parallel)
-        sweep = self.get(runs[0].sweep_id or 0)
+        return self._got(runs[0].sweep_id or 0)
+
+    def resume(self) -> None:
+        """Continue the searches a previous server left (call once the manager has started)."""
+        offset = 0
+        while rows := sweep_store.list_sweeps(self.store, 100, offset)[0]:
+            for row in rows:
+                self.searches.resume(row)
+            offset += len(rows)
+
+    def _got(self, sweep_id: int) -> dict:
+        sweep = self.get(sweep_id)
         assert sweep is not None
         return sweep
 
@@ -82,6 +108,7 @@ class Sweeps:
         sweep = self.get(sweep_id)
         if sweep is None or sweep["status"] != "running":
             return sweep
+        self.searches.cancel(sweep_id)  # first: no point is asked for while runs are cancelled
         sweep_store.mark_cancelled(self.store, sweep_id)
         reads = self.manager.reads
         live = [run for i in sweep["run_ids"] if (run := reads.live_run(i)) is not None]
@@ -89,6 +116,18 @@ class Sweeps:
         for run in live:
             self.manager.cancel(run.id)
         return self.get(sweep_id)
+
+    def study(self, sweep_id: int) -> dict | None:
+        """The sweep's study (points, scores, importances); None without such a sweep;
+        SweepConflict for a plain grid or random sweep, which keeps none."""
+        row = sweep_store.read_sweep(self.store, sweep_id)
+        if row is None:
+            return None
+        search = self.searches.get(sweep_id, row["spec"], row["seed"])
+        if search is None:
+            raise SweepConflict(f"sweep {sweep_id} keeps no study: it neither searches nor prunes")
+        with search.lock:
+            return study_public(search.study, row["spec"])
 
     def delete(self, sweep_id: int) -> bool:
         """Delete a finished sweep with its runs; False if there is none, SweepConflict if live."""
@@ -98,6 +137,7 @@ class Sweeps:
         if sweep["status"] == "running":
             raise SweepConflict(f"sweep {sweep_id} is running: cancel it first")
         self.store.flush()  # its runs' last writes land first
+        self.searches.forget(sweep_id)
         return sweep_store.delete_sweep(self.store, sweep_id)
 
     def runs(self, sweep_id: int) -> list[dict]:
@@ -114,14 +154,18 @@ class Sweeps:
         counts = dict.fromkeys(STATUSES, 0)
         for run in runs:
             counts[run["status"]] += 1
+        status = sweep_status(counts, row["cancelled_at"] is not None)
+        search = self.searches.get(row["id"], row["spec"], row["seed"])
+        if search is not None:
+            status = search_status(status, search)
         return {
             "id": row["id"],
             "name": row["name"],
-            "status": sweep_status(counts, row["cancelled_at"] is not None),
+            "status": status,
             "spec": row["spec"],
             "run_ids": [run["id"] for run in runs],
             "counts": counts,
-            "best": best(runs),
+            "best": search.best() if search is not None else best(runs),
             "created_at": row["created_at"],
             "seed": row["seed"],
         }
@@ -134,6 +178,14 @@ def sweep_status(counts: dict[str, int], cancelled: bool) -> SweepStatus:
     if cancelled:
         return "cancelled"
     return "interrupted" if counts["interrupted"] else "completed"
+
+
+def search_status(status: SweepStatus, search: Search) -> SweepStatus:
+    """Running until every point is told (a search: its whole budget); the runs a search
+    trained again after a stop do not leave it interrupted."""
+    if search.active():
+        return "running"
+    return "completed" if status == "interrupted" and search.searching else status
 
 
 def best(runs: list[dict]) -> dict | None:

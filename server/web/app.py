@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.playground = playground
         manager.start()
         app.state.ingest.start()
+        app.state.sweeps.resume()  # searches a previous server left go on
         log.info("runs train %s", where(manager.executor.cluster()))
         # the zygote imports torch (~2 s) in its own process while the server starts serving
         playground.start(wait=False, prestart=settings.playground_prestart)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -124,7 +124,8 @@ class SweepCreate(SweepSpec):
 
 
 class SweepBest(BaseModel):
-    """The run with the lowest best-so-far loss, of those that neither diverged nor failed."""
+    """A sweep with a study: its best trial's first run, score and point. Otherwise the run
+    with the lowest best-so-far loss, of those that neither diverged nor failed."""
 
     run_id: int
     loss: float
@@ -143,6 +144,30 @@ class SweepPublic(BaseModel):
     best: SweepBest | None
     created_at: datetime
     seed: int  # the base seed: repeat k of every point runs with seed + k
+
+
+class TrialPublic(BaseModel):
+    """One point of a study: `value` its score (a pruned one's last report)."""
+
+    number: int
+    state: Literal["running", "complete", "pruned", "fail", "waiting"]
+    value: float | None
+    params: dict[str, Any]
+    run_ids: list[int]
+    diverged: int  # its runs that diverged, each scored its first loss
+    last_step: int | None  # its last report to the pruner
+    best_so_far: float | None
+
+
+class StudyPublic(BaseModel):
+    """A searching or pruned sweep's Optuna study."""
+
+    objective: Literal["final", "best", "mean_last"]
+    k: int | None
+    pruner: str
+    trials: list[TrialPublic]
+    importance: dict[str, float] | None  # PED-ANOVA; null before 3 points completed
+    importance_evaluator: str
 
 
 class SweepsPublic(BaseModel):

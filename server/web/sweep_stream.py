@@ -27,15 +27,22 @@ class SweepHub:
         self.loop = loop
         self._subs: dict[int, set[Subscriber]] = {}
         manager.add_listener(self._on_event)
+        sweeps.searches.add_listener(self._on_told)
+
+    def _on_told(self, sweep_id: int) -> None:
+        """A search told a point: its status or best may change with no run's event."""
+        if sweep_id in self._subs and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._wake, sweep_id, None)
 
     def _on_event(self, run: Run, event: str) -> None:
         """Called on a worker thread: hop to the loop only for a sweep someone follows."""
         if run.sweep_id in self._subs and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._wake, run.sweep_id, run.id)
 
-    def _wake(self, sweep_id: int, run_id: int) -> None:
+    def _wake(self, sweep_id: int, run_id: int | None) -> None:
         for sub in self._subs.get(sweep_id, ()):
-            sub.dirty.add(run_id)
+            if run_id is not None:
+                sub.dirty.add(run_id)
             sub.wake.set()
 
     async def follow(self, sweep_id: int, send: Send) -> bool:

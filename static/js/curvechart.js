@@ -104,8 +104,8 @@ export class CurveChart {
     }
     const starts = members.filter((m) => m.series.length).map((m) => Math.abs(m.series.loss[0]));
     this.yCap = starts.length ? HEADROOM * Math.max(...starts) : Infinity;
-    this.marks = members.filter((m) => m.diverged && m.series.length).map((m) => ({
-      x: m.series.step.at(-1), y: m.series.loss.at(-1),
+    this.marks = members.filter((m) => (m.diverged || m.pruned) && m.series.length).map((m) => ({
+      x: m.series.step.at(-1), y: m.series.loss.at(-1), pruned: Boolean(m.pruned),
       color: this.curves.find((c) => c.members.includes(m)).color,
     }));
     return columns;
@@ -156,22 +156,27 @@ function positive(values, log) {
   return log ? values.map((v) => (v > 0 ? v : null)) : values;
 }
 
-// A diverged run's mark: an × where its losses stop.
+// Where a run was cut: an × where a diverged run's losses stop, a bar where a pruned one's do.
 function drawMarks(u, marks) {
   const { ctx } = u;
   const r = MARK_SIZE * devicePixelRatio;
   ctx.save();
   ctx.lineWidth = 2 * devicePixelRatio;
-  for (const { x, y, color } of marks) {
+  for (const { x, y, color, pruned } of marks) {
     if (!(y > 0) && u.scales.y.distr === 3) continue;
     const px = u.valToPos(x, "x", true);
     const py = u.valToPos(Math.min(y, u.scales.y.max), "y", true);
     ctx.strokeStyle = color;
     ctx.beginPath();
-    ctx.moveTo(px - r, py - r);
-    ctx.lineTo(px + r, py + r);
-    ctx.moveTo(px + r, py - r);
-    ctx.lineTo(px - r, py + r);
+    if (pruned) {
+      ctx.moveTo(px, py - r * 1.5);
+      ctx.lineTo(px, py + r * 1.5);
+    } else {
+      ctx.moveTo(px - r, py - r);
+      ctx.lineTo(px + r, py + r);
+      ctx.moveTo(px + r, py - r);
+      ctx.lineTo(px - r, py + r);
+    }
     ctx.stroke();
   }
   ctx.restore();

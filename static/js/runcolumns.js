@@ -3,7 +3,7 @@
 // at whatever width the page has.
 const KEY = "lossboard.columns";
 // hidden first when the table is too wide; the run's id, ticks and actions always show
-const FIT_ORDER = ["created", "optimizer", "lr", "duration", "tags", "device", "name", "variant",
+const FIT_ORDER = ["created", "optimizer", "lr", "sweep", "duration", "tags", "device", "name", "variant",
   "best", "progress", "status"];
 
 function stored() {

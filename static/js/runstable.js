@@ -69,6 +69,10 @@ export class RunRows {
     link.textContent = `#${run.id}`;
     tr.querySelector('[data-field="swatch"]').style.background = runColor(run.id);
     tr.querySelector(".pick-box").checked = this.selected.has(run.id);
+    const sweep = tr.querySelector('[data-field="sweep-link"]');
+    if (run.sweep_id !== null && run.sweep_id !== undefined) { // back to the run's sweep
+      Object.assign(sweep, { href: `/sweeps/${run.sweep_id}`, textContent: `#${run.sweep_id}`, hidden: false });
+    }
     this.rows.set(run.id, tr);
     return tr;
   }

@@ -1,7 +1,7 @@
 // The runs list's view (its sort, filters and page), kept in the query string so that a reload
 // or a shared link shows the same list.
 
-export const FILTERS = ["q", "status", "variant", "device", "tag"];
+export const FILTERS = ["q", "status", "variant", "device", "tag", "sweep"];
 export const DEFAULT_SORT = "-id";
 // the columns GET /api/runs sorts by
 const SORTS = new Set([
@@ -20,6 +20,7 @@ export function readView(search) {
   const offset = Number(params.get("offset"));
   if (Number.isSafeInteger(offset) && offset > 0) view.offset = offset;
   for (const name of FILTERS) view[name] = (params.get(name) ?? "").trim();
+  if (!/^\d{1,18}$/.test(view.sweep)) view.sweep = ""; // a sweep's id, or no sweep filter
   return view;
 }
 
@@ -52,6 +53,10 @@ export function apiPath(view, limit) {
   params.set("sort", view.sort);
   params.set("offset", String(view.offset));
   params.set("limit", String(limit));
+  if (params.has("sweep")) { // the page's `sweep` is the API's sweep_id
+    params.set("sweep_id", params.get("sweep"));
+    params.delete("sweep");
+  }
   return `/api/runs?${params}`;
 }
 

@@ -3,7 +3,7 @@
 // and then the run's "series" messages. The loss chart's controls drive them all (ChartGroup).
 import { api, ApiError } from "./common.js";
 import { LossChart } from "./losschart.js";
-import { LossSeries } from "./lossplot.js";
+import { LossSeries } from "./lossseries.js";
 
 const HISTORY_POINTS = 2000;
 

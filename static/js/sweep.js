@@ -11,7 +11,10 @@ import { bindControls } from "./chartview.js";
 import { LossSeries } from "./lossseries.js";
 import { fmtInt } from "./numbers.js";
 import { OutcomePlot, outcome } from "./outcome.js";
+import { ParallelCoords } from "./parcoords.js";
 import { groupBySeed } from "./seedgroups.js";
+import { drawImportance, HistoryPlot } from "./studyplots.js";
+import { readView, writeView } from "./sweepview.js";
 import { SweepTable } from "./sweeptable.js";
 
 const TOTAL_POINTS = 40_000; // the history read on load, over all runs: thinned to fit
@@ -24,12 +27,16 @@ const runs = new Map(PAGE_DATA.runs.map((run) => [run.id, run]));
 const perRun = Math.min(2000, Math.max(100, Math.floor(TOTAL_POINTS / Math.max(runs.size, 1))));
 const series = new Map(PAGE_DATA.runs.map((run) => [run.id, new LossSeries(perRun)]));
 const stale = new Set(); // runs whose socket progress is ahead of their curve
-const view = { colorBy: null, curves: "runs", band: "minmax", metric: "final" };
+const view = readView({ colorBy: null, curves: "runs", band: "minmax", metric: "final" });
+const SEARCHES = new Set(["tpe", "cmaes", "gp", "qmc"]);
 let sweep = PAGE_DATA.sweep;
 let fields = [];
 let points = [];
 let chart = null;
 let table = null;
+let parcoords = null;
+let historyPlot = null;
+let study = null; // the sweep's Optuna study, for a search or a pruned sweep
 const outcomes = [];
 
 // The swept fields: the spec's params, and the variant when there are several.
@@ -56,7 +63,7 @@ function colorOf() {
 }
 
 function member(run) {
-  return { series: series.get(run.id), diverged: run.status === "diverged" };
+  return { series: series.get(run.id), diverged: run.status === "diverged", pruned: run.status === "pruned" };
 }
 
 function drawCurves(color) {
@@ -69,13 +76,47 @@ function drawCurves(color) {
   chart.setCurves(curves);
 }
 
+// A point's score: its trial's value in the study, else the mean final loss of its runs.
+function scoreOf(point) {
+  const trial = study?.trials.find((t) => t.run_ids.some((id) => point.runs.some((r) => r.id === id)));
+  if (trial) return trial.value;
+  return outcome(point, "final", "std", false).mean;
+}
+
+function drawParcoords() {
+  const rows = points.map((p) => ({ key: p.runs[0].id, values: p.params, score: scoreOf(p), point: p }));
+  parcoords.update(rows, fields, study ? `score (${study.objective})` : "final loss");
+  return rows.filter((row) => parcoords.keeps(row)).map((row) => row.point);
+}
+
 function drawAll() {
   regroup();
   const color = colorOf();
   drawCurves(color);
   for (const plot of outcomes) plot.update(points, { metric: view.metric, band: view.band, colorOf: color });
-  table.update(points, sweep.best?.run_id);
+  table.update(drawParcoords(), sweep.best?.run_id);
   updateCompareLink();
+  writeView(view);
+  if (!page.dataset.parcoordsAt && points.length && parcoords.rows.length === points.length) {
+    stamp("parcoordsAt"); // every point's line drawn (bench/sweep_page.py reads it)
+  }
+}
+
+// ---- the study: history and importance, read again when the sweep's counts change
+
+const hasStudy = () => SEARCHES.has(sweep.spec.method) || (sweep.spec.pruner ?? "none") !== "none"
+  || Boolean(sweep.spec.objective);
+let studyKey = "";
+
+async function readStudy() {
+  const key = JSON.stringify(sweep.counts);
+  if (!hasStudy() || key === studyKey) return;
+  studyKey = key;
+  study = await api(`/api/sweeps/${sweep.id}/study`);
+  document.getElementById("study-card").hidden = false;
+  historyPlot.update(study.trials);
+  drawImportance(document.getElementById("importance"), study);
+  drawAll();
 }
 
 // ---- the sweep's own numbers and actions
@@ -89,6 +130,7 @@ function showSweep(next) {
   document.getElementById("sweep-counts").textContent =
     `${fmtInt(total)} runs: ${counts.map(([status, n]) => `${n} ${status}`).join(" · ")}`;
   document.getElementById("cancel-sweep").hidden = sweep.status !== "running";
+  if (historyPlot) readStudy();
 }
 
 // The k points with the lowest mean loss, their runs compared (by seed group when seeded).
@@ -103,7 +145,18 @@ function updateCompareLink() {
   link.textContent = `Compare the best ${k}`;
 }
 
+// Ask first, as deleting runs does: true when the person chose to cancel.
+function confirmCancel() {
+  const dialog = document.getElementById("cancel-dialog");
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "cancel"), { once: true });
+  });
+}
+
 async function cancel() {
+  if (!(await confirmCancel())) return;
   const button = document.getElementById("cancel-sweep");
   button.disabled = true;
   try {
@@ -162,10 +215,12 @@ function countsAgree() {
 
 // Runs that changed before the socket opened (or while it was down) are read again, once.
 async function resync() {
-  const { runs: fresh } = await api(`/api/runs?sweep_id=${sweep.id}&limit=${Math.max(runs.size, 1)}`);
+  const limit = Math.max(runs.size, sweep.run_ids.length, 1);
+  const { runs: fresh } = await api(`/api/runs?sweep_id=${sweep.id}&limit=${limit}`);
   for (const run of fresh) {
     const held = runs.get(run.id);
     if (held && run.status === held.status && run.iteration === held.iteration) continue;
+    if (!series.has(run.id)) series.set(run.id, new LossSeries(perRun)); // a search's new point
     runs.set(run.id, run);
     stale.add(run.id);
   }
@@ -223,8 +278,12 @@ function setUpControls() {
   const select = document.getElementById("color-by");
   for (const field of fields) select.append(new Option(field, field));
   const numeric = fields.find((f) => points.every((p) => typeof p.params[f] === "number"));
-  view.colorBy = numeric ?? fields[0] ?? null;
+  if (!fields.includes(view.colorBy)) view.colorBy = numeric ?? fields[0] ?? null;
   select.value = view.colorBy ?? "";
+  for (const name of ["curves", "band", "metric"]) {
+    const input = document.querySelector(`input[name="${name}"][value="${view[name]}"]`);
+    if (input) input.checked = true;
+  }
   select.closest("label").hidden = fields.length === 0;
   const redraw = () => drawAll();
   select.addEventListener("change", () => { view.colorBy = select.value; redraw(); });
@@ -240,6 +299,11 @@ function setUpControls() {
     redraw();
   });
   document.getElementById("best-k").addEventListener("input", updateCompareLink);
+  document.getElementById("clear-brush").addEventListener("click", () => {
+    view.brush = {};
+    parcoords.setRanges({});
+    redraw();
+  });
   document.getElementById("cancel-sweep").addEventListener("click", cancel);
 }
 
@@ -264,10 +328,19 @@ function main() {
   chart = new CurveChart(document.getElementById("curves"), { legend: false });
   bindControls(chart);
   table = new SweepTable(document.getElementById("points"), fields);
+  parcoords = new ParallelCoords(document.getElementById("parcoords"), (ranges) => {
+    view.brush = ranges;
+    drawAll();
+  });
+  parcoords.setRanges(view.brush);
+  document.getElementById("parcoords-card").hidden = fields.length === 0;
+  historyPlot = new HistoryPlot(document.getElementById("history"));
   setUpControls();
+  if (view.band !== "minmax") chart.set({ band: view.band });
   setUpOutcomes();
   drawAll();
   loadHistory().then(drawAll);
+  readStudy();
   followSweep();
   setInterval(tick, 1000);
 }

@@ -168,3 +168,27 @@ def test_printable_writes_floats_to_six_digits():
 def test_run_keeps_its_flags_after_the_sweep_shares_them():
     args = build_parser().parse_args(["run", "nn", "--lr", "1e-3", "--seed", "2", "--name", "x"])
     assert (args.learning_rate, args.seed, args.name) == (1e-3, 2, "x")
+
+
+def test_sweep_search_flags_make_method_pruner_and_objective():
+    body = spec("nn", "--method", "tpe", "--pruner", "median", "--count", "30",
+                "--log-uniform", "lr=1e-7,1e-3", "--report-every", "20",
+                "--objective", "mean_last", "--k", "5")  # fmt: skip
+    assert body == {
+        "variant": "nn",
+        "method": "tpe",
+        "params": {"learning_rate": {"log_uniform": [1e-7, 1e-3]}},
+        "base": {},
+        "count": 30,
+        "pruner": "median",
+        "report_every": 20,
+        "objective": "mean_last",
+        "k": 5,
+    }
+
+
+def test_sweep_search_without_count_or_with_another_random_is_a_usage_error(capsys):
+    args = ("nn", "--method", "tpe", "--log-uniform", "lr=1e-7,1e-3")
+    assert "--method tpe needs --count N" in usage_error(capsys, *args)
+    both = ("nn", "--random", "--method", "cmaes", "--count", "3", "--uniform", "lr=0,1")
+    assert "--random and --method cmaes: give one of them" in usage_error(capsys, *both)

@@ -142,3 +142,30 @@ def test_sweep_show_of_an_unknown_sweep_is_one_line(server):
     result = lossboard(server, "sweep-show", "999999")
     assert result.returncode == 1
     assert result.stderr == "lossboard: sweep 999999 does not exist\n"
+
+
+def test_sweep_cancel_cancels_a_running_sweep(server):
+    result = lossboard(server, "sweep", "numpy", *ENDLESS)
+    sweep_id = int(result.stdout.splitlines()[0])
+    wait_for(lambda: server.get(f"/api/sweeps/{sweep_id}").json()["counts"]["running"])
+    cancelled = lossboard(server, "sweep-cancel", str(sweep_id))
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cancelled.stdout.startswith(f"sweep {sweep_id}: ")
+    ended = wait_for(lambda: (s := server.get(f"/api/sweeps/{sweep_id}").json())["status"]
+                     != "running" and s)  # fmt: skip
+    assert ended["status"] == "cancelled"
+
+
+def test_export_of_a_sweep_in_each_of_its_formats(server, tmp_path):
+    sweep_id = start_sweep(server, "exported")
+    out = tmp_path / "sweep.csv"
+    result = lossboard(server, "export", str(sweep_id), "--sweep", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "run_id,learning_rate,seed,step,loss,time" and len(lines) == 11
+    zipped = tmp_path / "sweep.zip"
+    args = ("--sweep", "--format", "tensorboard", "-o", str(zipped))
+    assert lossboard(server, "export", str(sweep_id), *args).returncode == 0
+    assert zipped.read_bytes()[:2] == b"PK"
+    refused = lossboard(server, "export", str(sweep_id), "--sweep", "--format", "json")
+    assert refused.returncode == 2 and "a sweep exports as csv or tensorboard" in refused.stderr

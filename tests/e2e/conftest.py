@@ -276,6 +276,7 @@ def site(server) -> dict[str, str]:
         "compare": f"/compare?ids={first},{second}",
         "playground": "/playground",
         "sweep": f"/sweeps/{sweep['id']}",
+        "sweeps": "/sweeps",
         "error": "/runs/abc",
         "docs": "/docs",
     }

@@ -11,7 +11,7 @@ from tests.e2e.conftest import expect
 
 pytestmark = pytest.mark.e2e
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-PAGES = ["dashboard", "run", "compare", "playground", "sweep", "error"]
+PAGES = ["dashboard", "run", "compare", "playground", "sweep", "sweeps", "error"]
 BLOCKING = {"serious", "critical"}
 # what a page has drawn once its JS has run: the checks judge the page a person sees
 DRAWN = {
@@ -20,6 +20,7 @@ DRAWN = {
     "compare": "#chart .u-over",
     "playground": "#cell-picker option",
     "sweep": "#points tbody tr",
+    "sweeps": "#sweeps-table tbody tr",
     "error": ".error-card",
 }
 

@@ -79,7 +79,7 @@ def test_a_job_runs_page_has_no_series_charts(page, server):
 
 
 DECIMATE_JS = """async () => {
-  const { decimate } = await import("/static/js/lossplot.js");
+  const { decimate } = await import("/static/js/lossseries.js");
   // a V with its lowest point (100, at 405) in the bucket of a gap (400 ... 403)
   const values = Array.from({ length: 1000 }, (_, i) =>
     i >= 400 && i < 404 ? null : 100 + Math.abs(i - 405));

@@ -110,6 +110,7 @@ def test_sweep_cancel_button_cancels_it(page, server):
     sweep = start_sweep(server, 200_000, max_parallel=1)
     page.goto(f"{server.url}/sweeps/{sweep['id']}")
     page.click("#cancel-sweep")
+    page.click("#confirm-cancel")  # it asks first
     expect(page.locator("#page")).to_have_attribute("data-status", "cancelled")
     expect(page.locator("#cancel-sweep")).to_be_hidden()
     counts = server.get(f"/api/sweeps/{sweep['id']}").json()["counts"]

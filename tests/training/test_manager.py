@@ -287,3 +287,18 @@ def test_queue_places_leave_out_runs_a_sweeps_gate_holds(make_manager):
                       later.id: {"lane": "cpu", "ahead": 1}}  # fmt: skip
     manager.run_queued("cpu")  # the first sweep run ends: the gate lets the second in, last
     assert manager.reads.queue_places() == {sweep[1].id: {"lane": "cpu", "ahead": 0}}
+
+
+def test_prune_stops_a_running_run_within_one_iteration_as_pruned(manager, store):
+    seen: list[int] = []
+
+    def prune_at_first_batch(run, event):
+        if event == "points" and not seen:
+            seen.append(len(run.losses))
+            manager.prune(run.id)  # on the worker's thread, while its loop waits at a batch
+
+    manager.add_listener(prune_at_first_batch)
+    run = manager.submit(RunSpec(variant="tensors", iterations=1_000_000, **TINY))
+    final = wait_finished(manager, run.id)
+    assert final["status"] == "pruned" and final["error"] is None
+    assert final["iteration"] == seen[0] + 1 == len(store.read_losses(run.id)[1])

@@ -29,6 +29,18 @@ BAD = [
     ({"base": {"colour": "red"}}, ["base", "colour"]),
     ({"max_parallel": 0}, ["max_parallel"]),
     ({"bogus": 1}, ["bogus"]),
+    ({"method": "anneal", "count": 2}, ["method"]),  # no such sampler
+    ({"pruner": "patient"}, ["pruner"]),
+    ({"method": "cmaes", "count": 2, "params": {"optimizer": {"values": ["sgd", "adam"]}}},
+     ["params", "optimizer"]),  # Optuna's CMA-ES would sample it at random
+    ({"pruner": "median", "report_every": 0}, ["report_every"]),
+    ({"objective": "mean_last"}, ["k"]),
+    ({"objective": "final", "k": 3}, ["k"]),
+    ({"report_every": 5}, ["report_every"]),  # without a pruner it reports to nothing
+    ({"method": "tpe", "count": 2, "variants": ["nn", "numpy"], "variant": None}, ["variants"]),
+    ({"method": "tpe", "params": {"learning_rate": {"log_uniform": [1e-7, 1e-3]}}}, ["count"]),
+    ({"method": "gp", "count": 2, "params": {"H": {"int_uniform": [4, 10**9]}},
+      "base": {"iterations": 5, "device": "cpu"}}, ["params", "H"]),  # its top is past the cap
 ]  # fmt: skip
 
 

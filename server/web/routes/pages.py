@@ -6,7 +6,7 @@ JS reads instead of asking the API again.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -14,6 +14,8 @@ from starlette.responses import RedirectResponse, Response
 
 from server.training import registry
 from server.training.manager import RunManager
+from server.training.sweep_spec import SWEEP_METHODS
+from server.training.sweeps import SweepStatus
 from server.web.cookie import clear_cookie, session_of
 from server.web.deps import ManagerDep, RequireSameOrigin, RunId, SettingsDep, SweepId, SweepsDep
 from server.web.rendering import render
@@ -125,6 +127,13 @@ def compare_page(
     context["config_rows"] = config_rows(runs)
     data = {"runs": runs, "group": group, "band": band, "series": series}
     return render(request, "compare.html", context, data=data)
+
+
+@router.get("/sweeps")
+def sweeps_page(request: Request) -> Response:
+    """Every sweep, paged, sorted and filtered in the page (its view in the query string)."""
+    choices = {"statuses": get_args(SweepStatus), "methods": SWEEP_METHODS}
+    return render(request, "sweeps.html", choices)
 
 
 @router.get("/sweeps/{sweep_id}")

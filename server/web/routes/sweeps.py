@@ -18,7 +18,7 @@ from server.web.deps import (
     SweepsDep,
 )
 from server.web.errors import BAD_BODY, DISK_FULL, ORIGIN_REFUSAL, refusals
-from server.web.schemas import SweepCreate, SweepPublic, SweepsPublic
+from server.web.schemas import StudyPublic, SweepCreate, SweepPublic, SweepsPublic
 from server.web.sockets import serve_socket
 from server.web.stream import Send
 
@@ -56,6 +56,18 @@ def read_sweep(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
     if sweep is None:
         raise NotFound("sweep", sweep_id)
     return sweep
+
+
+@router.get(
+    "/api/sweeps/{sweep_id}/study",
+    response_model=StudyPublic,
+    responses=refusals({404: "no such sweep", 409: "a plain grid or random sweep: no study"}),
+)
+def read_study(sweep_id: SweepId, sweeps: SweepsDep) -> dict:
+    study = sweeps.study(sweep_id)
+    if study is None:
+        raise NotFound("sweep", sweep_id)
+    return study
 
 
 @writes.post(

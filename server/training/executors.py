@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import torch
 
+from server.system.sampler import SystemSampler
 from server.training.devices import Device, blas_threads, list_devices, resolve_device
 from server.training.drive import Batch, drive
 from server.training.spec import TrainConfig
@@ -70,14 +71,18 @@ class Executor(Protocol):
 
 
 def make_executor(
-    kind: str, ray_address: str | None = None, workers_per_device: int = 1
+    kind: str,
+    ray_address: str | None = None,
+    workers_per_device: int = 1,
+    sampler: SystemSampler | None = None,
 ) -> Executor:
-    """The executor a server was asked for: `local`, or `ray` (imported only then)."""
+    """The executor a server was asked for: `local`, or `ray` (imported only then). Runs record
+    the sampler's samples: locally the server's own, under Ray each worker's at that interval."""
     if kind == "ray":
         from server.training.ray_executor import RayExecutor
 
-        return RayExecutor(ray_address)
-    return LocalExecutor(workers_per_device=workers_per_device)
+        return RayExecutor(ray_address, system_every_s=sampler.every_s if sampler else 0)
+    return LocalExecutor(workers_per_device=workers_per_device, sampler=sampler)
 
 
 class LocalExecutor:
@@ -85,9 +90,15 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, devices: list[Device] | None = None, workers_per_device: int = 1) -> None:
+    def __init__(
+        self,
+        devices: list[Device] | None = None,
+        workers_per_device: int = 1,
+        sampler: SystemSampler | None = None,
+    ) -> None:
         self._devices = devices if devices is not None else list_devices()
         self.workers_per_device = workers_per_device
+        self.sampler = sampler  # the server's: a local run's figures are the server process's
 
     def start(self) -> None:
         """Nothing to start: the manager's threads are the workers."""
@@ -111,7 +122,7 @@ class LocalExecutor:
     def execute(self, run_id: int, config: TrainConfig, stop: Stop) -> Iterator[Worker | Batch]:
         """Train on the calling thread; `stop` is checked after every step."""
         yield this_worker(self.name, "local", config.device)
-        yield from drive(config, stop)
+        yield from drive(config, stop, self.sampler)
 
     def cancel(self, run_id: int) -> None:
         """Nothing to do: the loop sees the stop after its current step."""

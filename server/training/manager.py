@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from server.protocol import FINISHED_STATUSES, LIVE_STATUSES
+from server.system.runs import store_samples
 from server.training.caps import Caps
 from server.training.devices import Device, release_device_memory
 from server.training.drive import Batch, Ended
@@ -266,6 +267,7 @@ class RunManager(RunReads):
         run.losses.extend(batch.loss)
         run.times.extend(batch.time)
         run.params.extend(batch.params)
+        run.take_samples(batch.samples)
 
     def _store_tick(self, run: Run, flushed: int) -> int:
         """Hand the losses since the last store tick, and the progress, to the store."""
@@ -282,6 +284,8 @@ class RunManager(RunReads):
             first = bisect.bisect_left(run.params, flushed, key=lambda item: item[0])
             if params := [(s, p) for s, p in run.params[first:] if s < end]:
                 self.store.append_params(run.id, params)
+        if samples := run.unstored_samples():
+            self.store.submit(lambda conn: store_samples(conn, run.id, samples))
         return end
 
     def _finish(self, run: Run, status: str, error: str | None) -> None:

@@ -154,6 +154,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) WITHOUT ROWID
         """,
     ),
+    # 10: each run's peak memory, from the system sampler: its process's resident memory
+    # (locally the server's) and torch's peak CUDA allocation on its device; null when unsampled
+    (
+        "ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER",
+        "ALTER TABLE runs ADD COLUMN cuda_peak_bytes INTEGER",
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ Imported only with `--executor ray`: Ray is the optional extra `lossboard[ray]`.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ import ray
 from ray.exceptions import RayError
 
 import server
+from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.devices import DEVICE_PATTERN, Device
 from server.training.drive import Batch, drive, first_line
@@ -35,8 +37,11 @@ CANCEL_GRACE_S = 1.5  # then the run ends as stopped, whatever Ray still does wi
 LOST_CHECK_POLLS = 8  # while a run hears nothing, check every 2 s that the cluster answers
 
 
-def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]:
-    """A run on a Ray worker: where it trains, then its batches (the last says how it ended)."""
+def train_task(
+    config: dict[str, Any], version: str, system_every_s: float = 0
+) -> Iterator[Worker | Batch]:
+    """A run on a Ray worker: where it trains, then its batches (the last says how it ended),
+    which carry this worker's system samples, every `system_every_s` (0: none)."""
     node = ray.get_runtime_context().get_node_id()
     device = config["device"]
     if device == "cuda":  # Ray shows the task only its own GPU, as cuda:0
@@ -50,7 +55,17 @@ def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]
         )
         yield Batch(ended=("failed", why))
         return
-    yield from drive(TrainConfig.from_dict(config), lambda: None)
+    yield from drive(TrainConfig.from_dict(config), lambda: None, worker_sampler(system_every_s))
+
+
+@functools.cache  # one per worker process, started by its first run and kept for the next
+def worker_sampler(every_s: float) -> SystemSampler | None:
+    """This worker process's sampler (its CPU and RSS, its node's CPU and GPUs)."""
+    if every_s <= 0:
+        return None
+    sampler = SystemSampler(every_s)
+    sampler.start()
+    return sampler
 
 
 def warm_task() -> int:
@@ -110,9 +125,12 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
+    def __init__(
+        self, address: str | None = None, num_cpus: int | None = None, system_every_s: float = 0
+    ) -> None:
         self.address = address
         self.num_cpus = num_cpus
+        self.system_every_s = system_every_s
         self._owns_ray = False
         self._capacity: dict[str, int] = {}  # the lanes' widths, as the cluster was at start
         self._devices: list[Device] = []  # as last seen: a cluster that went away says no more
@@ -181,7 +199,8 @@ class RayExecutor:
         resources = {"num_gpus": 1, "num_cpus": 0} if config.device == "cuda" else {"num_cpus": 1}
         task = ray.remote(train_task).options(num_returns="streaming", max_retries=0, **resources)
         # num_returns="streaming" makes .remote() give a generator of refs, not one ref
-        stream = cast(ray.ObjectRefGenerator, task.remote(config.as_dict(), server.__version__))
+        started = task.remote(config.as_dict(), server.__version__, self.system_every_s)
+        stream = cast(ray.ObjectRefGenerator, started)
         self._running[run_id] = stream
         if stop():  # stopped before it was there to cancel
             ray.cancel(stream)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from server.protocol import FINISHED_STATUSES
+from server.system.runs import Sampled, peaks
 from server.training.gate import Gate
 from server.training.spec import TrainConfig
 from server.training.store import PIECE_POINTS
@@ -42,6 +43,10 @@ class Run:
     tags: list[str] = field(default_factory=list)
     gate: Gate | None = None  # its sweep's cap on runs training at once
     turn: int | None = None  # its order in its lane's queue, once in it (a gate may hold it first)
+    samples: list[Sampled] = field(default_factory=list)  # the system sampler's, by step
+    samples_stored: int = 0  # how many of them the store has been handed
+    peak_rss_bytes: int | None = None  # its process's, locally the server's (system/rss_bytes)
+    cuda_peak_bytes: int | None = None  # torch's peak allocated on its device
 
     @property
     def finished(self) -> bool:
@@ -53,6 +58,19 @@ class Run:
             return None
         elapsed = (self.finished_at or time.time()) - self.started_at
         return len(self.losses) / elapsed if elapsed > 0 else None
+
+    def take_samples(self, samples: list[Sampled]) -> None:
+        """Keep a batch's system samples, and raise the run's peaks with them."""
+        known = {"peak_rss_bytes": self.peak_rss_bytes, "cuda_peak_bytes": self.cuda_peak_bytes}
+        found = peaks(samples, known)
+        self.peak_rss_bytes, self.cuda_peak_bytes = found.values()
+        self.samples.extend(samples)
+
+    def unstored_samples(self) -> list[Sampled]:
+        """The samples not yet handed to the store, counted as handed now."""
+        samples = self.samples[self.samples_stored :]
+        self.samples_stored += len(samples)
+        return samples
 
     def read(
         self, after: int = -1, limit: int | None = None
@@ -107,6 +125,8 @@ def progress(run: Run) -> dict:
         "best_loss": run.best_loss,
         "iterations_per_second": run.iterations_per_second(),
         "finished_at": run.finished_at,
+        "peak_rss_bytes": run.peak_rss_bytes,
+        "cuda_peak_bytes": run.cuda_peak_bytes,
     }
 
 

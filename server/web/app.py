@@ -13,6 +13,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from server import __version__
 from server.playground.sandbox import SandboxPool
 from server.settings import Settings
+from server.system.sampler import SystemSampler
 from server.training.caps import Caps
 from server.training.executors import make_executor
 from server.training.ingest import Ingest
@@ -51,8 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redaction = Redaction(settings.token).install()
         store = Store(settings.data_dir)
         store.open()
+        sampler = SystemSampler(settings.system_every_s) if settings.system_every_s else None
+        app.state.sampler = sampler
         executor = make_executor(
-            settings.executor, settings.ray_address, settings.workers_per_device
+            settings.executor, settings.ray_address, settings.workers_per_device, sampler
         )
         caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
         manager = RunManager(store, executor=executor, caps=caps)
@@ -61,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = StreamHub(manager, asyncio.get_running_loop())
         app.state.ingest = Ingest(store, settings.sdk_timeout_s, app.state.hub.stored_changed)
         app.state.metrics = Metrics()
-        app.state.metrics.watch(manager, app.state.hub)
+        app.state.metrics.watch(manager, app.state.hub, sampler)
         app.state.sweeps = Sweeps(manager, settings.max_sweep_runs)
         app.state.sweep_hub = SweepHub(manager, app.state.sweeps, asyncio.get_running_loop())
         playground = SandboxPool(
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             memory_bytes=settings.playground_memory_bytes,
         )
         app.state.playground = playground
+        if sampler is not None:
+            sampler.start()
         manager.start()
         app.state.ingest.start()
         log.info("runs train %s", where(manager.executor.cluster()))
@@ -81,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(app.state.ingest.close)
             await asyncio.to_thread(manager.close)
             await asyncio.to_thread(playground.close)
+            if sampler is not None:
+                await asyncio.to_thread(sampler.close)
             store.close()
             redaction.uninstall()
 

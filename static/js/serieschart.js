@@ -1,6 +1,7 @@
-// A script's run's series other than loss: one chart per series, in sections grouped by the
-// part of the name before "/" (as TensorBoard and W&B group them), each fed its thinned history
-// and then the run's "series" messages. The loss chart's controls drive them all (ChartGroup).
+// A run's series other than loss (a script's, and the system sampler's of a job run): one chart
+// per series, in sections grouped by the part of the name before "/" (as TensorBoard and W&B
+// group them), each fed its thinned history and then the run's "series" messages. The loss
+// chart's controls drive them all (ChartGroup).
 import { api, ApiError } from "./common.js";
 import { LossChart } from "./losschart.js";
 import { LossSeries } from "./lossplot.js";
@@ -70,15 +71,21 @@ export class SeriesCharts {
 
   section(group) {
     if (!this.sections.has(group)) {
-      const section = document.createElement("section");
+      // the system sampler's series: a collapsed "System" group, after every other group
+      const system = group === "system";
+      const section = document.createElement(system ? "details" : "section");
       section.className = "card series-group";
       section.dataset.group = group;
       const title = document.createElement("h2");
-      title.textContent = group || "Charts";
+      title.textContent = system ? "System" : group || "Charts";
       const grid = document.createElement("div");
       grid.className = "series-grid";
-      section.append(title, grid);
-      this.root.append(section);
+      if (system) {
+        const summary = document.createElement("summary");
+        summary.append(title);
+        section.append(summary, grid);
+      } else section.append(title, grid);
+      this.root.insertBefore(section, system ? null : this.root.querySelector("details.series-group"));
       this.sections.set(group, grid);
     }
     return this.sections.get(group);

@@ -77,7 +77,9 @@ def form_variants() -> list[dict]:
 
 
 @router.get("/")
-def dashboard_page(request: Request, manager: ManagerDep, sweeps: SweepsDep) -> Response:
+def dashboard_page(
+    request: Request, manager: ManagerDep, sweeps: SweepsDep, settings: SettingsDep
+) -> Response:
     rows, total = manager.list_runs(limit=RUNS_SHOWN)
     recent = [sweep_public(sweep) for sweep in sweeps.list_sweeps(limit=SWEEPS_SHOWN)[0]]
     variants = form_variants()
@@ -91,7 +93,8 @@ def dashboard_page(request: Request, manager: ManagerDep, sweeps: SweepsDep) -> 
         "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
         **cluster_data(manager),
     }
-    context = {"variants": variants, "executor": data["executor"], "sweeps": recent}
+    context = {"variants": variants, "executor": data["executor"], "sweeps": recent,
+               "devices": data["devices"], "system_every_s": settings.system_every_s}  # fmt: skip
     return render(request, "dashboard.html", context, data=data)
 
 

@@ -171,7 +171,7 @@ function main() {
   else load();
   const card = $("cluster");
   if (card) cluster = clusterPanel(card, PAGE_DATA, () => [...table.runs.values()]);
-  if ($("devices")) devicesPanel($("devices"));
+  if ($("devices")) devicesPanel($("devices"), PAGE_DATA.system_samples);
   window.addEventListener("themechange", () => table.recolour());
   followRuns();
 }

@@ -33,16 +33,19 @@ function show(card, samples) {
   }
 }
 
-// Ask /api/system/samples at each sample (no faster than once a second) while sampling is on.
-export function devicesPanel(card) {
+// Show the samples the page came with, then ask /api/system/samples at each sample (no faster
+// than once a second) while sampling is on.
+export function devicesPanel(card, samples) {
   const everyS = Number(card.dataset.everyS);
   if (!everyS) return;
+  show(card, samples);
+  const wait = Math.max(everyS * 1000, MIN_POLL_MS);
   const poll = async () => {
     try {
       show(card, await api("/api/system/samples"));
     } finally {
-      setTimeout(poll, Math.max(everyS * 1000, MIN_POLL_MS));
+      setTimeout(poll, wait);
     }
   };
-  poll();
+  setTimeout(poll, wait);
 }

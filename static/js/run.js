@@ -75,7 +75,7 @@ function main() {
   // chart's controls
   const group = new ChartGroup();
   group.add(chart);
-  const others = new SeriesCharts(document.getElementById("series-charts"), run, group);
+  const others = new SeriesCharts(document.getElementById("series-charts"), run, group, PAGE_DATA.series);
   bindControls(group, { persist: true });
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);

@@ -33,19 +33,21 @@ export function groupOf(name) {
 }
 
 export class SeriesCharts {
-  // `root`: where the sections go; `group`: the ChartGroup the page's controls drive.
-  constructor(root, run, group) {
+  // `root`: where the sections go; `group`: the ChartGroup the page's controls drive; `names`:
+  // the run's series as the page came with them (else they are asked for).
+  constructor(root, run, group, names = null) {
     this.root = root;
     this.run = run;
     this.group = group;
+    this.names = names;
     this.charts = new Map();
     this.sections = new Map();
   }
 
   // Every stored series but loss, each with its history (before the websocket opens).
   async load() {
-    const listed = await api(`/api/runs/${this.run.id}/series`);
-    const names = listed.series.map((s) => s.name).filter((name) => name !== "loss");
+    const listed = this.names ?? (await api(`/api/runs/${this.run.id}/series`)).series.map((s) => s.name);
+    const names = listed.filter((name) => name !== "loss");
     await Promise.all(names.map((name) => loadSeries(this.run.id, name, this.add(name).series)));
     for (const { chart } of this.charts.values()) chart.update();
   }

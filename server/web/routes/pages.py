@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from server.system import live
 from server.training import registry
 from server.training.manager import RunManager
 from server.web.assets import STATIC_DIR, templates
@@ -91,6 +92,7 @@ def dashboard_page(
         "variants": variants,
         "form_variant": FORM_VARIANT if FORM_VARIANT in ids else ids[0],
         "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
+        "system_samples": live.history(request.app.state.sampler),  # the Devices card's start
         **cluster_data(manager),
     }
     context = {"variants": variants, "executor": data["executor"], "sweeps": recent,
@@ -117,7 +119,8 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
     run = run_public(run)
     variant = registry.variant(run["variant"]).public() if run["variant"] else None  # a script's
     context = {"run": run, "variant": variant, "history_points": HISTORY_POINTS}
-    return render(request, "run.html", context, data={"run": run})
+    names = [entry["name"] for entry in manager.series_list(run_id) or []]
+    return render(request, "run.html", context, data={"run": run, "series": names})
 
 
 @router.get("/compare")

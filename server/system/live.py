@@ -7,7 +7,8 @@ from server.system.sampler import Sample, SystemSampler
 
 def with_figures(devices: list[dict], sampler: SystemSampler | None) -> list[dict]:
     """Each device (as /api/system lists it) with its latest utilisation and memory in use;
-    the CPU's memory is the machine's. Nothing sampled yet, or sampling off: no figures."""
+    the CPU's memory (in use and total) is the machine's. Nothing sampled yet, or sampling
+    off: no figures."""
     latest = sampler.latest if sampler is not None else None
     out = []
     for device in devices:
@@ -15,7 +16,7 @@ def with_figures(devices: list[dict], sampler: SystemSampler | None) -> list[dic
         if figures is not None:
             device = {**device, "utilization": figures.utilization,
                       "memory_used": figures.memory_used}  # fmt: skip
-            if figures.memory_total is not None:
+            if device.get("memory_total") is None:  # a GPU keeps torch's figure, as before
                 device["memory_total"] = figures.memory_total
         out.append(device)
     return out

@@ -22,6 +22,7 @@ import ray
 from ray.exceptions import RayError
 
 import server
+from server.system.nodes import NodeFigures
 from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.devices import DEVICE_PATTERN, Device
@@ -135,6 +136,7 @@ class RayExecutor:
         self._capacity: dict[str, int] = {}  # the lanes' widths, as the cluster was at start
         self._devices: list[Device] = []  # as last seen: a cluster that went away says no more
         self._running: dict[int, ray.ObjectRefGenerator] = {}  # run id -> its task's stream
+        self._nodes = NodeFigures()  # each node's use, from its runs' system samples
 
     def start(self) -> None:
         """Connect (or start a private Ray), then warm one worker per CPU."""
@@ -209,6 +211,8 @@ class RayExecutor:
             for ref in follow(stream, stop, lambda: self.health() == "ok"):
                 item = ray.get(ref)
                 node = item.node if isinstance(item, Worker) else node
+                if isinstance(item, Batch):
+                    self._nodes.note(run_id, node, item.samples)
                 yield item
             if not isinstance(item, Batch) or item.ended is None:  # a cancelled task may stop so
                 yield Batch(ended=(stopped, None) if (stopped := stop()) else SILENT_END)
@@ -222,6 +226,7 @@ class RayExecutor:
             yield Batch(ended=("failed", self.lost()))
         finally:
             self._running.pop(run_id, None)
+            self._nodes.forget(run_id)
 
     def cancel(self, run_id: int) -> None:
         """Cancel the run's task: Ray interrupts it wherever it is."""
@@ -243,9 +248,10 @@ class RayExecutor:
         return f"the Ray cluster at {address} does not answer (is its head node down?)"
 
     def cluster(self) -> dict[str, Any]:
-        """The address, whether it answers, and every node with its CPUs and GPUs."""
+        """The address, whether it answers, and every node with its CPUs and GPUs and their use."""
         reachable = self.health() == "ok"
-        nodes = [node_public(n) for n in ray.nodes()] if reachable else []
+        found = ray.nodes() if reachable else []
+        nodes = [node_public(n) | self._nodes.of(n["NodeID"]) for n in found]
         address = ray.get_runtime_context().gcs_address
         return {"address": address, "reachable": reachable, "nodes": nodes}
 

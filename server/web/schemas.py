@@ -195,6 +195,10 @@ class NodePublic(BaseModel):
     cpus: int
     gpus: int
     gpu_names: list[str]
+    # its use now, from the system samples of the runs training there: the machine's CPU
+    # percent and its GPU runs' mean GPU utilisation; null while no run trains there
+    cpu_percent: float | None = None
+    gpu_util: float | None = None
 
 
 class ClusterPublic(BaseModel):

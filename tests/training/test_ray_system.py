@@ -1,0 +1,50 @@
+"""System samples under Ray (a local Ray instance): each worker process samples itself and its
+node, the samples reach the server in the run's stream, and the cluster shows the node's use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import ray
+
+from server.training.manager import RunManager
+from server.training.ray_executor import RayExecutor
+from server.training.spec import RunSpec
+from server.training.store import Store
+from tests.helpers import TINY, wait_finished, wait_for
+
+LONG = {"iterations": 10_000_000, **TINY}  # runs until cancelled
+
+
+@pytest.fixture(scope="module")
+def manager(tmp_path_factory) -> Iterator[RunManager]:
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+    store = Store(tmp_path_factory.mktemp("ray-store"))
+    store.open()
+    manager = RunManager(store, executor=RayExecutor(system_every_s=0.2))
+    manager.start()
+    yield manager
+    manager.close()
+    store.close()
+    ray.shutdown()
+
+
+def node_of(manager: RunManager, node_id: str) -> dict:
+    return next(n for n in manager.executor.cluster()["nodes"] if n["id"] == node_id)
+
+
+def test_a_ray_runs_samples_reach_the_server_and_the_cluster_shows_its_node(manager):
+    run = manager.submit(RunSpec(variant="tensors", **LONG))
+    wait_for(lambda: len(run.samples) >= 4, timeout=60)
+    node = node_of(manager, run.worker["node"])
+    assert 0 <= node["cpu_percent"] <= 100 and node["gpu_util"] is None  # a CPU run
+    steps = [s.step for s in run.samples]
+    assert steps == sorted(set(steps))  # each at the step it was taken, a step once
+    manager.cancel(run.id)
+    final = wait_finished(manager, run.id)
+    rss = manager.series_points(run.id, "system/rss_bytes")
+    assert len(rss) >= 4 and final["peak_rss_bytes"] == int(rss.value.max())
+    assert len(manager.series_points(run.id, "system/cpu_percent")) == len(rss)
+    # the run has ended: nothing runs on its node to say what the node does
+    assert node_of(manager, run.worker["node"])["cpu_percent"] is None

@@ -5,7 +5,9 @@ Both served sides go through RunManager + store on this process's main thread, a
 bench/engine.py's do (it says why the main thread); one manager's executor has a sampler
 thread reading every 2 s, as `lossboard serve` does by default, the other none
 (LOSSBOARD_SYSTEM_EVERY_S=0). Each run is long enough to see several samples. Prints the
-served/bare ratio of each, and the headline: the on/off paired ratio (target: at most 1.01).
+served/bare ratio of each, and the headline: the on/off paired ratio (target: at most 1.01),
+in wall time and in CPU time; then the sampler's own CPU per sample, which a loaded machine's
+noise does not move (on a 2-core VM at load 12 the paired wall ratios ran from 0.4 to 2.7).
 
 `python bench/system.py 9 nn 6` takes 9 repeats of the nn variant's runs of about 6 s.
 """
@@ -76,10 +78,24 @@ def main() -> None:
         sides[1](), sides[2]()  # warm up
         report(*(measure_pairs(repeats, a, b, SETTLE_S) for a, b in
                  [(sides[0], sides[1]), (sides[0], sides[2]), (sides[1], sides[2])]))  # fmt: skip
+        sample_cost(sampler)
         off.close()
         on.close()
         store.close()
     sampler.close()
+
+
+def sample_cost(sampler: SystemSampler, samples: int = 200) -> None:
+    """The sampler's own CPU per sample (its thread's time, which a busy machine's waits do
+    not add), as a share of one core at its interval: what sampling can take from a run."""
+    costs = []
+    for _ in range(samples):
+        c0 = time.thread_time()
+        sampler.sample()
+        costs.append(time.thread_time() - c0)
+    cost, gpus = statistics.median(costs), len(sampler.nvml.handles) if sampler.nvml else 0
+    print(f"the sampler's CPU: {1e3 * cost:.3f} ms a sample ({gpus} GPUs), "
+          f"{100 * cost / EVERY_S:.4f}% of a core at one every {EVERY_S:.0f} s")  # fmt: skip
 
 
 def report(off: Paired[Extra], on: Paired[Extra], headline: Paired[Extra]) -> None:

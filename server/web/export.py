@@ -77,7 +77,11 @@ def csv_chunks(pieces: Pieces) -> Iterator[bytes]:
 
 
 def series_names(manager: RunManager, run_id: int) -> list[str]:
-    """The names of a run's series: `loss` alone for a run the server trained."""
+    """The names of a run's series to export: `loss` alone for a run the server trained (its
+    system/ samples stay in /series, so its export is the step,loss,time table it always was)."""
+    row = manager.get(run_id)
+    if row is None or row["source"] == "job":
+        return ["loss"]
     return [entry["name"] for entry in manager.series_list(run_id) or []] or ["loss"]
 
 

@@ -105,3 +105,12 @@ def follow_samples(server: ServerProcess, run_id: int, cursors: dict, count: int
             if message["type"] == "series" and message["name"] == "system/rss_bytes":
                 steps.extend(message["step"])
     return steps
+
+
+def test_a_sampled_job_runs_export_is_still_its_loss_table(server):
+    run = httpx.post(f"{server.url}/api/runs", json=LONG_RUN).json()
+    wait_for(lambda: len(series(server, run["id"], "system/rss_bytes").get("value", [])) >= 1)
+    httpx.post(f"{server.url}/api/runs/{run['id']}/cancel")
+    wait_status(server, run["id"])
+    lines = server.get(f"/api/runs/{run['id']}/export?format=csv").text.splitlines()
+    assert lines[0] == "step,loss,time" and len(lines) > 1

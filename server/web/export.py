@@ -133,10 +133,9 @@ def run_pieces(
     """Each run with each of its series (`loss` alone unless `named`) in pieces; a run deleted
     while the export is read is left out."""
     for run in runs:
-        listed = manager.series_list(run["id"])
-        if listed is None:  # deleted
+        if manager.series_list(run["id"]) is None:  # deleted
             continue
-        for name in [entry["name"] for entry in listed] or ["loss"] if named else ["loss"]:
+        for name in series_names(manager, run["id"]) if named else ["loss"]:
             yield run, name, manager.series_pieces(run["id"], name)
 
 

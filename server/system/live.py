@@ -5,11 +5,11 @@ from __future__ import annotations
 from server.system.sampler import Sample, SystemSampler
 
 
-def with_figures(devices: list[dict], sampler: SystemSampler | None) -> list[dict]:
+def with_figures(devices: list[dict], sampler: SystemSampler | None, local: bool) -> list[dict]:
     """Each device (as /api/system lists it) with its latest utilisation and memory in use;
-    the CPU's memory (in use and total) is the machine's. Nothing sampled yet, or sampling
-    off: no figures."""
-    latest = sampler.latest if sampler is not None else None
+    the CPU's memory (in use and total) is the machine's. Nothing sampled yet, sampling off,
+    or devices that are a Ray cluster's (`local` false), not this machine's: no figures."""
+    latest = sampler.latest if sampler is not None and local else None
     out = []
     for device in devices:
         figures = latest.devices.get(device["id"]) if latest is not None else None

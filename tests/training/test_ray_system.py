@@ -12,7 +12,7 @@ from server.training.manager import RunManager
 from server.training.ray_executor import RayExecutor
 from server.training.spec import RunSpec
 from server.training.store import Store
-from tests.helpers import TINY, wait_finished, wait_for
+from tests.helpers import TINY, app_client, wait_finished, wait_for
 
 LONG = {"iterations": 10_000_000, **TINY}  # runs until cancelled
 
@@ -48,3 +48,11 @@ def test_a_ray_runs_samples_reach_the_server_and_the_cluster_shows_its_node(mana
     assert len(manager.series_points(run.id, "system/cpu_percent")) == len(rss)
     # the run has ended: nothing runs on its node to say what the node does
     assert node_of(manager, run.worker["node"])["cpu_percent"] is None
+
+
+def test_under_ray_the_servers_samples_are_not_the_clusters_devices(manager, tmp_path):
+    with app_client(tmp_path, executor="ray", system_every_s=0.1) as client:
+        wait_for(lambda: client.app.state.sampler.latest)  # the server has sampled itself
+        devices = client.get("/api/system").json()["devices"]
+        assert devices[0]["id"] == "cpu" and "Ray node" in devices[0]["name"]
+        assert all(d["utilization"] is None and d["memory_used"] is None for d in devices)

@@ -43,7 +43,9 @@ def read_system(manager: ManagerDep, settings: SettingsDep, sampler: SamplerDep)
         "torch": torch.__version__,
         "numpy": np.__version__,
         "cuda_available": torch.cuda.is_available(),
-        "devices": live.with_figures([d.as_dict() for d in manager.devices], sampler),
+        "devices": live.with_figures(
+            [d.as_dict() for d in manager.devices], sampler, manager.executor.name == "local"
+        ),
         "default_device": default_device(manager.devices),
         "auth_required": bool(settings.token),
         "executor": manager.executor.name,

@@ -250,7 +250,7 @@ class RunManager(RunReads):
                     flushed, next_store = self._store_tick(run, flushed), now + STORE_TICK_S
                 self._notify(run, "points")
         finally:
-            self._flush_losses(run, flushed)
+            self._flush_losses(run, flushed, final=True)
         return ended
 
     def _started_on(self, run: Run, worker: Worker) -> None:
@@ -275,7 +275,7 @@ class RunManager(RunReads):
         self.store.update_run(run.id, progress(run))
         return flushed
 
-    def _flush_losses(self, run: Run, flushed: int) -> int:
+    def _flush_losses(self, run: Run, flushed: int, final: bool = False) -> int:
         """Store the losses from step `flushed` on, and the parameters of those steps."""
         end = len(run.losses)
         if end > flushed:
@@ -284,7 +284,7 @@ class RunManager(RunReads):
             first = bisect.bisect_left(run.params, flushed, key=lambda item: item[0])
             if params := [(s, p) for s, p in run.params[first:] if s < end]:
                 self.store.append_params(run.id, params)
-        if samples := run.unstored_samples():
+        if samples := run.unstored_samples(final):
             self.store.submit(lambda conn: store_samples(conn, run.id, samples))
         return end
 

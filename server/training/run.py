@@ -15,6 +15,9 @@ from server.training.gate import Gate
 from server.training.spec import TrainConfig
 from server.training.store import PIECE_POINTS
 
+# System samples stored as one row of each series: a sample every 2 s is one a 32 s (a live
+# run's page has the newer ones from its socket, which sends them from memory)
+SAMPLES_PER_ROW = 16
 STOP_ERRORS = {"cancelled": None, "interrupted": "the server stopped while the run was {status}"}
 
 
@@ -66,9 +69,12 @@ class Run:
         self.peak_rss_bytes, self.cuda_peak_bytes = found.values()
         self.samples.extend(samples)
 
-    def unstored_samples(self) -> list[Sampled]:
-        """The samples not yet handed to the store, counted as handed now."""
+    def unstored_samples(self, final: bool) -> list[Sampled]:
+        """The samples not yet handed to the store, counted as handed now: SAMPLES_PER_ROW at
+        least, or the rest at the run's end (a kill loses fewer than that many)."""
         samples = self.samples[self.samples_stored :]
+        if len(samples) < (1 if final else SAMPLES_PER_ROW):
+            return []
         self.samples_stored += len(samples)
         return samples
 

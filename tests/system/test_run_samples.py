@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from server.system.nvml import Nvml
+from server.system.runs import Sampled
 from server.system.sampler import SystemSampler
 from server.training.drive import drive
 from server.training.executors import LocalExecutor
+from server.training.run import SAMPLES_PER_ROW, Run
 from server.training.spec import RunSpec, TrainConfig
 from tests.helpers import TINY, wait_finished
 from tests.system.recorded import RecordedNvml
@@ -54,3 +56,16 @@ def test_the_manager_stores_them_and_the_runs_peak(make_manager, store, sampler)
     assert final["cuda_peak_bytes"] is None  # a CPU run
     stored = store.get_run(run.id)
     assert stored["peak_rss_bytes"] == final["peak_rss_bytes"]
+
+
+def test_samples_go_to_the_store_sixteen_at_a_time_and_the_rest_at_the_end():
+    run = Run(id=1, config=config(100), name=None)
+    batch = [Sampled(i, i / 2, {"system/rss_bytes": 1e8 + i}) for i in range(SAMPLES_PER_ROW + 3)]
+    run.take_samples(batch[: SAMPLES_PER_ROW - 1])
+    assert run.unstored_samples(final=False) == []  # not a row's worth yet
+    run.take_samples(batch[SAMPLES_PER_ROW - 1 : SAMPLES_PER_ROW])
+    assert run.unstored_samples(final=False) == batch[:SAMPLES_PER_ROW]
+    run.take_samples(batch[SAMPLES_PER_ROW:])
+    assert run.unstored_samples(final=False) == []
+    assert run.unstored_samples(final=True) == batch[SAMPLES_PER_ROW:]  # the run's end
+    assert run.peak_rss_bytes == int(1e8) + SAMPLES_PER_ROW + 2

@@ -65,7 +65,7 @@ export class SeriesCharts {
     this.section(groupOf(name)).append(figure);
     const series = new LossSeries();
     const line = { key: name, id: this.run.id, label: name, series };
-    const entry = { series, chart: new LossChart(box, [line]) };
+    const entry = { series, chart: new LossChart(box, [line], { yLabel: name.split("/").pop() }) };
     this.group.add(entry.chart);
     this.charts.set(name, entry);
     return entry;

@@ -65,6 +65,7 @@ class SystemSampler:
         self._history: collections.deque[Sample] = collections.deque(
             maxlen=max(2, int(HISTORY_S / every_s) + 1)
         )
+        self._lock = threading.Lock()  # the history is read on request threads
         self._seq = itertools.count(1)
         self._names: dict[int, str] = {}  # NVML index -> the "cuda:N" torch calls it
         self._stop = threading.Event()
@@ -88,12 +89,15 @@ class SystemSampler:
 
     def history(self) -> list[Sample]:
         """The samples of the last HISTORY_S seconds, oldest first."""
-        return list(self._history)
+        with self._lock:
+            return list(self._history)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every_s):
-            self.latest = self.sample()
-            self._history.append(self.latest)
+            sample = self.sample()
+            with self._lock:
+                self._history.append(sample)
+            self.latest = sample  # one reference, replaced whole: readers take it as it is
 
     def sample(self) -> Sample:
         """Read everything now (the CPU figures: since the previous reading)."""

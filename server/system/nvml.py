@@ -45,8 +45,15 @@ class Nvml:
         self.uuids = [text(api.nvmlDeviceGetUUID(handle)) for handle in self.handles]
 
     def read(self) -> list[GpuReading]:
-        """Every GPU's figures now; a figure a GPU does not support is None."""
-        return [self._read(i, handle) for i, handle in enumerate(self.handles)]
+        """Every GPU's figures now; a figure a GPU does not support is None, and a GPU that
+        does not answer (one fallen off the bus) is left out of this sample."""
+        readings = []
+        for index, handle in enumerate(self.handles):
+            try:
+                readings.append(self._read(index, handle))
+            except self.api.NVMLError:
+                continue
+        return readings
 
     def _read(self, index: int, handle: Any) -> GpuReading:
         api = self.api

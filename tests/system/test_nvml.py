@@ -51,3 +51,12 @@ def test_a_call_that_was_not_recorded_fails_the_replay():
     api = RecordedNvml("nvml_no_driver.json")
     with pytest.raises(AssertionError, match="nvmlDeviceGetCount"):
         api.nvmlDeviceGetCount()
+
+
+def test_a_gpu_that_stops_answering_is_left_out_and_the_others_still_read():
+    api = RecordedNvml("nvml_gpu_lost.json")
+    nvml = Nvml(api)
+    readings = nvml.read()
+    nvml.close()
+    assert api.finished()
+    assert [(r.index, r.utilization, r.memory_used) for r in readings] == [(0, 12.0, 5520809984)]

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     sdk_timeout_s: float = Field(
         60.0, gt=0, le=86_400, description="a script's run with no word for this long: interrupted"
     )
+    system_every_s: float = Field(
+        2.0, ge=0, le=3600, description="seconds between system samples (CPU, memory, GPU); 0: off"
+    )
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)

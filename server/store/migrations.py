@@ -163,6 +163,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE runs ADD COLUMN rerun_of INTEGER",
         "CREATE INDEX runs_rerun_of ON runs (rerun_of)",
     ),
+    # 8: each run's peak memory, from the system sampler: its process's resident memory
+    # (locally the server's) and torch's peak CUDA allocation on its device; null when unsampled
+    (
+        "ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER",
+        "ALTER TABLE runs ADD COLUMN cuda_peak_bytes INTEGER",
+    ),
 ]
 
 

@@ -46,6 +46,8 @@ RUN_COLUMNS = [
     "ingest_seq",
     "stop_requested",
     "rerun_of",
+    "peak_rss_bytes",
+    "cuda_peak_bytes",
 ]
 JSON_COLUMNS = ("config", "worker", "sweep_params", "request", "tags")  # kept as JSON text
 PIECE_POINTS = 16_384  # losses a streaming read holds at a time

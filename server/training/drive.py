@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from server.system.runs import Sampled, oom_text, run_figures
+from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.spec import TrainConfig
 
@@ -33,12 +35,19 @@ class Batch:
     # run's steps (so that a run of a few ticks still shows its fit changing), the run's last
     params: list[tuple[int, dict[str, float]]] = field(default_factory=list)
     ended: Ended | None = None  # on the last batch: how the loop ended
+    samples: list[Sampled] = field(default_factory=list)  # the system sampler's, at their steps
 
 
-def drive(config: TrainConfig, stop: Callable[[], str | None]) -> Iterator[Batch]:
-    """Run the variant's loop to its end, or until `stop()` names a status; cheap per step."""
+def drive(
+    config: TrainConfig, stop: Callable[[], str | None], sampler: SystemSampler | None = None
+) -> Iterator[Batch]:
+    """Run the variant's loop to its end, or until `stop()` names a status; cheap per step.
+    Each tick takes the sampler's newest sample, if it is new, at the last step done."""
     batch, step = Batch(), 0
+    if config.device.startswith("cuda") and torch.cuda.is_initialized():  # its peak from here
+        torch.cuda.reset_peak_memory_stats(config.device)
     t0 = next_tick = time.perf_counter()
+    seen = sampler.latest.seq if sampler and sampler.latest else 0  # taken before it started
     loop = registry.variant(config.variant).loop(config)
     every = max(1, config.iterations // FIT_READS)
     try:
@@ -63,17 +72,38 @@ def drive(config: TrainConfig, stop: Callable[[], str | None]) -> Iterator[Batch
                     break
                 if tick:
                     next_tick = now + TICK_S
+                    seen = take_sample(batch, sampler, seen, step - 1, t0, config.device)
                     yield batch
                     batch = Batch()
             else:
                 batch.ended = "completed", None
     except torch.OutOfMemoryError as exc:
-        batch.ended = "failed", f"out of memory on {config.device}: {first_line(exc)}"
+        batch.ended = "failed", out_of_memory(config.device, exc)
     except Exception as exc:  # any failure of the loop ends this run, not its worker
         batch.ended = "failed", f"{type(exc).__name__}: {first_line(exc)}"
     finally:
         loop.close()
     yield batch
+
+
+def take_sample(
+    batch: Batch, sampler: SystemSampler | None, seen: int, step: int, t0: float, device: str
+) -> int:
+    """Add the sampler's newest sample to the batch at `step` if it is one not yet seen (a
+    step that saw two samples keeps the later); the newest sample's number."""
+    sample = sampler.latest if sampler is not None else None
+    if sample is None or sample.seq == seen:
+        return seen
+    batch.samples.append(Sampled(step, round(sample.clock - t0, 6), run_figures(sample, device)))
+    return sample.seq
+
+
+def out_of_memory(device: str, exc: torch.OutOfMemoryError) -> str:
+    """The error of a run that ran out of CUDA memory: the device's memory and the run's peak."""
+    if not device.startswith("cuda"):
+        return f"out of memory on {device}: {first_line(exc)}"
+    free, total = torch.cuda.mem_get_info(device)
+    return oom_text(device, free, total, torch.cuda.max_memory_allocated(device), first_line(exc))
 
 
 def first_line(exc: BaseException) -> str:

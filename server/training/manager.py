@@ -14,6 +14,7 @@ from server.exceptions import Conflict
 from server.protocol import FINISHED_STATUSES, LIVE_STATUSES
 from server.store.disk import DiskFull
 from server.store.sqlite import WAIT_S, Store
+from server.system.runs import store_samples
 from server.training.caps import Caps
 from server.training.devices import Device, release_device_memory
 from server.training.drive import Batch, Ended
@@ -268,7 +269,7 @@ class RunManager:
                     flushed, next_store = self._store_tick(run, flushed), now + STORE_TICK_S
                 self._notify(run, "points")
         finally:  # its end is recorded only after its last losses are: or failed, if lost
-            if (last := self._flush_losses(run, flushed)[1]) is not None:
+            if (last := self._flush_losses(run, flushed, final=True)[1]) is not None:
                 self._check_write(run, flushed, last, wait=True)
         return ended
 
@@ -286,6 +287,7 @@ class RunManager:
         run.losses.extend(batch.loss)
         run.times.extend(batch.time)
         run.params.extend(batch.params)
+        run.take_samples(batch.samples)
 
     def _store_tick(self, run: Run, flushed: int) -> int:
         """Hand the losses since the last store tick, and the progress, to the store."""
@@ -295,10 +297,15 @@ class RunManager:
         self.store.update_run(run.id, progress(run))
         return end
 
-    def _flush_losses(self, run: Run, flushed: int) -> tuple[int, Future | None]:
-        """Store the losses from step `flushed` on, and the parameters of those steps; the
-        new `flushed`, and the write of the losses if there were any."""
+    def _flush_losses(
+        self, run: Run, flushed: int, final: bool = False
+    ) -> tuple[int, Future | None]:
+        """Store the losses from step `flushed` on, the parameters of those steps and the
+        system samples not yet stored (every one when `final`); the new `flushed`, and the
+        write of the losses if there were any."""
         end = len(run.losses)
+        if samples := run.unstored_samples(final):
+            self.store.submit(lambda conn: store_samples(conn, run.id, samples))
         if end <= flushed:
             return end, None
         loss, times = run.losses[flushed:end].tobytes(), run.times[flushed:end].tobytes()

@@ -97,14 +97,16 @@ class RunReads:
 
     def series_list(self, run_id: int) -> list[dict] | None:
         """Each series of a run: name, count, last and lowest finite value; None if unknown.
-        A job run has `loss` alone, summed up by its progress columns."""
+        A job run's `loss` is summed up by its progress columns; its `system/` series are
+        stored ones."""
         row = self.get(run_id)
         if row is None:
             return None
+        stored = series.summary(self.store.reader(), run_id)
         if row["source"] == "sdk":
-            return series.summary(self.store.reader(), run_id)
+            return stored
         return [{"name": "loss", "count": row["iteration"], "last": row["last_loss"],
-                 "min": row["best_loss"]}]  # fmt: skip
+                 "min": row["best_loss"]}, *stored]  # fmt: skip
 
     def series_points(
         self, run_id: int, name: str, after: int = -1, limit: int | None = None
@@ -114,11 +116,8 @@ class RunReads:
         if name == "loss":
             read = self.losses(run_id, after, limit)
             return None if read is None else Points(*read)
-        row = self.get(run_id)
-        if row is None:
+        if self.get(run_id) is None:
             return None
-        if row["source"] != "sdk":
-            return Points.empty()
         return series.read(self.store.reader(), run_id, name, after, limit)
 
     def params(

@@ -11,9 +11,13 @@ import numpy as np
 
 from server.protocol import FINISHED_STATUSES
 from server.store.sqlite import PIECE_POINTS
+from server.system.runs import Sampled, peaks
 from server.training.gate import Gate
 from server.training.spec import TrainConfig
 
+# System samples stored as one row of each series: a sample every 2 s is one a 32 s (a live
+# run's page has the newer ones from its socket, which sends them from memory)
+SAMPLES_PER_ROW = 16
 STOP_ERRORS = {
     "cancelled": None,
     "interrupted": "the server stopped while the run was {status}",
@@ -49,6 +53,10 @@ class Run:
     turn: int | None = None  # its order in its lane's queue, once in it (a gate may hold it first)
     lost: str | None = None  # why its later losses could not be stored (a full disk)
     kept: int | None = None  # with `lost`, how many of its losses the store holds
+    samples: list[Sampled] = field(default_factory=list)  # the system sampler's, by step
+    samples_stored: int = 0  # how many of them the store has been handed
+    peak_rss_bytes: int | None = None  # its process's, locally the server's (system/rss_bytes)
+    cuda_peak_bytes: int | None = None  # torch's peak allocated on its device
 
     @property
     def finished(self) -> bool:
@@ -60,6 +68,22 @@ class Run:
             return None
         elapsed = (self.finished_at or time.time()) - self.started_at
         return len(self.losses) / elapsed if elapsed > 0 else None
+
+    def take_samples(self, samples: list[Sampled]) -> None:
+        """Keep a batch's system samples, and raise the run's peaks with them."""
+        known = {"peak_rss_bytes": self.peak_rss_bytes, "cuda_peak_bytes": self.cuda_peak_bytes}
+        found = peaks(samples, known)
+        self.peak_rss_bytes, self.cuda_peak_bytes = found.values()
+        self.samples.extend(samples)
+
+    def unstored_samples(self, final: bool) -> list[Sampled]:
+        """The samples not yet handed to the store, counted as handed now: SAMPLES_PER_ROW at
+        least, or the rest at the run's end (a kill loses fewer than that many)."""
+        samples = self.samples[self.samples_stored :]
+        if len(samples) < (1 if final else SAMPLES_PER_ROW):
+            return []
+        self.samples_stored += len(samples)
+        return samples
 
     def read(
         self, after: int = -1, limit: int | None = None
@@ -116,6 +140,8 @@ def progress(run: Run) -> dict:
         "best_loss": run.best_loss,
         "iterations_per_second": run.iterations_per_second(),
         "finished_at": run.finished_at,
+        "peak_rss_bytes": run.peak_rss_bytes,
+        "cuda_peak_bytes": run.cuda_peak_bytes,
     }
 
 

@@ -15,6 +15,7 @@ from server.playground.sandbox import SandboxPool
 from server.settings import Settings
 from server.store.ingest import Ingest
 from server.store.sqlite import Store
+from server.system.sampler import SystemSampler
 from server.training.caps import Caps
 from server.training.executors import make_executor
 from server.training.manager import RunManager
@@ -64,9 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redaction = Redaction(settings.token).install()
         store = Store(settings.data_dir)
         store.open()
+        sampler = SystemSampler(settings.system_every_s) if settings.system_every_s else None
+        app.state.sampler = sampler
         executor = make_executor(
             settings.executor, settings.ray_address, settings.workers_per_device,
-            data_dir=settings.data_dir,
+            data_dir=settings.data_dir, sampler=sampler,
         )  # fmt: skip
         caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
         manager = RunManager(store, executor=executor, caps=caps)
@@ -75,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = RunHub(manager, asyncio.get_running_loop())
         app.state.ingest = Ingest(store, settings.sdk_timeout_s, app.state.hub.stored_changed)
         app.state.metrics = Metrics()
-        app.state.metrics.watch(manager, app.state.hub)
+        app.state.metrics.watch(manager, app.state.hub, sampler)
         app.state.sweeps = Sweeps(manager, settings.max_sweep_runs)
         app.state.sweep_hub = SweepHub(manager, app.state.sweeps, asyncio.get_running_loop())
         playground = SandboxPool(
@@ -84,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             memory_bytes=settings.playground_memory_bytes,
         )
         app.state.playground = playground
+        if sampler is not None:
+            sampler.start()
         manager.start()
         app.state.ingest.start()
         app.state.sweeps.resume()  # searches a previous server left go on
@@ -96,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(app.state.ingest.close)
             await asyncio.to_thread(manager.close)
             await asyncio.to_thread(playground.close)
+            if sampler is not None:
+                await asyncio.to_thread(sampler.close)
             store.close()
             redaction.uninstall()
 

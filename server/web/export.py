@@ -141,7 +141,11 @@ def csv_chunks(pieces: Pieces) -> Iterator[bytes]:
 
 
 def series_names(manager: RunManager, run_id: int) -> list[str]:
-    """The names of a run's series: `loss` alone for a run the server trained."""
+    """The names of a run's series to export: `loss` alone for a run the server trained (its
+    system/ samples stay in /series, so its export is the step,loss,time table it always was)."""
+    row = manager.reads.get(run_id)
+    if row is None or row["source"] == "job":
+        return ["loss"]
     return [entry["name"] for entry in manager.reads.series_list(run_id) or []] or ["loss"]
 
 
@@ -193,10 +197,9 @@ def run_pieces(
     """Each run with each of its series (`loss` alone unless `named`) in pieces; a run deleted
     while the export is read is left out."""
     for run in runs:
-        listed = manager.reads.series_list(run["id"])
-        if listed is None:  # deleted
+        if manager.reads.series_list(run["id"]) is None:  # deleted
             continue
-        for name in [entry["name"] for entry in listed] or ["loss"] if named else ["loss"]:
+        for name in series_names(manager, run["id"]) if named else ["loss"]:
             yield run, name, manager.reads.series_pieces(run["id"], name)
 
 

@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 
 from server import __version__
 from server.protocol import FINISHED_STATUSES
+from server.system.sampler import Sample, SystemSampler
 from server.training.manager import RunManager
 from server.training.registry import variants
 from server.training.run import Run
@@ -30,12 +31,23 @@ EVAL_OUTCOMES = {
 }
 
 
-class LiveCollector(Collector):
-    """Reads, at each scrape, how many runs train and wait per device and who streams."""
+# The system sampler's figures per device: the CPU's are the machine's, a GPU's NVML's.
+DEVICE_GAUGES = (
+    ("lossboard_device_utilization", "Percent of the device busy at the last sample.",
+     "utilization"),
+    ("lossboard_device_memory_used_bytes", "Memory in use on the device.", "memory_used"),
+    ("lossboard_device_memory_total_bytes", "The device's memory.", "memory_total"),
+)  # fmt: skip
 
-    def __init__(self, manager: RunManager, hub: RunHub) -> None:
+
+class LiveCollector(Collector):
+    """Reads, at each scrape, how many runs train and wait per device and who streams, and
+    each device's latest system sample."""
+
+    def __init__(self, manager: RunManager, hub: RunHub, sampler: SystemSampler | None) -> None:
         self.manager = manager
         self.hub = hub
+        self.sampler = sampler
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         queued = self.manager.reads.queued()
@@ -47,9 +59,18 @@ class LiveCollector(Collector):
         yield per_device("lossboard_queue_depth", "Runs waiting for a worker.", queued)
         subscribers = self.hub.subscribers()
         yield GaugeMetricFamily("lossboard_ws_subscribers", "Open websocket streams.", subscribers)
+        yield from device_gauges(self.sampler.latest if self.sampler else None)
 
 
-def per_device(name: str, documentation: str, counts: Mapping[str, int]) -> GaugeMetricFamily:
+def device_gauges(sample: Sample | None) -> Iterator[GaugeMetricFamily]:
+    """Each device's utilisation and memory at the latest sample (none while sampling is off)."""
+    devices = sample.devices if sample is not None else {}
+    for name, documentation, attribute in DEVICE_GAUGES:
+        figures = {d: getattr(f, attribute) for d, f in devices.items()}
+        yield per_device(name, documentation, {d: v for d, v in figures.items() if v is not None})
+
+
+def per_device(name: str, documentation: str, counts: Mapping[str, float]) -> GaugeMetricFamily:
     """A gauge with one sample per device (a lane: cpu or cuda under Ray)."""
     family = GaugeMetricFamily(name, documentation, labels=["device"])
     for device, count in counts.items():
@@ -70,9 +91,9 @@ class Metrics:
         self._counted: dict[int, int] = {}  # iterations counted so far, per live run
         self._lock = threading.Lock()
 
-    def watch(self, manager: RunManager, hub: RunHub) -> None:
+    def watch(self, manager: RunManager, hub: RunHub, sampler: SystemSampler | None = None) -> None:
         """Count the manager's runs as they train and end; read the live gauges at scrapes."""
-        self.registry.register(LiveCollector(manager, hub))
+        self.registry.register(LiveCollector(manager, hub, sampler))
         manager.add_listener(self.observe_run)
 
     def _declare_events(self) -> None:

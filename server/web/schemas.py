@@ -68,6 +68,10 @@ class RunPublic(BaseModel):
     rerun_of: int | None = None  # the run it was run again from ("Run again", "Edit and run")
     source: RunSource = "job"  # "job": the server trained it; "sdk": a script logged it
     primary: str = "loss"  # the series best_loss, last_loss and the runs table follow
+    # the most memory its process held (locally the server's RSS) and torch allocated on its
+    # CUDA device, from the system sampler; null when nothing was sampled
+    peak_rss_bytes: int | None = None
+    cuda_peak_bytes: int | None = None
 
 
 def plain_tag(tag: str) -> str:
@@ -206,6 +210,10 @@ class DevicePublic(BaseModel):
     kind: str
     name: str
     memory_total: int | None = None
+    # the system sampler's latest: percent busy, and memory in use (the machine's for the CPU);
+    # null when sampling is off or the device has no such figure
+    utilization: float | None = None
+    memory_used: int | None = None
 
 
 class NodePublic(BaseModel):
@@ -217,6 +225,10 @@ class NodePublic(BaseModel):
     cpus: int
     gpus: int
     gpu_names: list[str]
+    # its use now, from the system samples of the runs training there: the machine's CPU
+    # percent and its GPU runs' mean GPU utilisation; null while no run trains there
+    cpu_percent: float | None = None
+    gpu_util: float | None = None
 
 
 class ClusterPublic(BaseModel):
@@ -237,6 +249,23 @@ class SystemPublic(BaseModel):
     executor: str  # where runs train: "local" or "ray"
     cluster: ClusterPublic | None  # the Ray cluster; null for the local executor
     queued: dict[str, int]  # runs waiting, per lane: a device id locally, cpu or cuda under Ray
+    system_every_s: float  # the system sampler's interval; 0: sampling is off
+
+
+class DeviceHistoryPublic(BaseModel):
+    """One device's samples, parallel to SystemSamplesPublic.time (null: not read then)."""
+
+    utilization: list[float | None]  # percent
+    memory_used: list[int | None]  # bytes (the machine's for the CPU)
+    memory_total: int | None
+
+
+class SystemSamplesPublic(BaseModel):
+    """The system sampler's last few minutes, as columns; empty while sampling is off."""
+
+    every_s: float  # 0: sampling is off
+    time: list[float]  # each sample's Unix time, oldest first
+    devices: dict[str, DeviceHistoryPublic]  # by device id: "cpu", "cuda:0"...
 
 
 class VariantPublic(BaseModel):

@@ -33,7 +33,7 @@ async def follow_run(
                                            sub.wake, send)  # fmt: skip
             finally:
                 hub.unsubscribe(sub, run_id)
-    return await hub.follow_run(run_id, after, send)
+    return await hub.follow_run(run_id, after, send, cursors)
 
 
 async def follow_stored(

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 import orjson
 
+from server.system.runs import Sampled
 from server.training.manager import RunManager
 from server.training.run import Run
 from server.web.schemas import run_public
@@ -174,20 +175,25 @@ class RunHub:
         self._encoded[run.id] = (start, end, text)
         return text
 
-    async def follow_run(self, run_id: int, after: int, send: Send) -> bool:
-        """Send a run and every point after `after`, live until it ends; False if unknown."""
+    async def follow_run(
+        self, run_id: int, after: int, send: Send, cursors: dict[str, int] | None = None
+    ) -> bool:
+        """Send a run and every point after `after` (and, live, its system samples after each
+        series' cursor), live until it ends; False if unknown."""
         sub = self.subscribe(run_id)  # before reading state, so no wake-up is missed
         try:
             run = self.reads.live_run(run_id)
             if run is None:
                 return await self._replay_stored(run_id, after, send)
-            await self._follow_live(run, after + 1, sub, send)
+            await self._follow_live(run, after + 1, sub, send, cursors or {})
             return True
         finally:
             self.unsubscribe(sub, run_id)
 
-    async def _follow_live(self, run: Run, cursor: int, sub: Subscriber, send: Send) -> None:
-        sent_status, sent_worker = run.status, run.worker
+    async def _follow_live(
+        self, run: Run, cursor: int, sub: Subscriber, send: Send, cursors: dict[str, int]
+    ) -> None:
+        sent_status, sent_worker, sent_samples = run.status, run.worker, 0
         sent_params = bisect.bisect_left(run.params, cursor, key=lambda item: item[0])
         message = self.reads.public(run)
         sent_queue = message["queue"]
@@ -212,12 +218,17 @@ class RunHub:
                     break
                 await send(params_text(step, values))
                 sent_params += 1
+            if len(run.samples) > sent_samples:
+                for text in samples_texts(run.samples[sent_samples:], cursors):
+                    await send(text)
+                sent_samples = len(run.samples)
             queue = self.reads.queue_places().get(run.id) if status == "queued" else None
             if (status != sent_status or run.finished or run.worker is not sent_worker
                     or queue != sent_queue):  # fmt: skip
                 sent_status, sent_worker, sent_queue = status, run.worker, queue  # news too
                 await send(run_text(self.reads.public(run)))
-            if run.finished and cursor >= len(run.losses) and sent_params >= len(run.params):
+            if (run.finished and cursor >= len(run.losses) and sent_params >= len(run.params)
+                    and sent_samples >= len(run.samples)):  # fmt: skip
                 return
 
     async def _replay_stored(self, run_id: int, after: int, send: Send) -> bool:
@@ -311,6 +322,21 @@ def encode(message: dict) -> str:
 def run_text(run: dict) -> str:
     """A `run` message for a run dict (from the manager or the store)."""
     return encode({"type": "run", "run": run_public(run)})
+
+
+def samples_texts(samples: list[Sampled], cursors: dict[str, int]) -> list[str]:
+    """A `series` message for each series the samples hold, of the steps after its cursor."""
+    columns: dict[str, list[tuple[int, float, float]]] = {}
+    for sample in samples:
+        for name, value in sample.values.items():
+            if sample.step > cursors.get(name, -1):
+                columns.setdefault(name, []).append((sample.step, value, sample.time))
+    texts = []
+    for name, rows in columns.items():
+        steps, values, times = (list(column) for column in zip(*rows, strict=True))
+        texts.append(encode({"type": "series", "name": name, "step": steps, "value": values,
+                             "time": times}))  # fmt: skip
+    return texts
 
 
 def params_text(step: int, values: dict[str, float]) -> str:

@@ -11,6 +11,14 @@ function gpuText(node) {
   return node.gpu_names.length ? `${node.gpus} × ${node.gpu_names.join(", ")}` : String(node.gpus);
 }
 
+// The node's CPU and GPU use, as its runs' system samples say: none while no run trains there.
+function useText(node) {
+  const parts = [];
+  if (node.cpu_percent != null) parts.push(`CPU ${Math.round(node.cpu_percent)}%`);
+  if (node.gpu_util != null) parts.push(`GPU ${Math.round(node.gpu_util)}%`);
+  return parts.join(" · ") || "—";
+}
+
 function runLink(run) {
   const link = document.createElement("a");
   link.href = `/runs/${run.id}`;
@@ -28,6 +36,7 @@ function nodeRow(template, node, running) {
     alive: node.alive ? "alive" : "dead",
     cpus: fmtInt(node.cpus),
     gpus: gpuText(node),
+    use: useText(node),
   });
   tr.querySelector('[data-field="node"]').title = node.id;
   tr.querySelector('[data-field="runs"]').replaceChildren(...running.map(runLink));

@@ -188,5 +188,15 @@ export function runFields(run) {
     best: fmtLoss(run.best_loss),
     speed: fmtRate(run.iterations_per_second),
     device: run.device ?? "—",
+    "peak-memory": peakMemory(run),
   };
+}
+
+// A run's peak memory, as the system sampler saw it: RSS, and CUDA's where it has one.
+function peakMemory(run) {
+  const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  const parts = [];
+  if (run.peak_rss_bytes != null) parts.push(`RSS ${gib(run.peak_rss_bytes)}`);
+  if (run.cuda_peak_bytes != null) parts.push(`CUDA ${gib(run.cuda_peak_bytes)}`);
+  return parts.join(" · ") || "—";
 }

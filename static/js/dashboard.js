@@ -5,6 +5,7 @@ import {
   api, ApiError, CLOSE, follow, LIVE_STATUSES, PAGE_DATA, setLive, showLoginNeeded,
 } from "./common.js";
 import { clusterPanel } from "./cluster.js";
+import { devicesPanel } from "./devicecard.js";
 import { fmtInt } from "./numbers.js";
 import { setUpForm } from "./runform.js";
 import { report, setUpActions, updateSelection } from "./runactions.js";
@@ -175,6 +176,7 @@ function main() {
   else load();
   const card = $("cluster");
   if (card) cluster = clusterPanel(card, PAGE_DATA, () => [...table.runs.values()]);
+  if ($("devices")) devicesPanel($("devices"), PAGE_DATA.system_samples);
   window.addEventListener("themechange", () => table.recolour());
   followRuns();
   shortcuts({

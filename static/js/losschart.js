@@ -14,12 +14,14 @@ const SHAPE_KEYS = ["logY", "xKey", "logX", "runMin"];
 const short = (v) => Number(v.toPrecision(6)); // a zoom's ends as the URL keeps them
 
 // `lines`: [{key, id, label, series: LossSeries}]; a line's colour is runColor(id).
-// `onCursor` hears the step under the cursor of a one-run chart (null when it leaves).
+// `onCursor` hears the step under the cursor of a one-run chart (null when it leaves);
+// `yLabel` names its y axis (a series chart's: its series).
 export class LossChart {
-  constructor(container, lines, { onCursor } = {}) {
+  constructor(container, lines, { onCursor, yLabel = "loss" } = {}) {
     this.container = container;
     this.lines = lines;
     this.onCursor = onCursor;
+    this.yLabel = yLabel;
     this.opts = { ...DEFAULT_VIEW };
     this.onView = () => {};
     this.plot = null;
@@ -195,7 +197,7 @@ export class LossChart {
       series: [{ label: xLabel, value: (u, v) => this.xValue(v) }, ...series],
       axes: [
         axis(xLabel, onLogX, xKey === "step" ? fmtStepTick : fmtTick, colors),
-        { ...axis(logY ? "loss (log)" : "loss", logY, fmtTick, colors), size: 64 },
+        { ...axis(logY ? `${this.yLabel} (log)` : this.yLabel, logY, fmtTick, colors), size: 64 },
       ],
       cursor: { drag: { x: true, y: true, uni: 30, setScale: false }, focus: { prox: 30 } },
       focus: { alpha: 0.35 },

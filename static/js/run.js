@@ -84,11 +84,12 @@ function main() {
   const card = document.getElementById("fit-card"); // a polynomial fit's
   const fit = card && fitView(run, card);
   const chart = new LossChart(document.getElementById("chart"), [line], { onCursor: fit?.scrub });
-  // a script's run: a chart per series besides loss's, all under the loss chart's controls
-  const group = run.source === "sdk" ? new ChartGroup() : null;
-  group?.add(chart);
-  const others = group && new SeriesCharts(document.getElementById("series-charts"), run, group);
-  bindControls(group ?? chart, { persist: true });
+  // a chart per series besides loss's (a script's, a job's System group), all under the loss
+  // chart's controls
+  const group = new ChartGroup();
+  group.add(chart);
+  const others = new SeriesCharts(document.getElementById("series-charts"), run, group, PAGE_DATA.series);
+  bindControls(group, { persist: true });
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);
   addEventListener("livechange", showLive);

@@ -1,6 +1,7 @@
-// A script's run's series other than loss: one chart per series, in sections grouped by the
-// part of the name before "/" (as TensorBoard and W&B group them), each fed its thinned history
-// and then the run's "series" messages. The loss chart's controls drive them all (ChartGroup).
+// A run's series other than loss (a script's, and the system sampler's of a job run): one chart
+// per series, in sections grouped by the part of the name before "/" (as TensorBoard and W&B
+// group them), each fed its thinned history and then the run's "series" messages. The loss
+// chart's controls drive them all (ChartGroup).
 import { api, ApiError } from "./common.js";
 import { LossChart } from "./losschart.js";
 import { LossSeries } from "./lossseries.js";
@@ -32,19 +33,21 @@ export function groupOf(name) {
 }
 
 export class SeriesCharts {
-  // `root`: where the sections go; `group`: the ChartGroup the page's controls drive.
-  constructor(root, run, group) {
+  // `root`: where the sections go; `group`: the ChartGroup the page's controls drive; `names`:
+  // the run's series as the page came with them (else they are asked for).
+  constructor(root, run, group, names = null) {
     this.root = root;
     this.run = run;
     this.group = group;
+    this.names = names;
     this.charts = new Map();
     this.sections = new Map();
   }
 
   // Every stored series but loss, each with its history (before the websocket opens).
   async load() {
-    const listed = await api(`/api/runs/${this.run.id}/series`);
-    const names = listed.series.map((s) => s.name).filter((name) => name !== "loss");
+    const listed = this.names ?? (await api(`/api/runs/${this.run.id}/series`)).series.map((s) => s.name);
+    const names = listed.filter((name) => name !== "loss");
     await Promise.all(names.map((name) => loadSeries(this.run.id, name, this.add(name).series)));
     for (const { chart } of this.charts.values()) chart.update();
   }
@@ -62,7 +65,7 @@ export class SeriesCharts {
     this.section(groupOf(name)).append(figure);
     const series = new LossSeries();
     const line = { key: name, id: this.run.id, label: name, series };
-    const entry = { series, chart: new LossChart(box, [line]) };
+    const entry = { series, chart: new LossChart(box, [line], { yLabel: name.split("/").pop() }) };
     this.group.add(entry.chart);
     this.charts.set(name, entry);
     return entry;
@@ -70,15 +73,21 @@ export class SeriesCharts {
 
   section(group) {
     if (!this.sections.has(group)) {
-      const section = document.createElement("section");
+      // the system sampler's series: a collapsed "System" group, after every other group
+      const system = group === "system";
+      const section = document.createElement(system ? "details" : "section");
       section.className = "card series-group";
       section.dataset.group = group;
       const title = document.createElement("h2");
-      title.textContent = group || "Charts";
+      title.textContent = system ? "System" : group || "Charts";
       const grid = document.createElement("div");
       grid.className = "series-grid";
-      section.append(title, grid);
-      this.root.append(section);
+      if (system) {
+        const summary = document.createElement("summary");
+        summary.append(title);
+        section.append(summary, grid);
+      } else section.append(title, grid);
+      this.root.insertBefore(section, system ? null : this.root.querySelector("details.series-group"));
       this.sections.set(group, grid);
     }
     return this.sections.get(group);

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -70,6 +71,7 @@ def test_cluster_card_shows_the_node_with_its_cpus(page, server, node):
     expect(tr.locator('[data-field="cpus"]')).to_have_text(str(node["cpus"]))
     expect(tr.locator('[data-field="alive"]')).to_have_text("alive")
     expect(tr.locator('[data-field="gpus"]')).to_have_text("—")
+    expect(tr.locator('[data-field="use"]')).to_have_text("—")  # no run there to sample it
     expect(page.locator('#cluster [data-field="reachable"]')).to_have_text("reachable")
     expect(page.locator('#cluster [data-field="queued"]')).to_have_text("cpu 0 · cuda 0")
 
@@ -90,9 +92,13 @@ def test_cluster_card_shows_a_run_on_its_node_while_it_runs(page, server, node):
     run = start_running(server)
     link = node_row(page, node).locator(f'a[href="/runs/{run["id"]}"]')
     expect(link).to_have_text(f"#{run['id']} nn")
+    # its worker's samples (every 2 s) say what the node's CPU does
+    use = node_row(page, node).locator('[data-field="use"]')
+    expect(use).to_have_text(re.compile(r"^CPU \d+%$"), timeout=15_000)
     screenshot(page, "cluster-run-on-node")
     server.api("POST", f"/api/runs/{run['id']}/cancel")
     expect(link).to_have_count(0)
+    expect(use).to_have_text("—")
 
 
 def test_cluster_card_counts_the_runs_waiting_per_lane(page, server, node):

@@ -72,10 +72,12 @@ def test_compare_overlays_the_series_picked(page, server, logged):
     screenshot(page, "compare-series")
 
 
-def test_a_job_runs_page_has_no_series_charts(page, server):
+def test_a_job_run_without_system_samples_has_no_series_charts(page, server):
+    # a job run's only other series are the system sampler's (tests/e2e/test_system_pages.py)
     page.goto(f"{server.url}/runs/{server.big_run_id}")
     expect(page.locator(".source-card")).to_be_visible()
-    expect(page.locator("#series-charts")).to_have_count(0)
+    expect(page.locator("#chart")).not_to_have_attribute("data-points", "0")
+    expect(page.locator(".series-group")).to_have_count(0)
 
 
 DECIMATE_JS = """async () => {

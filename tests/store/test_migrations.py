@@ -127,7 +127,8 @@ def test_store_opens_0_1_0_database_with_every_run_row_intact(old_store):
             added = {"worker": None, "sweep_id": None, "sweep_params": None, "notes": "",
                      "tags": [], "request": {**row["config"], "name": row["name"]},
                      "source": "job", "primary": "loss", "client_key": None, "ingest_seq": -1,
-                     "stop_requested": 0, "rerun_of": None}  # fmt: skip
+                     "stop_requested": 0, "rerun_of": None, "peak_rss_bytes": None,
+                     "cuda_peak_bytes": None}  # fmt: skip
             assert old_store.get_run(run_id) == {**row, **added}
     runs, total = old_store.list_runs(limit=100)
     assert total == len(expected) and [r["id"] for r in runs] == sorted(expected, reverse=True)

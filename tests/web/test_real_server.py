@@ -38,7 +38,7 @@ def follow(ws_url: str, run_id: int, after: int = -1) -> tuple[list[int], list[d
         for message in messages(ws):
             if message["type"] == "points":
                 steps.extend(range(message["start"], message["start"] + len(message["loss"])))
-            else:
+            elif message["type"] == "run":  # not the system sampler's `series` messages
                 runs.append(message["run"])
         return steps, runs, ws.close_code
 

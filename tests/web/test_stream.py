@@ -36,7 +36,7 @@ def collect(ws, stop_after: int | None = None) -> Received:
         if message["type"] == "points":
             assert len(message["loss"]) == len(message["time"])
             steps.extend(range(message["start"], message["start"] + len(message["loss"])))
-        else:
+        elif message["type"] == "run":  # the system sampler's `series` messages are not counted
             runs.append(message["run"])
         if stop_after is not None and steps and steps[-1] >= stop_after:
             return Received(steps, runs, None, messages)

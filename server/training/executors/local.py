@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from server.system.sampler import SystemSampler
 from server.training.devices import Device, list_devices, resolve_device
 from server.training.drive import Batch, drive
 from server.training.executors.base import Stop, Worker, this_worker
@@ -16,9 +17,15 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, devices: list[Device] | None = None, workers_per_device: int = 1) -> None:
+    def __init__(
+        self,
+        devices: list[Device] | None = None,
+        workers_per_device: int = 1,
+        sampler: SystemSampler | None = None,
+    ) -> None:
         self._devices = devices if devices is not None else list_devices()
         self.workers_per_device = workers_per_device
+        self.sampler = sampler  # the server's: a local run's figures are the server process's
 
     def start(self) -> None:
         """Nothing to start: the manager's threads are the workers."""
@@ -42,7 +49,7 @@ class LocalExecutor:
     def execute(self, run_id: int, config: TrainConfig, stop: Stop) -> Iterator[Worker | Batch]:
         """Train on the calling thread; `stop` is checked after every step."""
         yield this_worker(self.name, "local", config.device)
-        yield from drive(config, stop)
+        yield from drive(config, stop, self.sampler)
 
     def cancel(self, run_id: int) -> None:
         """Nothing to do: the loop sees the stop after its current step."""

@@ -8,6 +8,7 @@ Imported only with `--executor ray`: Ray is the optional extra `lossboard[ray]`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -24,6 +25,8 @@ import ray
 from ray.exceptions import RayError
 
 import server
+from server.system.nodes import NodeFigures
+from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.devices import DEVICE_PATTERN, Device
 from server.training.drive import Batch, drive, first_line
@@ -38,8 +41,11 @@ CANCEL_GRACE_S = 1.5  # then the run ends as stopped, whatever Ray still does wi
 LOST_CHECK_POLLS = 8  # while a run hears nothing, check every 2 s that the cluster answers
 
 
-def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]:
-    """A run on a Ray worker: where it trains, then its batches (the last says how it ended)."""
+def train_task(
+    config: dict[str, Any], version: str, system_every_s: float = 0
+) -> Iterator[Worker | Batch]:
+    """A run on a Ray worker: where it trains, then its batches (the last says how it ended),
+    which carry this worker's system samples, every `system_every_s` (0: none)."""
     node = ray.get_runtime_context().get_node_id()
     device = config["device"]
     if device == "cuda":  # Ray shows the task only its own GPU, as cuda:0
@@ -53,7 +59,17 @@ def train_task(config: dict[str, Any], version: str) -> Iterator[Worker | Batch]
         )
         yield Batch(ended=("failed", why))
         return
-    yield from drive(TrainConfig.from_dict(config), lambda: None)
+    yield from drive(TrainConfig.from_dict(config), lambda: None, worker_sampler(system_every_s))
+
+
+@functools.cache  # one per worker process, started by its first run and kept for the next
+def worker_sampler(every_s: float) -> SystemSampler | None:
+    """This worker process's sampler (its CPU and RSS, its node's CPU and GPUs)."""
+    if every_s <= 0:
+        return None
+    sampler = SystemSampler(every_s)
+    sampler.start()
+    return sampler
 
 
 def warm_task() -> int:
@@ -134,15 +150,21 @@ class RayExecutor:
     name = "ray"
 
     def __init__(
-        self, address: str | None = None, num_cpus: int | None = None, data_dir: Path | None = None
+        self,
+        address: str | None = None,
+        num_cpus: int | None = None,
+        data_dir: Path | None = None,
+        system_every_s: float = 0,
     ) -> None:
         self.address = address
         self.num_cpus = num_cpus
         self.data_dir = data_dir  # where a private Ray's token file is kept
+        self.system_every_s = system_every_s
         self._owns_ray = False
         self._capacity: dict[str, int] = {}  # the lanes' widths, as the cluster was at start
         self._devices: list[Device] = []  # as last seen: a cluster that went away says no more
         self._running: dict[int, ray.ObjectRefGenerator] = {}  # run id -> its task's stream
+        self._nodes = NodeFigures()  # each node's use, from its runs' system samples
 
     def start(self) -> None:
         """Connect (or start a private Ray), then warm one worker per CPU."""
@@ -209,7 +231,8 @@ class RayExecutor:
         resources = {"num_gpus": 1, "num_cpus": 0} if config.device == "cuda" else {"num_cpus": 1}
         task = ray.remote(train_task).options(num_returns="streaming", max_retries=0, **resources)
         # num_returns="streaming" makes .remote() give a generator of refs, not one ref
-        stream = cast(ray.ObjectRefGenerator, task.remote(config.as_dict(), server.__version__))
+        started = task.remote(config.as_dict(), server.__version__, self.system_every_s)
+        stream = cast(ray.ObjectRefGenerator, started)
         self._running[run_id] = stream
         if stop():  # stopped before it was there to cancel
             ray.cancel(stream)
@@ -218,6 +241,8 @@ class RayExecutor:
             for ref in follow(stream, stop, lambda: self.health() == "ok"):
                 item = ray.get(ref)
                 node = item.node if isinstance(item, Worker) else node
+                if isinstance(item, Batch):
+                    self._nodes.note(run_id, node, item.samples)
                 yield item
             if not isinstance(item, Batch) or item.ended is None:  # a cancelled task may stop so
                 yield Batch(ended=(stopped, None) if (stopped := stop()) else SILENT_END)
@@ -231,6 +256,7 @@ class RayExecutor:
             yield Batch(ended=("failed", self.lost()))
         finally:
             self._running.pop(run_id, None)
+            self._nodes.forget(run_id)
 
     def cancel(self, run_id: int) -> None:
         """Cancel the run's task: Ray interrupts it wherever it is."""
@@ -252,9 +278,10 @@ class RayExecutor:
         return f"the Ray cluster at {address} does not answer (is its head node down?)"
 
     def cluster(self) -> dict[str, Any]:
-        """The address, whether it answers, and every node with its CPUs and GPUs."""
+        """The address, whether it answers, and every node with its CPUs and GPUs and their use."""
         reachable = self.health() == "ok"
-        nodes = [node_public(n) for n in ray.nodes()] if reachable else []
+        found = ray.nodes() if reachable else []
+        nodes = [node_public(n) | self._nodes.of(n["NodeID"]) for n in found]
         address = ray.get_runtime_context().gcs_address
         return {"address": address, "reachable": reachable, "nodes": nodes}
 

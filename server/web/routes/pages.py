@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import RedirectResponse, Response
 
+from server.system import live
 from server.training import registry
 from server.training.manager import RunManager
 from server.training.sweep_spec import SWEEP_METHODS
@@ -54,7 +55,11 @@ def edited_request(manager: RunManager, run_id: int | None) -> dict | None:
 
 @router.get("/")
 def dashboard_page(
-    request: Request, manager: ManagerDep, sweeps: SweepsDep, from_run: FromRun = None
+    request: Request,
+    manager: ManagerDep,
+    sweeps: SweepsDep,
+    settings: SettingsDep,
+    from_run: FromRun = None,
 ) -> Response:
     rows, total = manager.reads.list_runs(limit=RUNS_SHOWN)
     recent = [sweep_public(sweep) for sweep in sweeps.list_sweeps(limit=SWEEPS_SHOWN)[0]]
@@ -69,9 +74,11 @@ def dashboard_page(
         "devices": [DevicePublic(**d.as_dict()).model_dump() for d in manager.devices],
         "max_sweep_runs": sweeps.max_runs,  # the form's sweep preview says when it is over
         "form_request": edited_request(manager, from_run),
+        "system_samples": live.history(request.app.state.sampler),  # the Devices card's start
         **cluster_data(manager),
     }
-    context = {"variants": variants, "executor": data["executor"], "sweeps": recent}
+    context = {"variants": variants, "executor": data["executor"], "sweeps": recent,
+               "devices": data["devices"], "system_every_s": settings.system_every_s}  # fmt: skip
     return render(request, "dashboard.html", context, data=data)
 
 
@@ -95,7 +102,8 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
     variant = registry.variant(run["variant"]).public() if run["variant"] else None  # a script's
     reruns = [r["id"] for r in manager.reads.list_runs(rerun_of=run_id, sort="id", limit=20)[0]]
     context = {"run": run, "variant": variant, "history_points": HISTORY_POINTS, "reruns": reruns}
-    return render(request, "run.html", context, data={"run": run})
+    names = [entry["name"] for entry in manager.reads.series_list(run_id) or []]
+    return render(request, "run.html", context, data={"run": run, "series": names})
 
 
 @router.get("/compare")

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import platform
+from typing import Annotated
 
 import numpy as np
 import torch
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from prometheus_client.exposition import choose_encoder
 
 from server import __version__
+from server.system import live
+from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.devices import default_device
 from server.web.deps import ManagerDep, SettingsDep
 from server.web.errors import refusals
-from server.web.schemas import SystemPublic, VariantPublic
+from server.web.schemas import SystemPublic, SystemSamplesPublic, VariantPublic
 
 router = APIRouter(tags=["system"])
+
+
+def get_sampler(request: Request) -> SystemSampler | None:
+    return request.app.state.sampler
+
+
+SamplerDep = Annotated[SystemSampler | None, Depends(get_sampler)]
 
 
 @router.get("/healthz", responses=refusals({503: "the store cannot write (`problem` says why)"}))
@@ -31,20 +41,29 @@ def read_health(manager: ManagerDep, response: Response) -> dict:
 
 
 @router.get("/api/system", response_model=SystemPublic)
-def read_system(manager: ManagerDep, settings: SettingsDep) -> dict:
+def read_system(manager: ManagerDep, settings: SettingsDep, sampler: SamplerDep) -> dict:
     return {
         "version": __version__,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
         "cuda_available": torch.cuda.is_available(),
-        "devices": [d.as_dict() for d in manager.devices],
+        "devices": live.with_figures(
+            [d.as_dict() for d in manager.devices], sampler, manager.executor.name == "local"
+        ),
         "default_device": default_device(manager.devices),
         "auth_required": bool(settings.token),
         "executor": manager.executor.name,
         "cluster": manager.executor.cluster(),
         "queued": manager.reads.queued(),
+        "system_every_s": settings.system_every_s,
     }
+
+
+@router.get("/api/system/samples", response_model=SystemSamplesPublic)
+def read_system_samples(sampler: SamplerDep) -> dict:
+    """The system sampler's last few minutes, per device: the dashboard's sparklines."""
+    return live.history(sampler)
 
 
 @router.get("/api/variants", response_model=list[VariantPublic])

@@ -16,7 +16,9 @@ from server.training.spec import RunSpec
 # The flag each field is spelt as, where it is not --field with "_" as "-" (--D-in for D_in).
 SPELLINGS = {"learning_rate": "--lr"}
 POSITIONAL = ("variant",)  # `lossboard run VARIANT`
-NOT_SWEPT_BASE = ("seed", "name")  # a sweep says these its own way (--seed S --seeds K)
+# a run's alone: a sweep says the first two its own way (--seed S --seeds K, --name), and
+# its runs repeat no run
+NOT_SWEPT_BASE = ("seed", "name", "rerun_of")
 
 
 def flag(field: str) -> str:

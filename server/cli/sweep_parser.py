@@ -10,7 +10,8 @@ from server.cli import run_flags
 from server.cli.run_flags import SPELLINGS, fields, spec_values
 
 # the RunCreate fields of `lossboard run`'s flags, fixed for every run (the name is the sweep's)
-BASE_FIELDS = fields(exclude=("name",))  # a sweep's --name is its own; --seed is its first
+# a sweep's --name is its own, --seed its first; its runs repeat no run
+BASE_FIELDS = fields(exclude=("name", "rerun_of"))
 # a swept field spelt as its flag (--lr); D-in is D_in
 ALIASES = {run_flags.flag(field).lstrip("-"): field for field in SPELLINGS}
 RANGE_FLAGS = {

@@ -122,13 +122,13 @@ class RunManager:
 
     # the API's verbs
 
-    def submit(self, spec: RunSpec, rerun_of: int | None = None) -> Run:
+    def submit(self, spec: RunSpec) -> Run:
         """Validate a request against this machine, record it, and queue it on its device;
-        `rerun_of` names the run it repeats with changes (ConfigError if there is none)."""
-        if rerun_of is not None and self.reads.get(rerun_of) is None:
-            raise ConfigError("rerun_of", f"there is no run {rerun_of} to run again")
+        its `rerun_of` names the run it repeats with changes (ConfigError if there is none)."""
+        if spec.rerun_of is not None and self.reads.get(spec.rerun_of) is None:
+            raise ConfigError("rerun_of", f"there is no run {spec.rerun_of} to run again")
         run = self.prepare(spec)
-        run.rerun_of = rerun_of
+        run.rerun_of = spec.rerun_of
         self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
         return run
 
@@ -136,7 +136,7 @@ class RunManager:
         """Validate a request against this machine: the run it makes, not yet recorded."""
         device = self.executor.resolve_device(spec.device, spec.variant)
         self.caps.check_run(spec)
-        request = spec.model_dump(mode="json")
+        request = spec.model_dump(mode="json", exclude={"rerun_of"})  # a run's own, not a link
         return Run(id=0, config=resolve(spec, device), name=spec.name, request=request)
 
     def submit_group(self, runs: list[Run], record: Record, max_parallel: int | None) -> None:

@@ -73,6 +73,9 @@ class RunSpec(BaseModel):
         None, description="the variant's own by default (float64 for the NumPy loops)"
     )
     name: str | None = Field(None, max_length=200, description="a label for the run")
+    rerun_of: int | None = Field(
+        None, ge=0, le=MAX_INTEGER, description="the run this one repeats with changes, if any"
+    )
 
     @field_validator("variant")
     @classmethod

@@ -173,6 +173,8 @@ def check_params(spec: SweepSpec, variants: list[str]) -> None:
     for key in ("variant", "variants", *spec.params):
         if key in spec.base:
             raise ConfigError(f"base.{key}", f"{key} is given outside base; give it once")
+    if "rerun_of" in spec.base:
+        raise ConfigError("base.rerun_of", "a sweep's runs repeat no run: rerun_of is a run's")
     for field, domain in spec.params.items():
         where = f"params.{field}"
         if field not in SWEEPABLE:

@@ -17,10 +17,6 @@ from server.training.sweeps import SweepStatus
 class RunCreate(RunSpec):
     """POST /api/runs: a variant and, optionally, anything the tutorial fixes."""
 
-    rerun_of: int | None = Field(
-        None, ge=0, le=MAX_INTEGER, description="the run this one repeats with changes, if any"
-    )
-
 
 class WorkerPublic(BaseModel):
     """Where a run trained, and with how many threads (its losses depend on them)."""

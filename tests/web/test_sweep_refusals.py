@@ -27,6 +27,7 @@ BAD = [
     ({"seeds": 0}, ["seeds"]),
     ({"variant": "numpy", "base": {"device": "cuda", "iterations": 5}}, ["base", "device"]),
     ({"base": {"colour": "red"}}, ["base", "colour"]),
+    ({"base": {"rerun_of": 1}}, ["base", "rerun_of"]),  # a run's link, not a sweep's
     ({"max_parallel": 0}, ["max_parallel"]),
     ({"bogus": 1}, ["bogus"]),
     ({"method": "anneal", "count": 2}, ["method"]),  # no such sampler

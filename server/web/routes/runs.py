@@ -14,7 +14,6 @@ from server.exceptions import NotFound
 from server.protocol import MAX_INTEGER, CloseCode, RunStatus
 from server.store.run_query import SORT_PATTERN, search_terms
 from server.training.manager import RunManager
-from server.training.spec import RunSpec
 from server.web import export, series_stream
 from server.web.decimate import MIN_POINTS, decimate
 from server.web.deps import (
@@ -56,7 +55,7 @@ MAX_EXPORT_RUNS = 1000
     ),
 )
 def create_run(spec: RunCreate, manager: ManagerDep) -> dict:
-    run = manager.submit(RunSpec(**spec.model_dump(exclude={"rerun_of"})), spec.rerun_of)
+    run = manager.submit(spec)
     return manager.reads.public(run)
 
 

@@ -208,6 +208,11 @@ def executor_problem(settings: Settings) -> str | None:
     """Why the Ray executor cannot start here (Ray missing, cluster unreachable), or None."""
     if settings.executor != "ray":
         return None
+    # Here, not at the top: the executors bring torch, which the client commands never load.
+    from server.training.executors.ray_auth import private_auth
+
+    if settings.ray_address is None:  # a private Ray's token, set before Ray is imported
+        private_auth(settings.data_dir)
     try:  # Ray is an optional extra: imported only for --executor ray
         from server.training.executors.ray_tasks import check_address
     except ImportError:

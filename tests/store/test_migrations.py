@@ -243,8 +243,10 @@ def test_run_of_0_1_0_database_stands_its_config_in_for_its_request(old_store):
     request = old_store.get_run(1)["request"]
     assert request == {**config, "name": raw_runs(FIXTURE)[1]["name"]}
     assert request["device"] == "cpu"  # as resolved: 0.1.0 kept no other
-    # a valid request today: the fits' `points`, which 0.1.0 did not know, is the one field added
-    assert RunSpec.model_validate(request).model_dump(mode="json") == {"points": None, **request}
+    # a valid request today: the fits' `points` and `rerun_of`, which 0.1.0 did not know, are
+    # the fields added
+    added = {"points": None, "rerun_of": None}
+    assert RunSpec.model_validate(request).model_dump(mode="json") == {**added, **request}
 
 
 def test_manager_runs_a_run_of_0_1_0_database_again_with_its_seed(old_store):

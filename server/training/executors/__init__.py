@@ -8,6 +8,7 @@ from pathlib import Path
 from server.system.sampler import SystemSampler
 from server.training.executors.base import Executor, Stop, Worker, this_worker
 from server.training.executors.local import LocalExecutor
+from server.training.executors.ray_auth import private_auth
 
 __all__ = ["Executor", "LocalExecutor", "Stop", "Worker", "make_executor", "this_worker"]
 
@@ -22,6 +23,8 @@ def make_executor(
     """The executor a server was asked for: `local`, or `ray` (imported only then). Runs record
     the sampler's samples: locally the server's own, under Ray each worker's at that interval."""
     if kind == "ray":
+        if ray_address is None and data_dir is not None:  # a private Ray: before Ray loads
+            private_auth(data_dir)
         # Inside the function: Ray is an optional extra, imported only when asked for.
         from server.training.executors.ray_tasks import RayExecutor
 

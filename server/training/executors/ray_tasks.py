@@ -7,11 +7,9 @@ Imported only with `--executor ray`: Ray is the optional extra `lossboard[ray]`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import re
-import secrets
 import signal
 import socket
 import threading
@@ -115,25 +113,6 @@ def check_address(address: str | None) -> str | None:
     return None
 
 
-def private_auth(data_dir: Path) -> None:
-    """Token auth for a private Ray, with its token kept 0600 in the data directory (Ray would
-    write one 0644 to ~/.ray), unless the environment names a token already."""
-    if not {"RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"} & set(os.environ):
-        os.environ["RAY_AUTH_MODE"] = "token"
-        os.environ["RAY_AUTH_TOKEN_PATH"] = str(private_token(data_dir))
-
-
-def private_token(data_dir: Path) -> Path:
-    """The private Ray's token file, made with a new random token if missing; always 0600."""
-    path = data_dir / "ray_auth_token"
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    path.chmod(0o600)
-    return path
-
-
 def bootstrap_address(address: str) -> str:
     """host:port for a GCS address, `auto` (the cluster `ray start` made) or ray://host:port."""
     if address.startswith("ray://"):
@@ -172,8 +151,6 @@ class RayExecutor:
             self._owns_ray = True
             # "local": a new instance, even where a `ray start` cluster runs on this machine
             address = self.address or "local"
-            if address == "local" and self.data_dir is not None:
-                private_auth(self.data_dir)
             cpus = (self.num_cpus or os.cpu_count()) if address == "local" else None
             with server_signals():
                 ray.init(address=address, num_cpus=cpus, include_dashboard=False)

@@ -121,6 +121,11 @@ export class ChartGroup {
     this.save = () => {};
   }
 
+  // The chart saved as PNG or SVG: the group's first (the loss chart on a run's page).
+  get plot() {
+    return this.charts[0]?.plot;
+  }
+
   add(chart) {
     const first = this.charts.length === 0;
     this.charts.push(chart);

@@ -53,10 +53,14 @@ def open_chart(page, url: str):
     return chart
 
 
+def settle(page) -> None:
+    """Wait two frames: a chart redraws (or is rebuilt) at the next one after a change."""
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
     """Drag across the chart from `start` to `end`, fractions of its plot area."""
-    # a control just changed rebuilds the chart at the next frame: measure the new one
-    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    settle(page)  # a control just changed rebuilds the chart at the next frame: measure the new one
     box = page.locator("#chart .u-over").bounding_box()
     at = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy) for fx, fy in (start, end)]
     page.mouse.move(*at[0])
@@ -91,8 +95,10 @@ def test_run_page_view_survives_a_reload(page, charts):
     page.locator("#log-x").check()
     page.locator("#smoothing").fill("0.95")
     page.locator("#running-min").check()
+    unzoomed = chart.get_attribute("data-x-min")
     drag(page, (0.2, 0.5), (0.6, 0.52))  # x only
     expect(page).to_have_url(re.compile(r"zx="))
+    expect(chart).not_to_have_attribute("data-x-min", unzoomed)  # redrawn at the next frame
     x_range = chart.get_attribute("data-x-min"), chart.get_attribute("data-x-max")
 
     page.reload()
@@ -109,8 +115,11 @@ def test_compare_view_survives_a_reload(page, charts):
     url, ids = charts
     chart = open_chart(page, f"{url}/compare?ids={ids[TWIN_A]},{ids[HIGH]}")
     page.locator("#chart .u-legend tr", has_text="high").click()  # hide run "high"
+    settle(page)
+    unzoomed = chart.get_attribute("data-y-min")
     drag(page, (0.5, 0.3), (0.52, 0.6))  # y only
     expect(page).to_have_url(re.compile(rf"hide={ids[HIGH]}"))
+    expect(chart).not_to_have_attribute("data-y-min", unzoomed)  # redrawn at the next frame
     y_range = chart.get_attribute("data-y-min"), chart.get_attribute("data-y-max")
 
     page.reload()

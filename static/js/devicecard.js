@@ -43,6 +43,9 @@ export function devicesPanel(card, samples) {
   const poll = async () => {
     try {
       show(card, await api("/api/system/samples"));
+      delete card.dataset.stale;
+    } catch {
+      card.dataset.stale = ""; // no answer (the server is away): the last figures stay, faded
     } finally {
       setTimeout(poll, wait);
     }

@@ -14,6 +14,7 @@ from server.protocol import CloseCode, page_constants
 from server.training import registry
 from server.web.assets import STATIC_DIR, TEMPLATES_DIR
 from tests.helpers import TINY, app_client, wait_finished
+from tests.web.test_ingest import open_run
 
 EVIL = "<script>alert(1)</script>"
 QUICK = {**TINY, "iterations": 3}
@@ -329,3 +330,10 @@ def test_pages_keep_no_copy_of_statuses_or_close_codes():
         text = path.read_text(encoding="utf-8")
         assert not STATUS_LIST.search(text), path
         assert not CLOSE_CODE.search(text), path
+
+
+def test_script_run_page_offers_no_run_again_or_edit_and_run(client):
+    opened = open_run(client, name="my mlp")  # a run a script logs: no request to run again
+    html = client.get(f"/runs/{opened['run']['id']}").text
+    assert 'id="edit-run"' not in html
+    assert re.search(r'<span class="rerun" id="rerun"[^>]*hidden', html)

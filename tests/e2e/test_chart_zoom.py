@@ -73,8 +73,10 @@ def test_zoom_drawn_on_the_page_survives_a_reload(page, runs):
 def test_log_x_box_zoom_keeps_the_box_ends(page, runs):
     url, ids = runs
     chart = open_chart(page, f"{url}/runs/{ids[2]}?logx=1")
+    unzoomed = chart.get_attribute("data-x-min")
     drag(page, (0.5, 0.5), (0.8, 0.52))
     expect(page).to_have_url(re.compile(r"zx="))
+    expect(chart).not_to_have_attribute("data-x-min", unzoomed)  # redrawn at the next frame
 
     zoom = re.search(r"zx=([^&]+)", page.url).group(1).replace("%2C", ",").split(",")
     shown = [float(chart.get_attribute(f"data-x-{end}")) for end in ("min", "max")]

@@ -44,14 +44,15 @@ def server(small_disk: Path, tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 def fill(path: Path) -> None:
-    """Write zeros to `path` until the file system has no room left."""
-    with path.open("wb") as f:
-        try:
+    """Write zeros to `path` until the file system has no room left (the run's own writes
+    may have filled it first: then even creating the file says so)."""
+    try:
+        with path.open("wb") as f:
             while True:
                 f.write(bytes(CHUNK))
                 f.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
 
 
 def stored(server: ServerProcess, run_id: int) -> int:
@@ -62,8 +63,10 @@ def stored(server: ServerProcess, run_id: int) -> int:
 
 
 def start_writing(server: ServerProcess) -> dict:
-    """A long run, once more than 1,000 of its losses are on disk."""
-    run = post_run(server, 10_000_000).json()
+    """A long run, once more than 1,000 of its losses are on disk: long enough to be running
+    when the test fills the disk, too short to fill it alone (100,000 steps, ~1.6 MB, WAL
+    included at most ~3.2 MB, beside the 1 MiB reserve) on a slow or a fast machine."""
+    run = post_run(server, 100_000).json()
     wait_for(lambda: stored(server, run["id"]) > 1000)
     return run
 
@@ -91,7 +94,7 @@ def test_real_server_on_a_full_disk_says_so_and_heals_when_space_returns(server,
     assert health.status_code == 503 and health.json()["problem"].startswith("disk full: ")
     refused = post_run(server, 100)
     assert refused.status_code == 507 and refused.json()["detail"].startswith("disk full: ")
-    (small_disk / "filler").unlink()
+    (small_disk / "filler").unlink(missing_ok=True)
     assert server.get("/healthz").json() == {"status": "ok", "executor": "ok"}
     again = post_run(server, 100)
     assert again.status_code == 201

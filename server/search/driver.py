@@ -35,6 +35,14 @@ log = logging.getLogger("lossboard.search")
 Event = tuple[Run | None, str]
 
 
+LOST = "params_lost"  # a trial the stop cut before its params were stored: not in the budget
+
+
+def lost(trial: optuna.trial.FrozenTrial) -> bool:
+    """A trial asked, but cut by a stop before its params were stored."""
+    return bool(trial.user_attrs.get(LOST))
+
+
 class Search:
     """One sweep's study, its spec, and its points in flight (keyed by trial number)."""
 
@@ -45,7 +53,7 @@ class Search:
         self.lock = threading.RLock()
         self.points: dict[int, Point] = {}
         self.by_run: dict[int, Point] = {}
-        self.asked = len(study.get_trials(deepcopy=False))
+        self.asked = len([t for t in study.get_trials(deepcopy=False) if not lost(t)])
         self.cancelled = False
 
     @property
@@ -260,6 +268,13 @@ class Searches:
 
     def _resume_point(self, search: Search, frozen: optuna.trial.FrozenTrial) -> None:
         """A point the stop left in flight: its ended runs scored, its interrupted ones again."""
+        if set(search.spec["params"]) - set(frozen.params):
+            # asked, but the stop came before its params were stored: no point, ask another
+            trial = optuna.trial.Trial(search.study, frozen._trial_id)
+            trial.set_user_attr(LOST, True)
+            search.study.tell(trial, state=TrialState.FAIL)
+            search.asked -= 1
+            return
         point = Point(optuna.trial.Trial(search.study, frozen._trial_id), [])
         search.points[frozen.number] = point
         base = search.seed

@@ -34,6 +34,7 @@ from pairs import fmt, measure_pairs
 
 from server.store.sqlite import Store
 from server.training import registry
+from server.training.drive import loop_config
 from server.training.manager import RunManager
 from server.training.spec import RunSpec, resolve
 
@@ -48,7 +49,7 @@ def bare(variant: str, device: str, iterations: int = ITERATIONS) -> Timing:
     """The variant's loop alone, consumed like the tutorial's `print` loop."""
     cfg = resolve(RunSpec(variant=variant, iterations=iterations, seed=0, device=device), device)
     t0, c0 = time.perf_counter(), time.process_time()
-    losses = [float(loss) for loss in registry.variant(variant).loop(cfg)]
+    losses = [float(loss) for loss in registry.variant(variant).loop(loop_config(cfg))]
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert len(losses) == iterations
     return elapsed, cpu

@@ -25,6 +25,7 @@ from pairs import Paired, fmt, measure_pairs
 from server.store.sqlite import Store
 from server.system.sampler import SystemSampler
 from server.training import registry
+from server.training.drive import loop_config
 from server.training.executors import LocalExecutor
 from server.training.manager import RunManager
 from server.training.spec import RunSpec, resolve
@@ -40,7 +41,8 @@ def bare(variant: str, iterations: int) -> tuple[float, Extra]:
     """The variant's loop alone, consumed like the tutorial's `print` loop."""
     cfg = resolve(RunSpec(variant=variant, iterations=iterations, seed=0), "cpu")
     t0, c0 = time.perf_counter(), time.process_time()
-    assert sum(1 for loss in registry.variant(variant).loop(cfg) if float(loss) > -1) == iterations
+    loop = registry.variant(variant).loop(loop_config(cfg))
+    assert sum(1 for loss in loop if float(loss) > -1) == iterations
     return time.perf_counter() - t0, (time.process_time() - c0, 0)
 
 

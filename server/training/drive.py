@@ -48,7 +48,7 @@ def drive(
         torch.cuda.reset_peak_memory_stats(config.device)
     t0 = next_tick = time.perf_counter()
     seen = sampler.latest.seq if sampler and sampler.latest else 0  # taken before it started
-    loop = registry.variant(config.variant).loop(config)
+    loop = registry.variant(config.variant).loop(loop_config(config))
     every = max(1, config.iterations // FIT_READS)
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
@@ -84,6 +84,11 @@ def drive(
     finally:
         loop.close()
     yield batch
+
+
+def loop_config(config: TrainConfig, resume: registry.Saved | None = None) -> registry.LoopConfig:
+    """What the variant's loop is given for a run of `config`, going on from `resume` if any."""
+    return registry.LoopConfig(config.iterations, config.seed, config.device, config, resume)
 
 
 def take_sample(

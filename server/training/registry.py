@@ -10,16 +10,18 @@ import inspect
 import textwrap
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # spec.py validates against this registry, which stays light
-    from server.training.spec import TrainConfig
+from typing import Any
 
 Params = Callable[[], dict[str, float]]  # the model's parameters as they are now
 # A step's loss, or (for a fit) its loss and how to read the parameters that gave it
 Reading = float | tuple[float, Params]
-# a generator, so that a run that ends early can close it and free its tensors at once
-Loop = Callable[["TrainConfig"], Generator[Reading, None, None]]
+# What a loop needs to compute a step again: tensors, numbers, strings, lists, tuples and dicts
+# of them (what torch.load(weights_only=True) reads back). Its "model" entry is the trained
+# model that GET /api/runs/{id}/model downloads; an entry named as one of the variant's fields
+# (`learning_rate`, `momentum`) is a hyperparameter that PATCH /api/runs/{id}/hyper changes.
+State = dict[str, Any]
+StateReader = Callable[[], State]
+StateLoader = Callable[[State], None]
 OPTIMIZERS = ("sgd", "adam")
 SIZES = ("N", "D_in", "H", "D_out")  # the two-layer network's sizes
 POINTS = 2000  # the polynomial fits' samples of sin(x)
@@ -28,6 +30,63 @@ RUN_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed", *SIZ
               "dtype")  # fmt: skip
 DEVICE_KINDS = ("cpu", "cuda", "mps")
 TWO_LAYER, POLYNOMIAL = "two-layer network", "polynomial fit"
+
+
+@dataclass
+class Saved:
+    """A checkpoint as a loop resumes from it: the state its `state()` gave while it waited at
+    its yield of step `step`, so the loop computes that step again first."""
+
+    step: int
+    state: State
+
+
+class LoopConfig:
+    """What a variant's loop is given: `iterations`, `seed`, `device` (a torch device string)
+    and `fields` (the variant's own values, as validated); `config.X` reads `config.fields.X`.
+
+    A loop that can be checkpointed iterates over `config.steps(state, load_state)`:
+    - `state()` is called while the loop waits at its yield of step k. It returns everything
+      needed to compute step k again: the weights that gave the loss just yielded, the
+      optimizer's state, each random generator's state as it was before step k drew from it,
+      and the current hyperparameters. lossboard copies what it returns before the loop goes on.
+    - `load_state(saved)` puts such a state back. On resume, `steps()` calls it and returns the
+      steps from the checkpoint's on; a hyperparameter change calls `state()`, sets the field,
+      and calls `load_state()` at a step boundary.
+    A loop that iterates over `range(config.iterations)`, or calls `steps()` without hooks,
+    runs as before, and a resumed run of it starts again from step 0.
+    """
+
+    def __init__(
+        self, iterations: int, seed: int, device: str, fields: Any, resume: Saved | None = None
+    ) -> None:
+        self.iterations, self.seed, self.device, self.fields = iterations, seed, device, fields
+        self.resume = resume  # the checkpoint to go on from, if any
+        self.start = 0  # the step the loop's first yield is at: steps() sets it on resume
+        self.state: StateReader | None = None  # the hooks, once steps() has them
+        self.load_state: StateLoader | None = None
+
+    def __getattr__(self, name: str) -> Any:  # only for names the config has not: a field's
+        if name == "fields":  # not set yet (copy, pickle): no field to fall back on
+            raise AttributeError(name)
+        return getattr(self.fields, name)
+
+    def steps(
+        self, state: StateReader | None = None, load_state: StateLoader | None = None
+    ) -> range:
+        """The steps to run: all of them, or with both hooks and a checkpoint to resume from,
+        those from the checkpoint's step on, once `load_state` has put it back."""
+        if (state is None) != (load_state is None):
+            raise TypeError("steps() takes both state and load_state, or neither")
+        self.state, self.load_state = state, load_state
+        if self.resume is not None and load_state is not None:
+            load_state(self.resume.state)
+            self.start = self.resume.step
+        return range(self.start, self.iterations)
+
+
+# a generator, so that a run that ends early can close it and free its tensors at once
+Loop = Callable[[LoopConfig], Generator[Reading, None, None]]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from server.system.nodes import NodeFigures
 from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.devices import DEVICE_PATTERN, Device
-from server.training.drive import Batch, drive, first_line
+from server.training.drive import Batch, drive, first_line, loop_config
 from server.training.executors.base import Stop, Worker, this_worker
 from server.training.spec import ConfigError, TrainConfig
 
@@ -77,7 +77,7 @@ def warm_task() -> int:
         config = TrainConfig(
             variant.id, "cpu", 2, 1e-6, variant.optimizer, 0, 2, 2, 2, 1, "float32", points=8
         )
-        for _ in variant.loop(config):
+        for _ in variant.loop(loop_config(config)):
             pass
     return os.getpid()
 

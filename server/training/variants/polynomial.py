@@ -13,8 +13,7 @@ from collections.abc import Generator
 import numpy as np
 import torch
 
-from server.training.registry import POLYNOMIAL, Params, Reading, register
-from server.training.spec import TrainConfig
+from server.training.registry import POLYNOMIAL, LoopConfig, Params, Reading, register
 from server.training.variants.seeding import numpy_random_state, torch_generator
 
 ABCD = ("a", "b", "c", "d")
@@ -34,7 +33,7 @@ FIT = {"tutorial": POLYNOMIAL, "knobs": ("points",), "iterations": 2000, "params
     ),
     **FIT,
 )  # NumPy computes on the CPU, in float64
-def poly_numpy(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def poly_numpy(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """Warm-up: numpy — a third order polynomial, forward and backward by hand."""
     rng, dtype = numpy_random_state(cfg.seed), np.dtype(cfg.dtype)
 
@@ -85,7 +84,7 @@ def poly_numpy(cfg: TrainConfig) -> Generator[Reading, None, None]:
     ),
     **FIT,
 )
-def poly_tensors(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def poly_tensors(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Tensors — the same fit by hand, on tensors that can live on a GPU."""
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
 
@@ -134,7 +133,7 @@ def poly_tensors(cfg: TrainConfig) -> Generator[Reading, None, None]:
     + " (its sin(x) version)",
     **FIT,
 )
-def poly_autograd(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def poly_autograd(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Tensors and autograd — autograd computes the backward pass."""
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
 
@@ -207,7 +206,7 @@ class LegendrePolynomial3(torch.autograd.Function):
     ),
     **FIT,
 )
-def poly_function(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def poly_function(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Defining New autograd Functions — y = a + b·P3(c + d·x), P3 a Function."""
     dtype, device = getattr(torch, cfg.dtype), cfg.device
 

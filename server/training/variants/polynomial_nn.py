@@ -9,8 +9,7 @@ from collections.abc import Generator
 
 import torch
 
-from server.training.registry import Params, Reading, register
-from server.training.spec import TrainConfig
+from server.training.registry import LoopConfig, Params, Reading, register
 from server.training.variants.polynomial import AT, FIT
 from server.training.variants.seeding import materialize, torch_generator
 
@@ -25,7 +24,7 @@ from server.training.variants.seeding import materialize, torch_generator
     ),
     **FIT,
 )
-def poly_nn(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def poly_nn(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: nn — the cubic as a Linear layer on (x, x², x³), updated by hand."""
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
 
@@ -78,7 +77,7 @@ def poly_nn(cfg: TrainConfig) -> Generator[Reading, None, None]:
     + " (RMSprop, learning rate 1e-3)",
     **FIT,
 )
-def poly_optim(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def poly_optim(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: optim — torch.optim.RMSprop updates the weights."""
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
 
@@ -147,7 +146,7 @@ class Polynomial3(torch.nn.Module):
     ),
     **FIT,
 )
-def poly_module(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def poly_module(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Custom nn Modules — the tutorial's Polynomial3, trained with SGD."""
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
 
@@ -210,7 +209,7 @@ class DynamicNet(torch.nn.Module):
     description=AT.format("examples_nn/dynamic_net.py", "1d189709801e98f5f184af0567c7f06b8b5156c2"),
     **{**FIT, "iterations": 30_000, "params": ("a", "b", "c", "d", "e")},
 )
-def poly_dynamic(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def poly_dynamic(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Control Flow + Weight Sharing — e reused for x⁴ and x⁵, drawn each pass."""
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
 

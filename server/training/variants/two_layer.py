@@ -14,8 +14,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from server.training.registry import Reading, register
-from server.training.spec import TrainConfig
+from server.training.registry import LoopConfig, Reading, State, register
 from server.training.variants.seeding import materialize, numpy_random_state, torch_generator
 
 
@@ -27,7 +26,7 @@ from server.training.variants.seeding import materialize, numpy_random_state, to
     devices=("cpu",),
     dtype="float64",
 )  # NumPy computes on the CPU, in float64
-def numpy(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def numpy(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """热身: 用numpy实现两层神经网络 — forward, loss and backward by hand in NumPy."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     random = numpy_random_state(cfg.seed)
@@ -66,7 +65,7 @@ def numpy(cfg: TrainConfig) -> Generator[Reading, None, None]:
 
 
 @register("tensors", in_translation=True, title="Tensors by hand", section="PyTorch: Tensors")
-def tensors(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def tensors(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Tensors — the same network by hand, on tensors that can live on a GPU."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -109,7 +108,7 @@ def tensors(cfg: TrainConfig) -> Generator[Reading, None, None]:
     title="Tensors and autograd",
     section="PyTorch: Tensor和autograd",
 )
-def autograd(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def autograd(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Tensor和autograd — autograd computes the backward pass."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -142,7 +141,7 @@ def autograd(cfg: TrainConfig) -> Generator[Reading, None, None]:
 
 
 @register("nn", in_translation=True, title="nn.Sequential", section="PyTorch: nn")
-def nn_(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def nn_(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: nn — the network as torch.nn.Sequential, updated by hand."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -194,7 +193,7 @@ def nn_(cfg: TrainConfig) -> Generator[Reading, None, None]:
     optimizer="sgd",
     learning_rates={"sgd": 1e-6, "adam": 1e-4},
 )
-def optim(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def optim(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: optim — torch.optim updates the weights (SGD, or Adam when asked)."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -221,7 +220,19 @@ def optim(cfg: TrainConfig) -> Generator[Reading, None, None]:
     learning_rate = cfg.learning_rate
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), lr=learning_rate)
 
-    for it in range(cfg.iterations):  # noqa: B007
+    def state() -> State:  # what a checkpoint keeps: the step is lossboard's to count
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "learning_rate": optimizer.param_groups[0]["lr"],
+        }
+
+    def load_state(saved: State) -> None:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        optimizer.param_groups[0]["lr"] = saved["learning_rate"]
+
+    for it in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass
         y_pred = model(x)  # model.forward()
 
@@ -258,7 +269,7 @@ class TwoLayerNet(torch.nn.Module):
     learning_rates={"sgd": 1e-4, "adam": 1e-4},
     shown_with=(TwoLayerNet,),
 )
-def custom_module(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def custom_module(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: 自定义 nn Modules — the tutorial's TwoLayerNet, trained with Adam."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device

@@ -11,8 +11,7 @@ from collections.abc import Generator
 
 import torch
 
-from server.training.registry import Reading, register
-from server.training.spec import TrainConfig
+from server.training.registry import LoopConfig, Reading, register
 from server.training.variants.seeding import materialize, torch_generator
 
 TUTORIALS = "pytorch/tutorials"
@@ -46,7 +45,7 @@ class MyReLU(torch.autograd.Function):
     description=f"{TUTORIALS} beginner_source/examples_autograd/two_layer_net_custom_function.py"
     " at 4ba126213d3cfa9e10ecde3faaf3d93e9d9d02c1",
 )
-def custom_function(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def custom_function(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Defining new autograd functions — ReLU as a torch.autograd.Function."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device
@@ -120,7 +119,7 @@ class DynamicNet(torch.nn.Module):
     "e13beed18d7cc24f9ed01746a6d03325ce622800 (Variable and size_average=False written as "
     "today's tensors and reduction='sum', which compute the same)",
 )
-def dynamic(cfg: TrainConfig) -> Generator[Reading, None, None]:
+def dynamic(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Control Flow + Weight Sharing — a middle layer reused 0 to 3 times a pass."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
     g, dtype, device = torch_generator(cfg.seed), getattr(torch, cfg.dtype), cfg.device

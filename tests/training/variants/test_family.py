@@ -9,7 +9,7 @@ import random
 import pytest
 
 from server.training import registry
-from server.training.drive import drive
+from server.training.drive import drive, loop_config
 from server.training.spec import RunSpec, resolve
 from tests.training.variants import reference_family, reference_polynn
 from tests.training.variants.test_two_layer import variant_losses
@@ -46,7 +46,7 @@ def test_dynamic_variant_leaves_global_random_untouched(variant):
 
 def test_poly_tensors_params_give_its_losses():
     cfg = resolve(RunSpec(variant="poly_tensors", seed=4, iterations=3), "cpu")
-    readings = list(registry.variant("poly_tensors").loop(cfg))
+    readings = list(registry.variant("poly_tensors").loop(loop_config(cfg)))
     assert [r[0] for r in readings] == reference("poly_tensors", 4, 3)
 
 

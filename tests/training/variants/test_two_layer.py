@@ -7,13 +7,14 @@ import pytest
 import torch
 
 from server.training import registry
+from server.training.drive import loop_config
 from server.training.spec import RunSpec, resolve
 from tests.training.variants.tutorial_reference import REFERENCE, optim_loop
 
 
 def variant_losses(variant: str, seed: int, iterations: int = 50, **spec) -> list[float]:
     cfg = resolve(RunSpec(variant=variant, iterations=iterations, seed=seed, **spec), "cpu")
-    readings = registry.variant(variant).loop(cfg)
+    readings = registry.variant(variant).loop(loop_config(cfg))
     return [float(r[0] if isinstance(r, tuple) else r) for r in readings]
 
 

@@ -50,9 +50,11 @@ class LoopConfig:
       needed to compute step k again: the weights that gave the loss just yielded, the
       optimizer's state, each random generator's state as it was before step k drew from it,
       and the current hyperparameters. lossboard copies what it returns before the loop goes on.
-    - `load_state(saved)` puts such a state back. On resume, `steps()` calls it and returns the
-      steps from the checkpoint's on; a hyperparameter change calls `state()`, sets the field,
-      and calls `load_state()` at a step boundary.
+    - `load_state(saved)` puts back what `saved` holds. On resume, `steps()` calls it with a
+      whole checkpoint and returns the steps from the checkpoint's on. A live hyperparameter
+      change calls it at a yield with only the variant's hyperparameter entries (`hyper`, e.g.
+      `learning_rate`), one of them changed: weights loaded there would change tensors that
+      autograd saved for the backward pass still to come.
     A loop that iterates over `range(config.iterations)`, or calls `steps()` without hooks,
     runs as before, and a resumed run of it starts again from step 0.
     """
@@ -81,7 +83,7 @@ class LoopConfig:
         self.state, self.load_state = state, load_state
         if self.resume is not None and load_state is not None:
             load_state(self.resume.state)
-            self.start = self.resume.step
+            self.start, self.resume = self.resume.step, None  # its memory is the loop's now
         return range(self.start, self.iterations)
 
 
@@ -110,6 +112,8 @@ class Variant:
     params: tuple[str, ...] = ()  # the parameters it streams each tick (a fit's a, b, ...)
     fit: str | None = None  # the curve they draw: "cubic", "legendre" or "quintic"
     description: str = ""  # where its code comes from (the official script and commit)
+    # what PATCH /api/runs/{id}/hyper may change while it runs: entries of its state()
+    hyper: tuple[str, ...] = ("learning_rate",)
 
     def default_learning_rate(self, optimizer: str | None) -> float:
         """The tutorial's learning rate, for the optimizer when the variant takes one."""

@@ -201,6 +201,7 @@ class DynamicNet(torch.nn.Module):
 
 @register(
     "poly_dynamic",
+    hyper=("learning_rate", "momentum"),
     title="Control flow and weight sharing",
     section="PyTorch: Control Flow + Weight Sharing",
     learning_rate=1e-8,

@@ -228,8 +228,9 @@ def optim(cfg: LoopConfig) -> Generator[Reading, None, None]:
         }
 
     def load_state(saved: State) -> None:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
+        if "model" in saved:  # a checkpoint; a live change brings only the learning rate
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
         optimizer.param_groups[0]["lr"] = saved["learning_rate"]
 
     for it in cfg.steps(state, load_state):  # noqa: B007

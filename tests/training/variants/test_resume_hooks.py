@@ -31,11 +31,11 @@ FASTER = 3.0
 Change = Callable[[State], None]
 
 
-def config(variant: str, dtype: str = "float64", seed: int = 5) -> TrainConfig:
+def config(variant: str, dtype: str = "float64", seed: int = 5, **more: Any) -> TrainConfig:
     """A small run of `variant` on the CPU."""
     knobs = registry.variant(variant).knobs
     sizes = {"points": POINTS} if "points" in knobs else SMALL
-    spec = RunSpec(variant=variant, iterations=ITERATIONS, seed=seed, dtype=dtype, **sizes)
+    spec = RunSpec(variant=variant, iterations=ITERATIONS, seed=seed, dtype=dtype, **sizes, **more)
     return resolve(spec, "cpu")
 
 
@@ -112,6 +112,22 @@ def test_resumed_run_equals_unbroken_run_bit_for_bit(variant, dtype):
         assert saved is not None
         after, _ = run(cfg, Saved(pause, saved))
         assert before[:pause] + after == whole, f"resumed at step {pause}"
+
+
+@pytest.mark.parametrize(("variant", "optimizer"), [("optim", "adam"), ("custom_module", "sgd")])
+def test_resumed_run_with_the_other_optimizer_equals_unbroken_run(variant, optimizer):
+    cfg = config(variant, "float32", optimizer=optimizer)
+    whole, _ = run(cfg)
+    before, saved = run(cfg, pause=ITERATIONS // 2)
+    assert saved is not None
+    assert bool(saved["optimizer"]["state"]) == (optimizer == "adam")  # its moments; SGD: none
+    assert before[:-1] + run(cfg, Saved(ITERATIONS // 2, saved))[0] == whole
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_live_state_loaded_back_unchanged_leaves_the_run_as_it_was(variant):
+    cfg = config(variant, "float32")
+    assert run(cfg, change=(ITERATIONS // 2, lambda state: None))[0] == run(cfg)[0]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -201,14 +201,11 @@ class Changes:
             due.append(Change(step, name, value))
         assert cfg.state is not None and cfg.load_state is not None
         state, applied = cfg.state(), []
-        # only the hyperparameters: loading the weights again here, between the loss and its
-        # backward pass, would change tensors autograd saved for it
-        hyper = {name: state[name] for name in self.hyper if name in state}
         for change in due:
-            old = hyper.get(change.field)
-            hyper[change.field] = change.value
+            old = state.get(change.field) if change.field in self.hyper else None
+            state[change.field] = change.value
             applied.append((change, None if old is None else float(old)))
-        cfg.load_state(hyper)
+        cfg.load_state(state)  # the state as it is, but for the changed hyperparameters
         return applied
 
 

@@ -50,11 +50,12 @@ class LoopConfig:
       needed to compute step k again: the weights that gave the loss just yielded, the
       optimizer's state, each random generator's state as it was before step k drew from it,
       and the current hyperparameters. lossboard copies what it returns before the loop goes on.
-    - `load_state(saved)` puts back what `saved` holds. On resume, `steps()` calls it with a
-      whole checkpoint and returns the steps from the checkpoint's on. A live hyperparameter
-      change calls it at a yield with only the variant's hyperparameter entries (`hyper`, e.g.
-      `learning_rate`), one of them changed: weights loaded there would change tensors that
-      autograd saved for the backward pass still to come.
+    - `load_state(saved)` puts such a state back. On resume, `steps()` calls it with the
+      checkpoint and returns the steps from the checkpoint's on. A live hyperparameter change
+      calls it at a yield with the state `state()` just gave, one hyperparameter changed: so it
+      must leave the weights and generators that are already as saved untouched (an in-place
+      write to a weight there fails the backward pass still to come, which reads it; the
+      built-in loops copy only what differs).
     A loop that iterates over `range(config.iterations)`, or calls `steps()` without hooks,
     runs as before, and a resumed run of it starts again from step 0.
     """

@@ -63,7 +63,7 @@ class Executor(Protocol):
     def resolve_device(self, requested: str, variant: str) -> str: ...
 
     def execute(
-        self, run_id: int, config: TrainConfig, stop: Stop, control: Control
+        self, run_id: int, config: TrainConfig, stop: Stop, control: Control | None = None
     ) -> Iterator[Worker | Batch]: ...
 
     def signal(self, run_id: int, stop: str | None, changes: list[tuple[str, float]]) -> None:

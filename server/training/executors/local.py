@@ -47,7 +47,7 @@ class LocalExecutor:
         return resolve_device(requested, variant, self._devices)
 
     def execute(
-        self, run_id: int, config: TrainConfig, stop: Stop, control: Control
+        self, run_id: int, config: TrainConfig, stop: Stop, control: Control | None = None
     ) -> Iterator[Worker | Batch]:
         """Train on the calling thread; `stop` and `control` are read at every step."""
         yield this_worker(self.name, "local", config.device)

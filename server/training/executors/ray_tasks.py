@@ -307,7 +307,7 @@ class RayExecutor:
         return str(match[1])
 
     def execute(
-        self, run_id: int, config: TrainConfig, stop: Stop, control: Control
+        self, run_id: int, config: TrainConfig, stop: Stop, control: Control | None = None
     ) -> Iterator[Worker | Batch]:
         """Start the run's task and pass on what it yields; Ray's failures end the run, and a
         lost node or worker ends it `lost` (the manager may resume it elsewhere)."""
@@ -318,7 +318,8 @@ class RayExecutor:
         task = ray.remote(train_task).options(num_returns="streaming", max_retries=0, **resources)
         # num_returns="streaming" makes .remote() give a generator of refs, not one ref
         started = task.remote(
-            config.as_dict(), server.__version__, self.system_every_s, control_dict(control),
+            config.as_dict(), server.__version__, self.system_every_s,
+            control_dict(control or Control()),
             self._board, run_id,
         )  # fmt: skip
         stream = cast(ray.ObjectRefGenerator, started)

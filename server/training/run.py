@@ -65,7 +65,6 @@ class Run:
     checkpoint: dict | None = None  # its last checkpoint on disk (Written.public())
     hyper: dict[str, float] = field(default_factory=dict)  # hyperparameters changed, as now
     resume_at: int | None = None  # the step it goes on from when it next starts
-    began: int = 0  # the step its loop last started at (0, or the checkpoint's it resumed)
     node_losses: int = 0  # Ray nodes lost under it: the first resumes it, the second fails it
 
     @property

@@ -148,7 +148,6 @@ class Steering:
         control = run.control
         if run.resume_at is not None:
             step, run.resume_at = run.resume_at, None
-            run.began = step
             self.writer.wait(run.id)
             state = self.checkpoints.load(run.id, step) if step else None
             control.resume = registry.Saved(step, state) if state is not None else None
@@ -432,15 +431,18 @@ class Steering:
             return
         name = SERIES.get(change.field, change.field)
         at = run.times[len(run.times) - 1] if run.times else 0.0
-        if first and old is not None and change.step > 0 and run.began == 0:
+        if first and old is not None and change.step > 0:  # the value it had from the start
             run.samples.append(Sampled(0, 0.0, {name: old}))
         run.samples.append(Sampled(change.step, at, {name: change.value}))
 
     def _current(self, run: Run, name: str) -> float | None:
-        """A hyperparameter's value as the run uses it now."""
+        """A paused run's hyperparameter as it goes on with it: as last changed, else as its
+        checkpoint holds it, else as its config gave it."""
         if name in run.hyper:
             return run.hyper[name]
-        value = run.config.as_dict().get(name)
+        step = run.resume_at if run.resume_at is not None else self._resume_point(run)
+        value = self.checkpoints.load(run.id, step).get(name) if step else None
+        value = run.config.as_dict().get(name) if value is None else value
         return float(value) if isinstance(value, (int, float)) else None
 
     def _stored(self, run_id: int) -> dict:
@@ -466,6 +468,7 @@ class Steering:
             return
         run.checkpoint = written.public()
         self.store.update_run(run.id, {"checkpoint": run.checkpoint})
+        self.manager._notify(run, "status")  # its page says where it would go on from
 
 
 def schedule_of(request: dict | None) -> list[Change]:

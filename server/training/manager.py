@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
-import math
 import queue
 import threading
 import time
@@ -105,7 +104,7 @@ class RunManager:
             self._stop(run, "interrupted")
         for lane, q in self._queues.items():
             for _ in range(self._lanes[lane]):
-                q.put(stop_entry())
+                q.put(self._stop_entry())
         for thread in self._threads:
             thread.join(timeout)
         self.steering.close(timeout)  # the checkpoints those stops took reach the disk
@@ -124,7 +123,7 @@ class RunManager:
         if self._lanes[lane]:
             raise RuntimeError("run_queued is for a manager with workers_per_device=0")
         q = self._queues[lane]
-        q.put(stop_entry())  # the worker loop's stop: after the runs queued before it
+        q.put(self._stop_entry())  # the worker loop's stop: after the runs queued before it
         self._work(q)
 
     def add_listener(self, listener: Listener) -> None:
@@ -400,14 +399,13 @@ class RunManager:
         run.turn = next(self._turns) - (FRONT if front else 0)
         self._queues[self.executor.lane(run.config.device)].put((run.turn, run.turn, run))
 
+    def _stop_entry(self) -> Entry:
+        """What stops a lane thread: after every run queued before it (and before those queued
+        later, but for a resumed run, which goes to the front)."""
+        turn = next(self._turns)
+        return (turn, turn, None)
+
     def _notify(self, run: Run, event: str) -> None:
         for listener in self._listeners:
             listener(run, event)
 
-
-def stop_entry() -> Entry:
-    """What stops a lane thread: after every run queued before it."""
-    return (math.inf, next(STOPS), None)
-
-
-STOPS = itertools.count()  # ties between stop entries, which never compare their runs

@@ -408,4 +408,3 @@ class RunManager:
     def _notify(self, run: Run, event: str) -> None:
         for listener in self._listeners:
             listener(run, event)
-

@@ -61,7 +61,6 @@ def resume_run(run_id: RunId, manager: ManagerDep) -> dict:
             400: BAD_BODY,
             404: "no such run",
             409: "the run is neither paused nor interrupted, or a script's",
-            422: "n is not a whole number from 1 to the steps the run has left",
         }
     ),
     dependencies=[RequireSameOrigin],
@@ -80,7 +79,6 @@ def step_run(run_id: RunId, manager: ManagerDep, body: RunStep | None = None) ->
             400: BAD_BODY,
             404: "no such run",
             409: "the run is neither running nor paused, or its loop offers no state hooks",
-            422: "a value that is not a positive number, or a field the variant does not change",
         }
     ),
     dependencies=[RequireSameOrigin],

@@ -66,9 +66,7 @@ def test_two_runs_started_together_run_on_different_nodes(client):
         client.post(f"/api/runs/{run['id']}/cancel")
 
 
-def test_a_run_whose_node_dies_resumes_on_the_other_one_and_equals_an_unbroken_run(
-    client, cluster
-):
+def test_a_run_whose_node_dies_resumes_on_the_other_one_and_equals_an_unbroken_run(client, cluster):
     wait_for(lambda: not client.get("/api/runs", params={"status": "running"}).json()["runs"])
     runs = start_two(client, STEERED)
     doomed = cluster.list_all_nodes()[1]  # the node added after the head

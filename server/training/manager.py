@@ -329,7 +329,8 @@ class RunManager:
 
     def _take(self, run: Run, batch: Batch) -> None:
         """Append a batch's losses to the run (readers see both arrays reach each length)."""
-        run.hooks = run.hooks or batch.hooks
+        if batch.start is not None:  # its first batch: whether its loop has state hooks
+            run.hooks = batch.hooks
         if batch.loss:
             low = min(batch.loss)
             run.best_loss = low if run.best_loss is None else min(run.best_loss, low)

@@ -129,7 +129,8 @@ function showSweep(next) {
   const total = counts.reduce((sum, [, n]) => sum + n, 0);
   document.getElementById("sweep-counts").textContent =
     `${fmtInt(total)} runs: ${counts.map(([status, n]) => `${n} ${status}`).join(" · ")}`;
-  document.getElementById("cancel-sweep").hidden = sweep.status !== "running";
+  // a paused sweep is not over either: cancel ends it
+  document.getElementById("cancel-sweep").hidden = !["running", "paused"].includes(sweep.status);
   if (historyPlot) readStudy();
 }
 

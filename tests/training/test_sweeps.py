@@ -41,7 +41,8 @@ def test_sweep_with_a_paused_run_and_none_training_is_paused_until_resumed(store
     paused = wait_for(lambda: (s := sweeps.get(sweep["id"]))["counts"]["paused"] and s)
     assert paused["status"] == "paused"
     manager.steering.resume(run_id)
-    assert sweeps.get(sweep["id"])["status"] == "running"
+    assert sweeps.get(sweep["id"])["status"] == "running"  # queued again: going
+    wait_for(lambda: manager.reads.get(run_id)["status"] == "running")
     manager.steering.pause(run_id)
     wait_for(lambda: sweeps.get(sweep["id"])["status"] == "paused")
     assert sweeps.cancel(sweep["id"])["status"] == "cancelled"  # it ends the paused run too

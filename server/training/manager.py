@@ -180,10 +180,15 @@ class RunManager:
 
     def _ask_to_stop(self, run_id: int) -> dict | None:
         """A stored run; one a script logs is asked to stop (its client's should_stop), never
-        killed: it ends when the script finishes it."""
+        killed: it ends when the script finishes it. One paused by an earlier server ends
+        cancelled."""
         row = self.store.get_run(run_id)
         if row is not None and row["source"] == "sdk" and row["status"] != "completed":
             self.store.update_run(run_id, {"stop_requested": 1}).result(WAIT_S)
+        elif row is not None and row["status"] == "paused":
+            ended = {"status": "cancelled", "finished_at": time.time()}
+            self.store.update_run(run_id, ended).result(WAIT_S)
+            row = {**row, **ended}
         return row
 
     def prune(self, run_id: int) -> None:

@@ -8,10 +8,11 @@ import json
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Server, expect, row, screenshot
-from tests.helpers import TINY, wait_for, wait_status
+from tests.helpers import TINY, ServerProcess, wait_for, wait_status
 
 pytestmark = pytest.mark.e2e
 LR = 1e-8
@@ -30,7 +31,7 @@ def slow_run(server: Server) -> Iterator[int]:
     server.api("POST", f"/api/runs/{run_id}/cancel")
 
 
-def open_run(page, server: Server, run_id: int, status: str) -> None:
+def open_run(page, server: Server | ServerProcess, run_id: int, status: str) -> None:
     page.goto(f"{server.url}/runs/{run_id}")
     expect(status_badge(page)).to_have_text(status)
 
@@ -158,3 +159,33 @@ def test_steer_completed_nn_run_offers_its_model_and_the_lines_to_load_it(page, 
     download = server.get(f"/api/runs/{run_id}/model")
     assert download.status_code == 200
     assert download.headers["X-Lossboard-Step"] == "19"
+
+
+@pytest.fixture(scope="module")
+def process(tmp_path_factory) -> Iterator[ServerProcess]:
+    """A server of its own, to stop and start again."""
+    env = {"OMP_NUM_THREADS": "1", "LOSSBOARD_LOG_LEVEL": "warning"}
+    with ServerProcess(tmp_path_factory.mktemp("steer"), env=env) as process:
+        yield process
+
+
+def test_steer_resume_after_a_restart_follows_the_run_again(page, process):
+    run_id = httpx.post(process.url + "/api/runs", json=SLOW, timeout=30).json()["id"]
+    wait_status(process, run_id, ["running"])
+    httpx.post(f"{process.url}/api/runs/{run_id}/pause", timeout=30)
+    held = wait_status(process, run_id, ["paused"])["iteration"]
+    process.stop()
+    process.start()  # the paused run is only in the store now: its socket replays it and ends
+    open_run(page, process, run_id, "paused")
+    chart = page.locator("#chart")
+    expect(chart).to_have_attribute("data-points", str(held))
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "done")
+
+    page.click("#resume-run")
+    note = f"run {run_id} goes on from its checkpoint at step {held}"
+    expect(page.locator("#steer-note")).to_have_text(note)
+    expect(status_badge(page)).to_have_text("running")
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    more = "held => Number(document.getElementById('chart').dataset.points) > held"
+    page.wait_for_function(more, arg=held)  # the losses after its checkpoint come in
+    httpx.post(f"{process.url}/api/runs/{run_id}/cancel", timeout=30)

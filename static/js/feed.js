@@ -28,12 +28,12 @@ async function loadLosses(run, series) {
 // Feed `run`'s losses into `series` and redraw `chart`; `onRun` gets the run as each status
 // message says it, and as each batch of points moves its numbers on. A polynomial's `fit`
 // loads its stored parameters after the losses, then `add`s each "params" message. With `name`,
-// `series` follows that series instead of loss; `others` (SeriesCharts) takes every other one,
-// and `onSeries` hears of each "series" message. Resolves, once the history is drawn, to
+// `series` follows that series instead of loss; `others` (SeriesCharts) takes every other one.
+// Resolves, once the history is drawn, to
 // `{ refollow }`: after the server ended the socket (the run was over, or only in its store),
 // follow the run again from its stored history (it has been resumed); false if it had not.
 export async function feedRun(
-  run, series, chart, onRun, fit = null, { name = "loss", others = null, onSeries = null } = {},
+  run, series, chart, onRun, fit = null, { name = "loss", others = null } = {},
 ) {
   const loadHistory = (into) => (name === "loss" ? loadLosses(run, into) : loadSeries(run.id, name, into));
   await loadHistory(series);
@@ -74,7 +74,6 @@ export async function feedRun(
     onMessage: (message) => {
       if (message.type === "run") show(message.run);
       if (message.type === "params") fit?.add(message);
-      if (message.type === "series") onSeries?.(message);
       if (message.type === "series" && message.name === name) {
         series.addSteps(message);
         chart.update();

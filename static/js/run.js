@@ -15,7 +15,7 @@ import { waitingText } from "./queueplace.js";
 import { initRunMeta, showMeta } from "./runmeta.js";
 import { confirmAction, shortcuts } from "./shortcuts.js";
 import { SeriesCharts } from "./serieschart.js";
-import { initSteer, showSteer, steerEvents } from "./steer.js";
+import { initSteer, showSteer, steerEvents, takeEvents } from "./steer.js";
 
 const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
@@ -36,6 +36,7 @@ function workerFields(worker) {
 }
 
 function showRun(next) {
+  takeEvents(next.events ?? []); // whatever order the news comes in
   if (!isNewer(next, run)) return;
   run = next;
   page.dataset.status = run.status;
@@ -98,7 +99,7 @@ async function main() {
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);
   let feed = null;
-  const onSeries = initSteer(run, {
+  initSteer(run, {
     changed: showRun,
     refollow: () => feed?.refollow() ?? false,
     onEvents: () => chart.update(),
@@ -106,7 +107,7 @@ async function main() {
   addEventListener("livechange", showLive);
   shortcuts({ c: ["cancel this run (asks first)", askCancel] });
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
-  feed = await feedRun(run, series, chart, showRun, fit, { others, onSeries });
+  feed = await feedRun(run, series, chart, showRun, fit, { others });
 }
 
 main();

@@ -34,10 +34,12 @@ export function showSteer(next) {
   showModel();
 }
 
-function takeEvents(next) {
+// Take in a run's events: they only ever grow, so the longest list heard is the latest.
+export function takeEvents(next) {
   if (next.length <= events.length) return;
   events = next;
-  $("hyper-note").textContent = ""; // the change it spoke of has been made
+  const note = $("hyper-note");
+  if (note) note.textContent = ""; // the change it spoke of has been made
   hooks.onEvents(events);
 }
 
@@ -130,9 +132,8 @@ async function setHyper(event) {
   const note = $("hyper-note");
   try {
     const answer = await api(`/api/runs/${run.id}/hyper`, { method: "PATCH", body });
+    hooks.changed(answer.run); // a paused run's answer holds its event already
     note.textContent = run.status === "running" ? "from the next step" : "from the step it resumes at";
-    hooks.changed(answer.run);
-    takeEvents(answer.run.events);
     document.activeElement?.blur?.();
     showHyper();
   } catch (error) {
@@ -141,26 +142,11 @@ async function setHyper(event) {
   }
 }
 
-// A "series" message of a hyperparameter's series: a change took effect, and the run, which
-// the socket only sends again when its status changes, holds its event.
-async function tookChange(message) {
-  if (!Object.values(NAMES).includes(message.name)) return;
-  try {
-    const next = await api(`/api/runs/${run.id}`);
-    hooks.changed(next);
-    takeEvents(next.events);
-  } catch (error) {
-    refused(error);
-  }
-}
-
 // ---- the trained model
 
-// The step whose loss the model gave: a completed run's last, else its latest checkpoint's (a
-// paused run's is the one it took as it paused, which its message may not know of yet).
+// The step whose loss the model gave: a completed run's last, else its latest checkpoint's.
 function modelStep() {
   if (run.status === "completed") return RENDERED.status === "completed" ? RENDERED.step : run.iteration - 1;
-  if (PAUSED_STATUSES.has(run.status)) return run.iteration;
   return run.checkpoint?.step ?? RENDERED.step;
 }
 
@@ -177,7 +163,7 @@ function showModel() {
 
 // Wire the controls. `changed(run)` hears of the run as an answer gives it; `refollow()` opens
 // the run's socket again if the server had ended it (true then); `onEvents(events)` hears of
-// each new hyperparameter change. Returns what the run's feed calls with "series" messages.
+// each new hyperparameter change (the run's messages carry them).
 export function initSteer(first, given) {
   hooks = { ...hooks, ...given };
   showSteer(first);
@@ -185,5 +171,4 @@ export function initSteer(first, given) {
   $("resume-run").addEventListener("click", () => resume($("resume-run")));
   $("step-form").addEventListener("submit", step);
   hyperForm?.addEventListener("submit", setHyper);
-  return tookChange;
 }

@@ -34,8 +34,7 @@ function drawMarks(u, chart, changes, names) {
   ctx.textBaseline = "middle";
   ctx.lineWidth = dpr;
   for (const change of changes) {
-    const x = chart.xOfStep(change.step);
-    const px = x == null ? NaN : u.valToPos(x, "x", true);
+    const px = markPos(u, chart, change.step);
     if (!(px >= left && px <= left + width)) continue;
     ctx.strokeStyle = color;
     ctx.setLineDash([4 * dpr, 3 * dpr]);
@@ -55,6 +54,16 @@ function drawMarks(u, chart, changes, names) {
   }
   ctx.restore();
   chart.container.dataset.marks = JSON.stringify(drawn);
+}
+
+// Where a change's line goes (canvas pixels): at its step, or, for one that takes effect past the
+// last loss held (a paused run's: from the step it resumes at), at the plot's right edge unless
+// it is zoomed.
+function markPos(u, chart, step) {
+  const x = chart.xOfStep(step);
+  const px = x == null ? NaN : u.valToPos(x, "x", true);
+  const ahead = step > chart.lines[0].series.lastStep && chart.opts.zoomX === null;
+  return ahead && !(px <= u.bbox.left + u.bbox.width) ? u.bbox.left + u.bbox.width : px;
 }
 
 // A label's [from, to] on x: right of its line, or left of it where the plot ends first.

@@ -128,6 +128,19 @@ def test_steer_live_learning_rate_marked_on_the_chart(page, server, slow_run):
     screenshot(page, "run-page-lr-change")
 
 
+def test_steer_paused_run_learning_rate_marked_at_its_step(page, server, slow_run):
+    server.api("POST", f"/api/runs/{slow_run}/pause")
+    held = wait_status(server, slow_run, ["paused"])["iteration"]
+    open_run(page, server, slow_run, "paused")
+    field = page.locator("#hyper-learning_rate")
+    field.fill("5e-9")
+    field.press("Enter")
+    expect(page.locator("#chart")).to_have_attribute("data-marks", '["lr 1e-8 → 5e-9"]')
+    expect(page.locator("#hyper-note")).to_have_text("from the step it resumes at")
+    event = server.get(f"/api/runs/{slow_run}").json()["events"][0]
+    assert (event["step"], event["new"]) == (held, 5e-9)
+
+
 def test_steer_learning_rate_zero_refused_next_to_the_field(page, server, slow_run):
     open_run(page, server, slow_run, "running")
     field = page.locator("#hyper-learning_rate")

@@ -60,7 +60,7 @@ class LossPage:
         """The run's points after `after` (up to step `last`), PIECE_POINTS at a time."""
         cursor = self.after
         while last is None or cursor < last:
-            read = self.reads.losses(self.run_id, cursor, PIECE_POINTS)
+            read = self.reads.losses(self.run_id, cursor, PIECE_POINTS)  # nothing held between
             if read is None:
                 raise PageChanged(f"run {self.run_id} is gone")
             steps, loss, times = read

@@ -73,6 +73,20 @@ def test_read_losses_after_returns_exactly_the_rest(store):
         assert list(loss) == list(values[after + 1 :])
 
 
+def test_read_losses_after_a_lost_batch_and_past_the_last_step(store):
+    run_id = store.create_run(
+        {"variant": "numpy", "config": {}, "device": "cpu", "status": "completed", "created_at": 0}
+    )
+    for start in (0, 10):  # steps 0-2 and 10-12: the batch between was lost
+        chunk = np.arange(start, start + 3.0)
+        store.append_losses(run_id, start, chunk.tobytes(), chunk.tobytes())
+    store.flush()
+    for after, rest in ((-1, [0, 1, 2, 10, 11, 12]), (1, [2, 10, 11, 12]), (5, [10, 11, 12])):
+        assert store.read_losses(run_id, after)[0].tolist() == rest
+        assert store.read_losses(run_id, after, 2)[0].tolist() == rest[:2]
+    assert store.read_losses(run_id, 2**63 - 1)[0].tolist() == []
+
+
 def test_list_runs_filters_and_pages_newest_first(store):
     ids = [
         store.create_run(

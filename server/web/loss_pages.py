@@ -56,27 +56,24 @@ class LossPage:
         self.reads, self.run_id = reads, run_id
         self.after, self.limit, self.max_points = after, limit, max_points
 
-    def pieces(self, last: int | None = None) -> Iterator[Piece]:
-        """The run's points after `after` (up to step `last`), PIECE_POINTS at a time."""
-        cursor = self.after
-        while last is None or cursor < last:
-            read = self.reads.losses(self.run_id, cursor, PIECE_POINTS)  # nothing held between
-            if read is None:
-                raise PageChanged(f"run {self.run_id} is gone")
-            steps, loss, times = read
-            if last is not None and len(steps) and steps[-1] > last:
-                end = int(np.searchsorted(steps, last, side="right"))
-                steps, loss, times = steps[:end], loss[:end], times[:end]
-            if not len(steps):
-                return
-            yield steps, loss, times
-            cursor = int(steps[-1])
+    def piece(self, cursor: int, last: int | None) -> Piece | None:
+        """The run's next PIECE_POINTS points after step `cursor` (up to step `last`); None
+        past the page's end."""
+        read = self.reads.losses(self.run_id, cursor, PIECE_POINTS)
+        if read is None:
+            raise PageChanged(f"run {self.run_id} is gone")
+        steps, loss, times = read
+        if last is not None and len(steps) and steps[-1] > last:
+            end = int(np.searchsorted(steps, last, side="right"))
+            steps, loss, times = steps[:end], loss[:end], times[:end]
+        return (steps, loss, times) if len(steps) else None
 
     def plan(self) -> Plan:
         """Count the page's points (one more tells whether a next page is stored); with
         max_points, thin them, which reads the page's losses (8 bytes a point) at once."""
         count, last, next_after, losses = 0, self.after, None, []
-        for steps, loss, _ in self.pieces():
+        while (piece := self.piece(last, None)) is not None:
+            steps, loss, _ = piece
             room = self.limit - count
             if len(steps) > room:  # the page is full, and more are stored
                 if room:
@@ -97,42 +94,61 @@ class LossPage:
 
     def picked(self, plan: Plan) -> Piece:
         """The kept points of a thinned page, read in one more pass."""
-        steps, loss, times = zip(*self.kept_pieces(plan), strict=True)
-        return np.concatenate(steps), np.concatenate(loss), np.concatenate(times)
+        columns: list[list[np.ndarray]] = [[], [], []]
+        cursor, offset = self.after, 0
+        while (piece := self.piece(cursor, plan.last)) is not None:
+            picks = self.picks(plan, offset, len(piece[0]))
+            for column, values in zip(columns, piece, strict=True):
+                column.append(values[picks])
+            cursor, offset = int(piece[0][-1]), offset + len(piece[0])
+        steps, loss, times = (np.concatenate(column) for column in columns)
+        return steps, loss, times
 
-    def kept_pieces(self, plan: Plan) -> Iterator[Piece]:
-        """The page's points, piece by piece, only the kept ones when it is thinned."""
-        if plan.kept is not None:
-            steps, loss, times = plan.kept
-            for i in range(0, len(steps), PIECE_POINTS):
-                j = i + PIECE_POINTS
-                yield steps[i:j], loss[i:j], times[i:j]
-            return
-        offset = 0
-        for piece in self.pieces(plan.last):
-            if plan.keep is not None:
-                lo, hi = np.searchsorted(plan.keep, [offset, offset + len(piece[0])])
-                picks, offset = plan.keep[lo:hi] - offset, offset + len(piece[0])
-                piece = (piece[0][picks], piece[1][picks], piece[2][picks])
-            yield piece
+    @staticmethod
+    def picks(plan: Plan, offset: int, size: int) -> np.ndarray:
+        """Which points of a piece that starts at the page's point `offset` thinning keeps."""
+        assert plan.keep is not None
+        lo, hi = np.searchsorted(plan.keep, [offset, offset + size])
+        return plan.keep[lo:hi] - offset
 
     def chunks(self, plan: Plan) -> Iterator[bytes]:
-        """The page's JSON, as LossesPublic, one piece of one array at a time."""
+        """The page's JSON, as LossesPublic, one piece of one array at a time. Between two
+        chunks it holds only where it is: a piece is read again for each array."""
         yield b'{"run_id":%d' % self.run_id
         expected = plan.count if plan.keep is None else len(plan.keep)
         for column, name in enumerate(COLUMNS):
             yield b',"%s":[' % name.encode()
-            written = 0
-            for piece in self.kept_pieces(plan):
-                if len(values := piece[column]):
-                    text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+            cursor, offset, written = self.after, 0, 0
+            while (step := self.next_text(plan, column, cursor, offset)) is not None:
+                text, count, cursor, offset = step
+                if count:
                     yield (b"," if written else b"") + text
-                    written += len(values)
+                    written += count
             if written != expected:
                 raise PageChanged(f"run {self.run_id} changed while its page was written")
             yield b"]"
         tail = {"decimated": plan.keep is not None, "next_after": plan.next_after}
         yield b"," + orjson.dumps(tail)[1:]
+
+    def next_text(
+        self, plan: Plan, column: int, cursor: int, offset: int
+    ) -> tuple[bytes, int, int, int] | None:
+        """One array's values in the next piece, encoded without brackets, how many, and the
+        cursor and offset after that piece; None past the page's end."""
+        if plan.kept is not None:
+            values = plan.kept[column][offset : offset + PIECE_POINTS]
+            end = offset + len(values)
+        else:
+            piece = self.piece(cursor, plan.last)
+            if piece is None:
+                return None
+            values, cursor, end = piece[column], int(piece[0][-1]), offset + len(piece[0])
+            if plan.keep is not None:
+                values = values[self.picks(plan, offset, len(piece[0]))]
+        if end == offset:
+            return None
+        text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+        return text, len(values), cursor, end
 
 
 async def page_body(page: LossPage, turns: asyncio.Semaphore) -> AsyncIterator[bytes]:

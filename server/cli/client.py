@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -58,6 +58,32 @@ class Client:
 
     def cancel_run(self, run_id: int) -> dict:
         return self.request("POST", f"/api/runs/{run_id}/cancel").json()
+
+    def pause_run(self, run_id: int) -> dict:
+        return self.request("POST", f"/api/runs/{run_id}/pause").json()
+
+    def resume_run(self, run_id: int) -> dict:
+        return self.request("POST", f"/api/runs/{run_id}/resume").json()
+
+    def step_run(self, run_id: int, n: int) -> dict:
+        return self.request("POST", f"/api/runs/{run_id}/step", json={"n": n}).json()
+
+    def change_hyper(self, run_id: int, changes: dict) -> dict:
+        return self.request("PATCH", f"/api/runs/{run_id}/hyper", json=changes).json()
+
+    def download_model(self, run_id: int, out: BinaryIO) -> int:
+        """Write a run's trained model (torch.save's file) to `out`, as it streams in; the
+        step whose loss those weights gave."""
+        try:
+            with self.http.stream("GET", f"/api/runs/{run_id}/model") as response:
+                if response.is_error:
+                    response.read()
+                    raise ApiError(error_message(response))
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+        except httpx.TransportError as exc:
+            raise ApiError(f"cannot reach the server at {self.url}: {reason(exc)}") from None
+        return int(response.headers["X-Lossboard-Step"])
 
     def export(self, kind: str, item_id: int, format: str) -> bytes:
         """A run's or a sweep's export (kind "run" or "sweep"), whole; a run as `tensorboard`

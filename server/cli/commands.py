@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.console import Console
@@ -24,6 +24,7 @@ from server.settings import read_token_file
 STATUS_STYLE = {
     "queued": "dim",
     "running": "cyan",
+    "paused": "blue",
     "completed": "green",
     "cancelled": "yellow",
     "interrupted": "yellow",
@@ -162,10 +163,39 @@ def show_command(client: Client, args: argparse.Namespace) -> int:
 def show_rows(run: dict) -> Iterator[tuple[str, object]]:
     """A run's fields, an object's (config, request, worker) one row per key: `config.seed`."""
     for key, value in run.items():
-        if isinstance(value, dict) and value:
+        if key in SUMMARIES:
+            yield from SUMMARIES[key](value)
+        elif isinstance(value, dict) and value:
             yield from ((f"{key}.{k}", v) for k, v in value.items())
         else:
             yield key, value
+
+
+def event_rows(events: list[dict]) -> Iterator[tuple[str, object]]:
+    """A run's hyperparameter changes, one row each: `events.0  step 120: lr 1e-06 → 1e-05`."""
+    if not events:
+        yield "events", []
+    for i, e in enumerate(events):
+        was = f"{number(e['old'])} → " if e["old"] is not None else ""
+        yield f"events.{i}", f"step {e['step']}: {e['field']} {was}{number(e['new'])}"
+
+
+def checkpoint_rows(checkpoint: dict | None) -> Iterator[tuple[str, object]]:
+    """A run's last checkpoint on one row: the step it resumes at, its size and write."""
+    if checkpoint is None:
+        yield "checkpoint", None
+        return
+    when = local_time(datetime.fromtimestamp(checkpoint["at"], timezone.utc).isoformat())
+    yield (
+        "checkpoint",
+        (
+            f"step {checkpoint['step']}, {checkpoint['bytes']:,} bytes, written in "
+            f"{checkpoint['seconds']:.3f} s at {when}"
+        ),
+    )
+
+
+SUMMARIES = {"events": event_rows, "checkpoint": checkpoint_rows}
 
 
 def display(key: str, value: object) -> Text:

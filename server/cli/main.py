@@ -15,6 +15,7 @@ from server.cli import sweeps as s
 from server.cli.client import ApiError
 from server.cli.edits import add_edit_commands
 from server.cli.run_flags import NOT_SWEPT_BASE, add_fields, run_fields
+from server.cli.steer import add_steer_commands
 from server.cli.sweep_parser import add_sweep
 from server.protocol import STATUSES
 from server.settings import Settings
@@ -101,7 +102,8 @@ def add_client_commands(
     show = add("show", c.show_command, "show one run")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true", help="print the run's JSON")
-    add("cancel", c.cancel_command, "cancel a queued or running run").add_argument("id", type=int)
+    cancel = add("cancel", c.cancel_command, "cancel a queued, running or paused run")
+    cancel.add_argument("id", type=int)
     export = add("export", c.export_command, "write a run's (or a sweep's) losses")
     export.add_argument("id", type=int)
     export.add_argument("--sweep", action="store_true", help="ID is a sweep: all its runs")
@@ -113,6 +115,7 @@ def add_client_commands(
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     export.set_defaults(check=lambda args: c.check_export(export, args))
     add_edit_commands(add)
+    add_steer_commands(add)
     add("variants", c.variants_command, "list the tutorial's training loops")
     add("devices", c.devices_command, "list the server's devices")
     add_sweep(add("sweep", s.sweep_command, "start a sweep and print its id and page", fields))

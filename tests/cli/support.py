@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -57,16 +58,23 @@ def serving(
 
 
 def lossboard(
-    server: Server | None, *args: str, token: str | None = None, timeout: float = 60
+    server: Server | None,
+    *args: str,
+    token: str | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `lossboard ARGS` against `server`, passing its URL and `token` by environment."""
+    """Run `lossboard ARGS` against `server`, passing its URL and `token` by environment (in
+    `cwd`, with this checkout's package first on the path)."""
     env = clean_env()
+    if cwd is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     if server is not None:
         env["LOSSBOARD_URL"] = server.url
     if token is not None:
         env["LOSSBOARD_TOKEN"] = token
     return subprocess.run(
-        [*LOSSBOARD, *args], env=env, capture_output=True, text=True, timeout=timeout
+        [*LOSSBOARD, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
     )
 
 

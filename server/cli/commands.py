@@ -202,8 +202,8 @@ def display(key: str, value: object) -> Text:
     """One field of a run as `show` prints it: JSON's words (null, true), not Python's."""
     if key.endswith("_at") and value is not None:
         return Text(local_time(str(value)))
-    if isinstance(value, list):
-        value = ", ".join(map(str, value)) or "—"
+    if isinstance(value, list):  # tags as they are; a request's schedule as JSON
+        value = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or "—"
     elif value is None or isinstance(value, bool | int | float | dict):
         value = "—" if value is None else json.dumps(value)
     keep = "\n\t" if key in MULTILINE_FIELDS else ""

@@ -185,6 +185,8 @@ def test_runs_and_show_tell_a_paused_run_its_events_and_checkpoint(server, pause
     assert re.search(r"^status\s+paused$", out, re.M)
     assert re.search(r"^events\.0\s+step \d+: learning_rate 1e-06 → 5e-06$", out, re.M)
     assert re.search(r"^checkpoint\s+step \d+, [\d,]+ bytes, written in [\d.]+ s at ", out, re.M)
+    assert re.search(r'^request\.schedule\s+\{"step": \d+, "field": "learning_rate", ', out, re.M)
+    assert "None" not in out and "'" not in out
 
 
 def test_cancel_ends_a_paused_run(server, paused):

@@ -7,9 +7,10 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -195,7 +196,9 @@ def checkpoint_rows(checkpoint: dict | None) -> Iterator[tuple[str, object]]:
     )
 
 
-SUMMARIES = {"events": event_rows, "checkpoint": checkpoint_rows}
+Rows = Iterator[tuple[str, object]]
+# the fields that show summarises in its own rows, each with what makes them
+SUMMARIES: dict[str, Callable[[Any], Rows]] = {"events": event_rows, "checkpoint": checkpoint_rows}
 
 
 def display(key: str, value: object) -> Text:

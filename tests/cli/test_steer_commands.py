@@ -3,12 +3,14 @@ real server; `runs` and `show` with a paused run."""
 
 from __future__ import annotations
 
+import io
 import re
+import subprocess
 
 import pytest
 import torch
 
-from tests.cli.support import ROOT, lossboard
+from tests.cli.support import LOSSBOARD, ROOT, clean_env, lossboard
 from tests.cli.test_commands import start_run
 from tests.helpers import TINY_ARGS, wait_status
 
@@ -204,3 +206,13 @@ def test_the_five_lines_of_the_docs_load_a_downloaded_nn_model(server, tmp_path,
     namespace: dict = {}
     exec(lines[1], namespace)
     assert namespace["model"](torch.zeros(1, 1000)).shape == (1, 10)
+
+
+def test_model_to_stdout_writes_the_file_there_and_says_the_step_on_stderr(server):
+    run_id = start_run(server, "nn", "--iterations", "3", *TINY_ARGS)
+    wait_status(server, run_id, ("completed",))
+    env = clean_env(LOSSBOARD_URL=server.url)
+    result = subprocess.run([*LOSSBOARD, "model", str(run_id), "-o", "-"], env=env,
+                            capture_output=True, timeout=60, check=True)  # fmt: skip
+    assert set(torch.load(io.BytesIO(result.stdout), weights_only=True)) == {"0.weight", "2.weight"}
+    assert result.stderr.decode().endswith("those that gave its loss at step 2\n")

@@ -63,6 +63,10 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
         help="the Ray cluster: auto, a GCS host:port, or ray://host:10001 (default: a private "
         "local Ray)",
     )
+    serve.add_argument(
+        "--variants",
+        help="modules or .py files that declare variants, comma-separated (LOSSBOARD_VARIANTS)",
+    )
     serve.set_defaults(handler=serve_command)
 
 
@@ -156,7 +160,7 @@ def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
 def serve_command(args: argparse.Namespace) -> int:
     """Run uvicorn with one worker: the run registry lives in this one process."""
     names = ("host", "port", "data_dir", "token", "token_file", "insecure", "executor",
-             "ray_address")  # fmt: skip
+             "ray_address", "variants")  # fmt: skip
     flags = {k: getattr(args, k) for k in names}
     try:
         settings = Settings(**{k: v for k, v in flags.items() if v is not None})
@@ -170,11 +174,18 @@ def serve_command(args: argparse.Namespace) -> int:
         hosts = ", ".join(settings.trusted_hosts() or ["any"])
         print(f"lossboard: warning: {INSECURE_WARNING}{hosts}", file=sys.stderr)
     # imported only now (torch comes with the app), so a refusal is instant
+    from server.training.registry import DuplicateVariant
+    from server.training.variants import plugins
     from server.web.app import create_app
     from server.web.connections import guarded_protocol
     from server.web.server import serve
     from server.web.wsframes import SharedFrameProtocol
 
+    try:
+        plugins.use(settings.variants)
+    except DuplicateVariant as exc:
+        print(f"lossboard: {exc}", file=sys.stderr)
+        return 2
     app = create_app(settings)
     # torch, FastAPI and pydantic are loaded now and stay: keep the collector from walking
     # them again on every full collection, which holds the GIL the training runs need.

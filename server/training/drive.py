@@ -55,7 +55,7 @@ def drive(
             for reading in loop:
                 now = time.perf_counter()
                 value, params = reading if isinstance(reading, tuple) else (reading, None)
-                loss = float(value)
+                loss = named_series(batch, value, step, round(now - t0, 6))
                 if not math.isfinite(loss):
                     batch.ended = "diverged", f"the loss became {loss} at iteration {step}"
                     break
@@ -87,8 +87,33 @@ def drive(
 
 
 def loop_config(config: TrainConfig, resume: registry.Saved | None = None) -> registry.LoopConfig:
-    """What the variant's loop is given for a run of `config`, going on from `resume` if any."""
-    return registry.LoopConfig(config.iterations, config.seed, config.device, config, resume)
+    """What the variant's loop is given for a run of `config`, going on from `resume` if any:
+    a plugin's fields as an instance of its model, the tutorial's as the config itself."""
+    variant = registry.variant(config.variant)
+    fields = config
+    if variant.plugin and variant.fields_model is not None:
+        fields = variant.fields_model.model_validate(config.own or {})
+    return registry.LoopConfig(config.iterations, config.seed, config.device, fields, resume)
+
+
+def named_series(batch: Batch, value: object, step: int, at: float) -> float:
+    """A step's loss; a dict's other entries go into the batch as named series at the step (the
+    way the run's system samples travel), its `loss` is the run's primary. Anything but a
+    number or such a dict is a TypeError that fails the run, saying what the loop yielded."""
+    if not isinstance(value, dict):
+        if isinstance(value, str | bytes) or not hasattr(value, "__float__"):
+            raise TypeError(
+                f"the loop yielded {type(value).__name__} {value!r:.60} at step {step}: yield a "
+                "loss (a float) or a dict of named floats with a 'loss'"
+            )
+        return float(value)
+    if "loss" not in value:
+        names = ", ".join(map(str, value))
+        raise TypeError(f"the loop yielded a dict without 'loss' at step {step} ({names})")
+    others = {str(k): float(v) for k, v in value.items() if k != "loss"}
+    if others:
+        batch.samples.append(Sampled(step, at, others))
+    return float(value["loss"])
 
 
 def take_sample(

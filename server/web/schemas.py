@@ -246,6 +246,8 @@ class SystemPublic(BaseModel):
     cluster: ClusterPublic | None  # the Ray cluster; null for the local executor
     queued: dict[str, int]  # runs waiting, per lane: a device id locally, cpu or cuda under Ray
     system_every_s: float  # the system sampler's interval; 0: sampling is off
+    # plugins left out: each {"source", "error", "traceback"}
+    variant_failures: list[dict[str, str]] = []
 
 
 class DeviceHistoryPublic(BaseModel):
@@ -277,6 +279,8 @@ class VariantPublic(BaseModel):
     params: list[str]  # the parameters its `params` messages carry (a fit's); [] for none
     fit: str | None  # the curve they give: "cubic", "legendre" or "quintic"
     source: str
+    origin: str  # where it came from: "tutorial", or the package (module) that declares it
+    fields_schema: dict  # the JSON schema of its own fields (all but device, iterations, seed)
 
 
 class ParamsPublic(BaseModel):

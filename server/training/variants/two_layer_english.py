@@ -11,7 +11,8 @@ from collections.abc import Generator
 
 import torch
 
-from server.training.registry import LoopConfig, Reading, register
+from lossboard import variant
+from server.training.registry import LoopConfig, Reading
 from server.training.variants.seeding import materialize, torch_generator
 
 TUTORIALS = "pytorch/tutorials"
@@ -37,8 +38,8 @@ class MyReLU(torch.autograd.Function):
         return grad_input
 
 
-@register(
-    "custom_function",
+@variant(
+    id="custom_function",
     title="A custom autograd Function",
     section="PyTorch: Defining new autograd functions",
     shown_with=(MyReLU,),
@@ -109,8 +110,8 @@ class DynamicNet(torch.nn.Module):
         return y_pred
 
 
-@register(
-    "dynamic",
+@variant(
+    id="dynamic",
     title="Control flow and weight sharing",
     section="PyTorch: Control Flow + Weight Sharing",
     learning_rate=1e-4,

@@ -168,6 +168,13 @@ class RunSpec(BaseModel):
         return self.iterations or registry.variant(self.variant).iterations
 
 
+def catalog() -> list[dict[str, Any]]:
+    """Every variant as /api/variants and the pages show it: the tutorial's, then each
+    package's, each with the JSON schema of its own fields."""
+    ordered = sorted(registry.variants(), key=lambda v: (v.plugin, v.origin))
+    return [{**v.public(), "fields_schema": fields_schema(v)} for v in ordered]
+
+
 def fields_schema(variant: registry.Variant) -> dict[str, Any]:
     """The JSON schema of a variant's own fields (those but device, iterations and seed): a
     plugin's model's, or RunSpec's for the tutorial's that it takes."""

@@ -14,38 +14,16 @@ import pytest
 
 from tests.helpers import ServerProcess, server_env, wait_status
 
-GOOD = '''
-from typing import Literal
-from pydantic import BaseModel, Field
-import lossboard
-
-class ToyFields(BaseModel):
-    width: int = Field(4, ge=1, le=64, description="how wide")
-    rate: float = Field(0.5, gt=0, lt=1, description="how fast the loss falls")
-    shape: Literal["flat", "steep"] = "flat"
-    noisy: bool = False
-
-@lossboard.variant(id="toy", title="A toy loop", fields=ToyFields, devices=("cpu",))
-def toy(config):
-    loss = float(config.fields.width)
-    for step in config.steps():
-        yield {"loss": loss, "acc": step / config.iterations}
-        loss *= config.fields.rate if config.fields.shape == "steep" else 1 - config.fields.rate / 10
-
-@lossboard.variant(id="chatty", title="Yields a string", devices=("cpu",))
-def chatty(config):
-    yield 1.0
-    yield "done"
-'''
+TOY = Path(__file__).resolve().parents[1] / "toy_variants.py"  # toy and chatty
 BROKEN = "raise RuntimeError('no driver for the frobnicator here')\n"
-NOT_PYDANTIC = '''
+NOT_PYDANTIC = """
 import lossboard
 
 @lossboard.variant(id="loose", title="Fields as a dict", fields=dict)
 def loose(config):
     yield 1.0
-'''
-CLASH = '''
+"""
+CLASH = """
 from pydantic import BaseModel
 import lossboard
 
@@ -55,14 +33,14 @@ class Clashing(BaseModel):
 @lossboard.variant(id="clash", title="A field named seed", fields=Clashing)
 def clash(config):
     yield 1.0
-'''
-TWIN = '''
+"""
+TWIN = """
 import lossboard
 
 @lossboard.variant(id="toy", title="Another toy")
 def toy_again(config):
     yield 1.0
-'''
+"""
 
 
 def plugin_files(folder: Path, **sources: str) -> str:
@@ -75,8 +53,8 @@ def plugin_files(folder: Path, **sources: str) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[ServerProcess]:
     folder = tmp_path_factory.mktemp("plugins")
-    files = plugin_files(folder, good=GOOD, broken=BROKEN, not_pydantic=NOT_PYDANTIC, clash=CLASH)
-    env = {"LOSSBOARD_VARIANTS": files, "OMP_NUM_THREADS": "1"}
+    files = plugin_files(folder, broken=BROKEN, not_pydantic=NOT_PYDANTIC, clash=CLASH)
+    env = {"LOSSBOARD_VARIANTS": f"{TOY},{files}", "OMP_NUM_THREADS": "1"}
     with ServerProcess(folder / "data", env=env) as process:
         yield process
 
@@ -103,7 +81,7 @@ def test_bad_plugins_are_left_out_each_saying_why(server):
 
 def test_a_file_from_lossboard_variants_is_listed_with_its_origin_and_fields(server):
     (toy,) = [v for v in server.get("/api/variants").json() if v["id"] == "toy"]
-    assert toy["origin"] == "good" and toy["section"] == "good"
+    assert toy["origin"] == "toy_variants" and toy["section"] == "toy_variants"
     properties = toy["fields_schema"]["properties"]
     assert [properties[f]["type"] for f in ("width", "rate", "shape", "noisy")] == [
         "integer", "number", "string", "boolean"]  # fmt: skip
@@ -143,10 +121,11 @@ def test_a_loop_that_yields_a_string_fails_its_run_saying_so(server):
 
 
 def test_two_variants_with_one_id_stop_the_server_naming_both(tmp_path):
-    files = plugin_files(tmp_path, good=GOOD, twin=TWIN)
+    files = f"{TOY},{plugin_files(tmp_path, twin=TWIN)}"
     command = [sys.executable, "-m", "server", "serve", "--port", "0", "--data-dir",
                str(tmp_path / "data"), "--variants", files]  # fmt: skip
     done = subprocess.run(command, env=server_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "two variants have the id 'toy'" in done.stderr
-    assert "good.toy (good)" in done.stderr and "twin.toy_again (twin)" in done.stderr
+    assert "toy_variants.toy (toy_variants)" in done.stderr
+    assert "twin.toy_again (twin)" in done.stderr

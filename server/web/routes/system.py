@@ -16,7 +16,7 @@ from server.system import live
 from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.devices import default_device
-from server.training.spec import fields_schema
+from server.training.spec import catalog
 from server.web.deps import ManagerDep, SettingsDep
 from server.web.errors import refusals
 from server.web.schemas import SystemPublic, SystemSamplesPublic, VariantPublic
@@ -72,9 +72,7 @@ def read_system_samples(sampler: SamplerDep) -> dict:
 def read_variants() -> list[dict]:
     """Every variant: the tutorial's, then each package's; `fields_schema` is the JSON schema
     of its own fields (what the form, sweeps and `lossboard run --set` offer)."""
-    found = registry.variants()
-    ordered = sorted(found, key=lambda v: (v.origin != registry.TUTORIAL, v.origin))
-    return [{**v.public(), "fields_schema": fields_schema(v)} for v in ordered]
+    return catalog()
 
 
 @router.get(

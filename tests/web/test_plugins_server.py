@@ -129,3 +129,22 @@ def test_two_variants_with_one_id_stop_the_server_naming_both(tmp_path):
     assert "two variants have the id 'toy'" in done.stderr
     assert "toy_variants.toy (toy_variants)" in done.stderr
     assert "twin.toy_again (twin)" in done.stderr
+
+
+def test_a_file_from_lossboard_variants_sweeps_over_its_own_field_with_two_seeds(server):
+    body = {"variant": "toy", "params": {"width": {"values": [2, 3]}}, "seeds": 2,
+            "base": {"iterations": 5, "shape": "steep", "seed": 11}}  # fmt: skip
+    sweep = httpx.post(server.url + "/api/sweeps", json=body)
+    assert sweep.status_code == 201, sweep.text
+    runs = [finished(server, run_id) for run_id in sweep.json()["run_ids"]]
+    points = sorted((r["config"]["width"], r["config"]["seed"], r["status"]) for r in runs)
+    assert points == [(2, 11, "completed"), (2, 12, "completed"), (3, 11, "completed"),
+                      (3, 12, "completed")]  # fmt: skip
+    assert {r["sweep_params"]["width"] for r in runs} == {2, 3}
+
+
+def test_a_sweep_of_a_field_no_variant_has_names_it(server):
+    body = {"variant": "toy", "params": {"depth": {"values": [1, 2]}}}
+    answer = httpx.post(server.url + "/api/sweeps", json=body)
+    assert answer.status_code == 422
+    assert "depth cannot be swept; these can: " in answer.text and "width" in answer.text

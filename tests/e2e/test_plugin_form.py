@@ -85,3 +85,14 @@ def test_form_shows_a_422_beside_the_field_it_names(tab, plugin_url):
     expect(tab.locator("#e-own-rate")).to_contain_text("valid number")
     expect(tab.locator("#f-own-width")).to_have_attribute("aria-invalid", "true")
     expect(tab.locator("[data-error-for=_form]")).to_have_text("")
+
+
+def test_run_page_draws_the_loops_other_series(tab, plugin_url):
+    body = {"variant": "toy", "iterations": 40, "width": 3}
+    run = httpx.post(plugin_url + "/api/runs", json=body).json()
+    with httpx.Client(base_url=plugin_url) as client:
+        assert wait_status(client, run["id"])["status"] == "completed"
+    tab.goto(f"{plugin_url}/runs/{run['id']}")
+    expect(tab.locator("#chart")).to_have_attribute("data-points", "40")
+    acc = tab.locator('.series-chart[data-series="acc"] .chart')
+    expect(acc).to_have_attribute("data-points", "40")

@@ -216,16 +216,6 @@ def declare(variant_id: str, loop: Loop, **facts: Any) -> None:
     REGISTRY[variant_id] = Variant(variant_id, loop, **facts)
 
 
-def register(variant_id: str, **facts: Any) -> Callable[[Loop], Loop]:
-    """Decorate a loop to declare it under `variant_id` (what lossboard.variant does)."""
-
-    def add(loop: Loop) -> Loop:
-        declare(variant_id, loop, **facts)
-        return loop
-
-    return add
-
-
 def check_fields(variant_id: str, fields: Any) -> None:
     """A variant's fields are a pydantic model whose names are not lossboard's own."""
     names = getattr(fields, "model_fields", None)

@@ -18,7 +18,7 @@ import torch
 from server.system.runs import Sampled, oom_text, run_figures
 from server.system.sampler import SystemSampler
 from server.training import registry
-from server.training.spec import TrainConfig
+from server.training.spec import TrainConfig, loop_fields
 
 TICK_S = 0.05  # how often a running run hands on its new losses (the live stream's pace)
 FIT_READS = 100  # a fit's parameters are read at least this often in a run, however fast it is
@@ -48,7 +48,11 @@ def drive(
         torch.cuda.reset_peak_memory_stats(config.device)
     t0 = next_tick = time.perf_counter()
     seen = sampler.latest.seq if sampler and sampler.latest else 0  # taken before it started
-    loop = registry.variant(config.variant).loop(loop_config(config))
+    try:
+        loop = registry.variant(config.variant).loop(loop_config(config))
+    except Exception as exc:  # its fields, as this worker's plugin reads them, are wrong
+        yield Batch(ended=("failed", f"{type(exc).__name__}: {first_line(exc)}"))
+        return
     every = max(1, config.iterations // FIT_READS)
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
@@ -88,11 +92,8 @@ def drive(
 
 def loop_config(config: TrainConfig, resume: registry.Saved | None = None) -> registry.LoopConfig:
     """What the variant's loop is given for a run of `config`, going on from `resume` if any:
-    a plugin's fields as an instance of its model, the tutorial's as the config itself."""
-    variant = registry.variant(config.variant)
-    fields = config
-    if variant.plugin and variant.fields_model is not None:
-        fields = variant.fields_model.model_validate(config.own or {})
+    its fields as an instance of its fields model, validated."""
+    fields = loop_fields(config)
     return registry.LoopConfig(config.iterations, config.seed, config.device, fields, resume)
 
 

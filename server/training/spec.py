@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -176,15 +178,38 @@ def catalog() -> list[dict[str, Any]]:
 
 
 def fields_schema(variant: registry.Variant) -> dict[str, Any]:
-    """The JSON schema of a variant's own fields (those but device, iterations and seed): a
-    plugin's model's, or RunSpec's for the tutorial's that it takes."""
-    if variant.plugin:
-        model = variant.fields_model
-        return model.model_json_schema() if model else {"type": "object", "properties": {}}
-    schema = RunSpec.model_json_schema()
-    own = [f for f in variant.fields() if f not in registry.COMMON_FIELDS]
-    props = schema["properties"]
-    return {"type": "object", "properties": {f: props[f] for f in own}, "title": variant.id}
+    """The JSON schema of a variant's own fields (those but device, iterations and seed)."""
+    model = fields_model(variant)
+    return model.model_json_schema() if model else {"type": "object", "properties": {}}
+
+
+def fields_model(variant: registry.Variant) -> type[BaseModel] | None:
+    """A variant's fields as a pydantic model: a plugin's own (None: it has none), or for the
+    tutorial's, RunSpec's fields that it takes."""
+    return variant.fields_model if variant.plugin else tutorial_fields(variant.id)
+
+
+@functools.cache
+def tutorial_fields(variant_id: str) -> type[BaseModel]:
+    """The model of a tutorial variant's own RunSpec fields (its sizes, learning rate, dtype,
+    its optimizer if it takes one), declared once, in RunSpec."""
+    own = [f for f in registry.variant(variant_id).fields() if f not in registry.COMMON_FIELDS]
+    declared = {f: (RunSpec.model_fields[f].annotation, RunSpec.model_fields[f]) for f in own}
+    return create_model(f"{variant_id}_fields", **declared)  # type: ignore[call-overload]
+
+
+def loop_fields(config: TrainConfig) -> Any:
+    """What a run's loop reads as `config.fields`: its resolved values as its fields model's
+    instance (None for a plugin without fields); a plugin's validated again (a Ray worker's
+    plugin may not be the server's)."""
+    variant = registry.variant(config.variant)
+    model = fields_model(variant)
+    if model is None:
+        return None
+    if config.own is None:  # the tutorial's, resolved by lossboard itself: taken as they are
+        values = asdict(config)
+        return model.model_construct(**{k: values[k] for k in model.model_fields})
+    return model.model_validate({k: config.own[k] for k in model.model_fields if k in config.own})
 
 
 def plugin_of(data: dict) -> registry.Variant | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from lossboard.run import name_problem
 from server.system.runs import Sampled, oom_text, run_figures
 from server.system.sampler import SystemSampler
 from server.training import registry
@@ -111,7 +112,10 @@ def named_series(batch: Batch, value: object, step: int, at: float) -> float:
     if "loss" not in value:
         names = ", ".join(map(str, value))
         raise TypeError(f"the loop yielded a dict without 'loss' at step {step} ({names})")
-    others = {str(k): float(v) for k, v in value.items() if k != "loss"}
+    for name in value:
+        if problem := name_problem(name):
+            raise TypeError(f"the loop yielded series {name!r:.60} at step {step}: {problem}")
+    others = {k: float(v) for k, v in value.items() if k != "loss"}
     if others:
         batch.samples.append(Sampled(step, at, others))
     return float(value["loss"])

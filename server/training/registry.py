@@ -197,6 +197,7 @@ REGISTRY: dict[str, Variant] = {}
 # plugins that could not load: {"source", "error", "traceback"}, for /api/system and the log
 FAILURES: list[dict[str, str]] = []
 _loaded: set[str] = set()  # the sources load() has imported: "tutorial", entry points, modules
+PLUGINS = "plugins"  # in _loaded once load() has looked for plugins
 
 
 def declare(variant_id: str, loop: Loop, **facts: Any) -> None:
@@ -259,13 +260,17 @@ def variants() -> list[Variant]:
 
 def load(modules: str | None = None) -> None:
     """Import the loops, which declares them: the tutorial's, then the plugins' (installed
-    entry points, and `modules` or $LOSSBOARD_VARIANTS); each source once. torch comes with
-    them, so only when asked."""
+    entry points, and `modules` or $LOSSBOARD_VARIANTS); each source once, and the plugins
+    looked for once (entry points take milliseconds to list), or again when `modules` is
+    given. torch comes with them, so only when asked."""
     if TUTORIAL not in _loaded:
         _loaded.add(TUTORIAL)
         # Inside the function: the loops import this module to declare, and bring torch.
         import server.training.variants  # noqa: F401
-    # Inside the function: discovery reads entry points and imports outside code.
+    if PLUGINS in _loaded and modules is None:
+        return
+    _loaded.add(PLUGINS)
+    # Inside the function: discovery imports outside code, which imports this module.
     from server.training.variants import plugins
 
     plugins.discover(_loaded, modules)

@@ -46,7 +46,7 @@ def use(modules: str | None) -> None:
     that Ray's workers are given them too; DuplicateVariant when two share an id."""
     if modules:
         os.environ[ENV] = modules
-    registry.load()
+    registry.load(modules)
 
 
 def named(value: str) -> list[str]:

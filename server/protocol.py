@@ -8,12 +8,26 @@ from enum import IntEnum
 from typing import Literal, get_args
 
 RunStatus = Literal[
-    "queued", "running", "completed", "cancelled", "failed", "diverged", "interrupted", "pruned"
+    "queued",
+    "running",
+    "paused",
+    "completed",
+    "cancelled",
+    "failed",
+    "diverged",
+    "interrupted",
+    "pruned",
 ]
 STATUSES: tuple[str, ...] = get_args(RunStatus)
 RunSource = Literal["job", "sdk"]  # trained by the server, or logged by a script
 LIVE_STATUSES: tuple[str, ...] = ("queued", "running")
-FINISHED_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s not in LIVE_STATUSES)
+# Neither live nor finished: it holds no lane and waits, with its checkpoint, to be resumed
+PAUSED_STATUSES: tuple[str, ...] = ("paused",)
+FINISHED_STATUSES: tuple[str, ...] = tuple(
+    s for s in STATUSES if s not in LIVE_STATUSES + PAUSED_STATUSES
+)
+# What POST /resume continues from its last checkpoint
+RESUMABLE_STATUSES: tuple[str, ...] = ("paused", "interrupted")
 # SQLite's largest integer: run ids, steps, offsets and sizes stay within it
 MAX_INTEGER = 2**63 - 1
 
@@ -47,6 +61,7 @@ def page_constants() -> dict:
     return {
         "statuses": list(STATUSES),
         "live": list(LIVE_STATUSES),
+        "paused": list(PAUSED_STATUSES),
         "finished": list(FINISHED_STATUSES),
         "close": {code.name: code.value for code in CloseCode},
     }

@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     system_every_s: float = Field(
         2.0, ge=0, le=3600, description="seconds between system samples (CPU, memory, GPU); 0: off"
     )
+    checkpoint_every_s: float = Field(
+        30.0,
+        ge=0,
+        le=86_400,
+        description="seconds between a run's checkpoints; 0: off (a pause "
+        "and a graceful stop still checkpoint)",
+    )
+    resume: Literal["auto", "off"] = Field(
+        "auto", description="auto: resume at start the runs the stopped server left going"
+    )
     playground_workers: int = Field(2, ge=1, le=32)
     playground_timeout_s: float = Field(5.0, gt=0, le=120)
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)

@@ -20,7 +20,7 @@ import optuna
 from optuna.trial import TrialState
 
 from server.exceptions import Refused
-from server.protocol import FINISHED_STATUSES
+from server.protocol import FINISHED_STATUSES, LIVE_STATUSES
 from server.search import study as studies
 from server.search.points import Point, run_score, stored_score, tell
 from server.search.spec import SEARCH_METHODS, needs_study, report_every
@@ -280,7 +280,10 @@ class Searches:
         base = search.seed
         redo = [] if frozen.user_attrs.get("run_ids") else list(range(search.spec["seeds"]))
         for run_id in frozen.user_attrs.get("run_ids", []):
-            row = self.store.get_run(run_id)
+            row = self.manager.reads.get(run_id)
+            if row is not None and row["status"] in LIVE_STATUSES:  # resumed at this start
+                self._track(search, point, [run_id], [row["config"]["seed"] - base])
+                continue
             if row is None or row["status"] not in FINISHED_STATUSES:
                 continue
             if row["status"] == "interrupted" and search.searching:

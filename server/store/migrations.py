@@ -169,6 +169,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER",
         "ALTER TABLE runs ADD COLUMN cuda_peak_bytes INTEGER",
     ),
+    # 9: steering: a run's hyperparameter changes ({step, field, old, new, time}, in order),
+    # its last checkpoint ({step, bytes, seconds, at}, null without one), and whether the
+    # server's stop interrupted it (the next start resumes those, and no older ones)
+    (
+        "ALTER TABLE runs ADD COLUMN events TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE runs ADD COLUMN checkpoint TEXT",
+        "ALTER TABLE runs ADD COLUMN resume_on_start INTEGER NOT NULL DEFAULT 0",
+    ),
 ]
 
 

@@ -8,12 +8,15 @@ import time
 import numpy as np
 
 from server.protocol import LIVE_STATUSES
+from server.store import series
+from server.store.series import Points
 
 
-def mark_interrupted(conn: sqlite3.Connection) -> int:
+def mark_interrupted(conn: sqlite3.Connection) -> list[int]:
     """Runs the server trained that a previous one left queued or running become `interrupted`,
     ended at their last stored loss (without one, at the last time the store heard from that
-    server); runs logged by scripts (source 'sdk') are left running."""
+    server); runs logged by scripts (source 'sdk') are left running. The ids, in order, of
+    those and of the runs the previous server's own stop interrupted: the runs it cut short."""
     live = ", ".join("?" * len(LIVE_STATUSES))
     cut = conn.execute(
         f"SELECT id, started_at, finished_at FROM runs WHERE status IN ({live}) "
@@ -32,7 +35,9 @@ def mark_interrupted(conn: sqlite3.Connection) -> int:
         WHERE id = ?
     """
     conn.executemany(sql, [(end or heard, run_id) for run_id, end in ends.items()])
-    return len(ends)
+    stopped = [row[0] for row in conn.execute("SELECT id FROM runs WHERE resume_on_start = 1")]
+    conn.execute("UPDATE runs SET resume_on_start = 0 WHERE resume_on_start = 1")
+    return sorted({*ends, *stopped})
 
 
 def last_loss_at(conn: sqlite3.Connection, run_id: int, started_at: float | None) -> float | None:
@@ -48,3 +53,38 @@ def last_stamp(conn: sqlite3.Connection) -> float | None:
     """The latest time any run was created, started or ended."""
     sql = "SELECT MAX(MAX(created_at, COALESCE(started_at, 0), COALESCE(finished_at, 0))) FROM runs"
     return conn.execute(sql).fetchone()[0]
+
+
+def keep_before(conn: sqlite3.Connection, run_id: int, step: int) -> int:
+    """Drop a run's stored losses, parameters and series from `step` on (a resumed run computes
+    them again), so that each step is stored once; the number of losses kept."""
+    cut = conn.execute(
+        "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start < ? "
+        "AND start + count > ?",
+        (run_id, step, step),
+    ).fetchone()
+    conn.execute("DELETE FROM losses WHERE run_id = ? AND start + count > ?", (run_id, step))
+    if cut is not None:  # the batch that holds the step: its steps before it stay
+        start, _, loss, times = cut
+        keep = (step - start) * 8
+        conn.execute(
+            "INSERT INTO losses (run_id, start, count, loss, time) VALUES (?, ?, ?, ?, ?)",
+            (run_id, start, step - start, loss[:keep], times[:keep]),
+        )
+    conn.execute("DELETE FROM params WHERE run_id = ? AND step >= ?", (run_id, step))
+    rows = conn.execute(
+        "SELECT rowid, name, step, value, time FROM series WHERE run_id = ? AND last >= ?",
+        (run_id, step),
+    ).fetchall()
+    for rowid, name, steps, values, times in rows:
+        conn.execute("DELETE FROM series WHERE rowid = ?", (rowid,))
+        kept = np.frombuffer(steps, dtype=np.int64) < step
+        if kept.any():
+            points = Points(
+                np.frombuffer(steps, dtype=np.int64)[kept],
+                np.frombuffer(values)[kept],
+                np.frombuffer(times)[kept],
+            )
+            series.insert(conn, run_id, name, points)
+    found = "SELECT COALESCE(SUM(count), 0) FROM losses WHERE run_id = ?"
+    return int(conn.execute(found, (run_id,)).fetchone()[0])

@@ -48,8 +48,12 @@ RUN_COLUMNS = [
     "rerun_of",
     "peak_rss_bytes",
     "cuda_peak_bytes",
+    "events",
+    "checkpoint",
+    "resume_on_start",
 ]
-JSON_COLUMNS = ("config", "worker", "sweep_params", "request", "tags")  # kept as JSON text
+# kept as JSON text
+JSON_COLUMNS = ("config", "worker", "sweep_params", "request", "tags", "events", "checkpoint")
 PIECE_POINTS = 16_384  # losses a streaming read holds at a time
 # A run's batches of losses that hold steps after one and start after another, in order
 LOSSES_SQL = (
@@ -82,6 +86,8 @@ class Store:
         self._readers_lock = threading.Lock()
         self._writer: threading.Thread | None = None
         self.space = Space(self.path.parent)
+        # the runs the last server's stop interrupted: it left them going, or stopped them
+        self.interrupted: list[int] = []
 
     def open(self) -> None:
         """Migrate the schema, mark runs a previous server left unfinished, start the writer."""
@@ -91,7 +97,7 @@ class Store:
         try:
             migrate(conn, self.path)
             with conn:
-                mark_interrupted(conn)
+                self.interrupted = mark_interrupted(conn)
         except BaseException:
             conn.close()
             raise

@@ -46,8 +46,11 @@ def list_sweeps(store: Store, limit: int, offset: int) -> tuple[list[dict], int]
 
 
 def sweep_runs(store: Store, sweep_id: int) -> list[dict]:
-    """Each run of a sweep, in id order: id, status, best_loss and sweep_params."""
-    sql = "SELECT id, status, best_loss, sweep_params FROM runs WHERE sweep_id = ? ORDER BY id"
+    """Each run of a sweep, in id order: id, status, best_loss, sweep_params and rerun_of."""
+    sql = (
+        "SELECT id, status, best_loss, sweep_params, rerun_of FROM runs WHERE sweep_id = ? "
+        "ORDER BY id"
+    )
     return [
         {**dict(row), "sweep_params": json.loads(row["sweep_params"] or "null")}
         for row in store.query(sql, (sweep_id,))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import logging
+import math
 import queue
 import threading
 import time
@@ -12,23 +14,27 @@ from concurrent.futures import Future
 
 from server.exceptions import Conflict
 from server.protocol import FINISHED_STATUSES, LIVE_STATUSES
+from server.store.checkpoints import Checkpoints
 from server.store.disk import DiskFull
 from server.store.sqlite import WAIT_S, Store
 from server.system.runs import store_samples
 from server.training.caps import Caps
 from server.training.devices import Device, release_device_memory
-from server.training.drive import Batch, Ended
+from server.training.drive import KEEPING, Batch, Ended
 from server.training.executors import Executor, LocalExecutor, Worker
-from server.training.gate import Gate
 from server.training.reads import RunReads
-from server.training.run import STOP_ERRORS, Run, progress, stop_error
+from server.training.run import STOP_ERRORS, Gate, Run, progress, stop_error
 from server.training.spec import ConfigError, RunSpec, rerun_spec, resolve
+from server.training.steering import Steering, schedule_of
 
 # How often a running run hands its losses to the store: a kill loses at most this much of it.
 # Each store tick is a SQLite transaction on the writer thread, so not every 50 ms.
 STORE_TICK_S = 0.5
 Listener = Callable[[Run, str], None]
 Record = Callable[[list[dict]], list[int]]  # stores runs' rows, all or none; their ids
+log = logging.getLogger("lossboard.runs")
+FRONT = 2**62  # a turn this much earlier puts a run before every run queued the usual way
+Entry = tuple[float, int, "Run | None"]  # a lane's queue orders by turn; None stops a thread
 
 
 class RunConflict(Conflict):
@@ -51,6 +57,7 @@ class RunManager:
         workers_per_device: int = 1,
         caps: Caps | None = None,
         devices: list[Device] | None = None,
+        checkpoint_every_s: float = 0,
     ) -> None:
         self.store = store
         self.executor = executor or LocalExecutor(devices, workers_per_device)
@@ -60,11 +67,13 @@ class RunManager:
         self._lock = threading.Lock()
         self._admit = threading.Lock()
         self._turns = itertools.count()  # the order runs enter the lanes' queues
-        self._queues: dict[str, queue.Queue[Run | None]] = {}
+        self._queues: dict[str, queue.PriorityQueue[Entry]] = {}
         self._threads: list[threading.Thread] = []
         self._listeners: list[Listener] = []
         self._closed = False
         self.reads = RunReads(store, self.executor, self._live, self._lanes)
+        self.checkpoints = Checkpoints(store.path.parent)
+        self.steering = Steering(self, checkpoint_every_s)
 
     @property
     def devices(self) -> list[Device]:
@@ -76,7 +85,7 @@ class RunManager:
         self.executor.start()
         self._lanes.update(self.executor.lanes())
         for lane, slots in self._lanes.items():
-            q: queue.Queue[Run | None] = queue.Queue()
+            q: queue.PriorityQueue[Entry] = queue.PriorityQueue()
             self._queues[lane] = q
             for i in range(slots):
                 name = f"lossboard-run-{lane}-{i}"
@@ -85,19 +94,21 @@ class RunManager:
                 self._threads.append(thread)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop: queued and running runs end `interrupted`; wait for the workers. Once only."""
+        """Stop: queued and running runs end `interrupted` (a running one that can, with a
+        checkpoint); paused ones stay paused; wait for the workers. Once only."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            live = list(self._live.values())
+            live = [run for run in self._live.values() if run.status != "paused"]
         for run in live:
             self._stop(run, "interrupted")
         for lane, q in self._queues.items():
             for _ in range(self._lanes[lane]):
-                q.put(None)
+                q.put(stop_entry())
         for thread in self._threads:
             thread.join(timeout)
+        self.steering.close(timeout)  # the checkpoints those stops took reach the disk
         self.executor.close()
         self.store.flush(timeout)
 
@@ -113,7 +124,7 @@ class RunManager:
         if self._lanes[lane]:
             raise RuntimeError("run_queued is for a manager with workers_per_device=0")
         q = self._queues[lane]
-        q.put(None)  # the worker loop's stop: after the runs queued before it
+        q.put(stop_entry())  # the worker loop's stop: after the runs queued before it
         self._work(q)
 
     def add_listener(self, listener: Listener) -> None:
@@ -137,7 +148,9 @@ class RunManager:
         device = self.executor.resolve_device(spec.device, spec.variant)
         self.caps.check_run(spec)
         request = spec.model_dump(mode="json", exclude={"rerun_of"})  # a run's own, not a link
-        return Run(id=0, config=resolve(spec, device), name=spec.name, request=request)
+        run = Run(id=0, config=resolve(spec, device), name=spec.name, request=request)
+        self.steering.prepare(run)
+        return run
 
     def submit_group(self, runs: list[Run], record: Record, max_parallel: int | None) -> None:
         """Record prepared runs with `record` and queue them, all or none (QueueFull past the
@@ -195,6 +208,9 @@ class RunManager:
         except ConfigError as exc:  # a request that ran once, but not on this server as it is now
             raise RunConflict(f"run {run_id}'s request cannot run here now: {exc}") from None
         run.request, run.rerun_of = request, run_id
+        run.control.schedule = schedule_of(request)
+        if row["sweep_id"] is not None:  # it stays in its sweep, which it may now complete
+            run.sweep_id, run.sweep_params = row["sweep_id"], row["sweep_params"]
         self.submit_group([run], lambda rows: [self.store.create_run(rows[0])], None)
         return run
 
@@ -218,8 +234,11 @@ class RunManager:
         if row is not None and row["status"] in LIVE_STATUSES:
             raise RunConflict(f"run {run_id} is {row['status']}: cancel it first")
         live = self._live.get(run_id)
+        if live is not None and live.status == "paused":
+            raise RunConflict(f"run {run_id} is paused: cancel it first")
         if live is not None:
             self.store.flush()  # just finished: let its last writes land, then delete
+        self.steering.forget(run_id)
         return self.store.delete_run(run_id)
 
     # the worker side
@@ -229,18 +248,24 @@ class RunManager:
             if run.finished or run.stop:
                 return
             run.stop = status
-            if run.status == "queued":  # never started: its worker will skip it
+            if run.status in ("queued", "paused"):  # not training: its worker will skip it
                 self._finish(run, status, stop_error(run, status))
                 return
-        self.executor.cancel(run.id)
+        if status in KEEPING:  # its loop checkpoints at its next step, then ends
+            self.executor.signal(run.id, status, [])
+        else:
+            self.executor.cancel(run.id)
 
-    def _work(self, q: queue.Queue[Run | None]) -> None:
-        while (run := q.get()) is not None:
+    def _work(self, q: queue.PriorityQueue[Entry]) -> None:
+        while (run := q.get()[2]) is not None:
             with self._lock:
-                if run.stop:
+                if run.stop or run.status != "queued":
                     continue
-                run.status, run.started_at = "running", time.time()
-            self.store.update_run(run.id, {"status": "running", "started_at": run.started_at})
+                run.status = "running"
+                run.started_at = run.started_at or time.time()  # a resumed run's first start
+            self.store.update_run(
+                run.id, {"status": "running", "started_at": run.started_at, "error": None}
+            )
             self._notify(run, "status")
             status, error = self._train(run)
             if status in STOP_ERRORS:
@@ -248,20 +273,44 @@ class RunManager:
             if run.lost:  # its losses stopped reaching the disk: whatever it did after is gone
                 status, error = "failed", run.lost
             with self._lock:
-                self._finish(run, status, error)
+                if status == "paused" and not run.lost:
+                    self.steering.held(run)
+                else:
+                    self._finish(run, status, error)
             if q.empty():  # idle: give the GPU's cached memory back (a queue keeps reusing it)
                 release_device_memory(run.config.device)
 
     def _train(self, run: Run) -> Ended:
+        """Train the run through the executor; return how it ended. A run whose Ray node or
+        worker was lost goes on once from its last checkpoint, wherever Ray puts it."""
+        while True:
+            status, error = self._train_once(run)
+            if status != "lost":
+                return status, error
+            if run.node_losses or run.stop:
+                return "failed", f"{error} (a second loss: the run had resumed once already)"
+            run.node_losses += 1
+            log.warning("run %s: %s; resuming it from its last checkpoint", run.id, error)
+            run.resume_at = self.steering.lost(run)
+
+    def _train_once(self, run: Run) -> Ended:
         """Train the run through the executor, taking in its batches; return how it ended."""
-        flushed, next_store = 0, 0.0
+        flushed, next_store = len(run.losses), 0.0  # a resumed run's earlier losses are stored
         ended: Ended = "failed", "the executor ended the run without saying how"
+        control = self.steering.ready(run)
         try:
-            for item in self.executor.execute(run.id, run.config, lambda: run.stop):
+            for item in self.executor.execute(run.id, run.config, lambda: run.stop, control):
                 if isinstance(item, Worker):
                     self._started_on(run, item)
                     continue
+                if item.start is not None and item.start < len(
+                    run.losses
+                ):  # it went on from an earlier step than asked
+                    flushed = self.steering.rewind(run, item.start)
                 self._take(run, item)
+                if item.checkpoints or item.changes:  # after the losses they come after
+                    flushed, next_store = self._store_tick(run, flushed), 0.0
+                    self.steering.took(run, item)
                 if item.ended is not None:
                     ended = item.ended
                     break
@@ -281,6 +330,7 @@ class RunManager:
 
     def _take(self, run: Run, batch: Batch) -> None:
         """Append a batch's losses to the run (readers see both arrays reach each length)."""
+        run.hooks = run.hooks or batch.hooks
         if batch.loss:
             low = min(batch.loss)
             run.best_loss = low if run.best_loss is None else min(run.best_loss, low)
@@ -335,17 +385,29 @@ class RunManager:
     def _finish(self, run: Run, status: str, error: str | None) -> None:
         """Record the end of a run (called with the lock held); forget it once stored."""
         run.status, run.error, run.finished_at = status, error, time.time()
-        done = self.store.update_run(run.id, {**progress(run), "status": status, "error": error})
+        ended = {**progress(run), "status": status, "error": error}
+        if status == "interrupted":  # the server's stop: its next start may resume it
+            ended["resume_on_start"] = 1
+        done = self.store.update_run(run.id, ended)
         done.add_done_callback(lambda _: self._live.pop(run.id, None))
         for released in run.gate.leave(run) if run.gate else ():
             self._enqueue(released)
         self._notify(run, "status")
 
-    def _enqueue(self, run: Run) -> None:
-        """Put a run in its lane's queue, where it has a place."""
-        run.turn = next(self._turns)
-        self._queues[self.executor.lane(run.config.device)].put(run)
+    def _enqueue(self, run: Run, front: bool = False) -> None:
+        """Put a run in its lane's queue, where it has a place (`front`: before every run that
+        was not put there so, as a resumed run is)."""
+        run.turn = next(self._turns) - (FRONT if front else 0)
+        self._queues[self.executor.lane(run.config.device)].put((run.turn, run.turn, run))
 
     def _notify(self, run: Run, event: str) -> None:
         for listener in self._listeners:
             listener(run, event)
+
+
+def stop_entry() -> Entry:
+    """What stops a lane thread: after every run queued before it."""
+    return (math.inf, next(STOPS), None)
+
+
+STOPS = itertools.count()  # ties between stop entries, which never compare their runs

@@ -64,9 +64,12 @@ class LoopConfig:
       needed to compute step k again: the weights that gave the loss just yielded, the
       optimizer's state, each random generator's state as it was before step k drew from it,
       and the current hyperparameters. lossboard copies what it returns before the loop goes on.
-    - `load_state(saved)` puts such a state back. On resume, `steps()` calls it and returns the
-      steps from the checkpoint's on; a hyperparameter change calls `state()`, sets the field,
-      and calls `load_state()` at a step boundary.
+    - `load_state(saved)` puts such a state back. On resume, `steps()` calls it with the
+      checkpoint and returns the steps from the checkpoint's on. A live hyperparameter change
+      calls it at a yield with the state `state()` just gave, one hyperparameter changed: so it
+      must leave the weights and generators that are already as saved untouched (an in-place
+      write to a weight there fails the backward pass still to come, which reads it; the
+      built-in loops copy only what differs).
     A loop that iterates over `range(config.iterations)`, or calls `steps()` without hooks,
     runs as before, and a resumed run of it starts again from step 0.
     """
@@ -95,7 +98,7 @@ class LoopConfig:
         self.state, self.load_state = state, load_state
         if self.resume is not None and load_state is not None:
             load_state(self.resume.state)
-            self.start = self.resume.step
+            self.start, self.resume = self.resume.step, None  # its memory is the loop's now
         return range(self.start, self.iterations)
 
 
@@ -124,6 +127,8 @@ class Variant:
     params: tuple[str, ...] = ()  # the parameters it streams each tick (a fit's a, b, ...)
     fit: str | None = None  # the curve they draw: "cubic", "legendre" or "quintic"
     description: str = ""  # where its code comes from (the official script and commit)
+    # what PATCH /api/runs/{id}/hyper may change while it runs: entries of its state()
+    hyper: tuple[str, ...] = ("learning_rate",)
     # a plugin's own fields: a pydantic model (None: it has none); the tutorial's variants take
     # RunSpec's fields instead (their sizes, learning rate, optimizer, dtype)
     fields_model: Any = None

@@ -1,9 +1,11 @@
-"""A run while it is queued or running: its config, state, and every loss so far, in memory."""
+"""A run while it is queued, running or paused: its config, state, and every loss so far, in
+memory; and the Gate that holds a sweep's runs back."""
 
 from __future__ import annotations
 
 import time
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -12,7 +14,7 @@ import numpy as np
 from server.protocol import FINISHED_STATUSES
 from server.store.sqlite import PIECE_POINTS
 from server.system.runs import Sampled, peaks
-from server.training.gate import Gate
+from server.training.drive import Control
 from server.training.spec import TrainConfig
 
 # System samples stored as one row of each series: a sample every 2 s is one a 32 s (a live
@@ -57,17 +59,25 @@ class Run:
     samples_stored: int = 0  # how many of them the store has been handed
     peak_rss_bytes: int | None = None  # its process's, locally the server's (system/rss_bytes)
     cuda_peak_bytes: int | None = None  # torch's peak allocated on its device
+    control: Control = field(default_factory=Control)  # checkpoints, pause, hyperparameters
+    hooks: bool | None = None  # its loop offers state hooks (known once it has started)
+    events: list[dict] = field(default_factory=list)  # its hyperparameter changes
+    checkpoint: dict | None = None  # its last checkpoint on disk (Written.public())
+    hyper: dict[str, float] = field(default_factory=dict)  # hyperparameters changed, as now
+    resume_at: int | None = None  # the step it goes on from when it next starts
+    node_losses: int = 0  # Ray nodes lost under it: the first resumes it, the second fails it
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED_STATUSES
 
     def iterations_per_second(self) -> float | None:
-        """Iterations done per second of training so far."""
-        if self.started_at is None or not self.losses:
+        """Iterations done per second of training so far (its loop's own time: a paused or
+        resumed run does not count the time it waited)."""
+        if self.started_at is None or not self.times:
             return None
-        elapsed = (self.finished_at or time.time()) - self.started_at
-        return len(self.losses) / elapsed if elapsed > 0 else None
+        elapsed = self.times[len(self.times) - 1]
+        return len(self.times) / elapsed if elapsed > 0 else None
 
     def take_samples(self, samples: list[Sampled]) -> None:
         """Keep a batch's system samples, and raise the run's peaks with them."""
@@ -121,6 +131,8 @@ class Run:
             "rerun_of": self.rerun_of,
             "source": "job",
             "primary": "loss",
+            "events": self.events,
+            "checkpoint": self.checkpoint,
             **progress(self),
         }
 
@@ -128,6 +140,34 @@ class Run:
         """The columns the store keeps for this run."""
         out = self.public()
         del out["id"]
+        return out
+
+
+class Gate:
+    """Holds a group's runs back so that at most `limit` of them are past it at a time."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._passed: set[Run] = set()
+        self._waiting: deque[Run] = deque()
+
+    def admit(self, runs: list[Run]) -> list[Run]:
+        """Take new runs: those that may go to their lane's queue now (the rest wait here)."""
+        self._waiting.extend(runs)
+        return self._release()
+
+    def leave(self, run: Run) -> list[Run]:
+        """A run of the group ended: the waiting runs that may go in its place."""
+        self._passed.discard(run)
+        return self._release()
+
+    def _release(self) -> list[Run]:
+        out = []
+        while self._waiting and len(self._passed) < self.limit:
+            run = self._waiting.popleft()
+            if run.stop is None:  # a run stopped while it waited has already ended
+                self._passed.add(run)
+                out.append(run)
         return out
 
 

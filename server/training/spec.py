@@ -325,8 +325,9 @@ def rerun_spec(run: dict, changes: dict) -> tuple[RunSpec, dict]:
     unless `changes` holds a seed, the seed the run had."""
     request = {**run["request"], "name": run["name"], **changes}  # its name now, not as submitted
     seed = request["seed"] if "seed" in changes else run["config"]["seed"]
+    asked = {k: v for k, v in request.items() if k != "schedule"}  # the changes go with it
     try:
-        spec = RunSpec.model_validate({**request, "seed": seed})
+        spec = RunSpec.model_validate({**asked, "seed": seed})
     except ValidationError as exc:
         error = exc.errors()[0]
         raise ConfigError(".".join(map(str, error["loc"])), error["msg"]) from None

@@ -21,8 +21,9 @@ from server.training.run import Run
 from server.training.spec import ConfigError, RunSpec
 from server.training.sweep_spec import SweepSpec, blame, plan
 
-SweepStatus = Literal["running", "completed", "cancelled", "interrupted"]
+SweepStatus = Literal["running", "paused", "completed", "cancelled", "interrupted"]
 NOT_BEST = ("diverged", "failed")  # their losses rank nothing
+GOING: tuple[SweepStatus, ...] = ("running", "paused")  # a sweep not over: cancel it to end it
 
 
 class SweepConflict(Conflict):
@@ -106,7 +107,7 @@ class Sweeps:
     def cancel(self, sweep_id: int) -> dict | None:
         """Cancel a running sweep: its queued runs never start, its running ones stop."""
         sweep = self.get(sweep_id)
-        if sweep is None or sweep["status"] != "running":
+        if sweep is None or sweep["status"] not in GOING:
             return sweep
         self.searches.cancel(sweep_id)  # first: no point is asked for while runs are cancelled
         sweep_store.mark_cancelled(self.store, sweep_id)
@@ -134,8 +135,8 @@ class Sweeps:
         sweep = self.get(sweep_id)
         if sweep is None:
             return False
-        if sweep["status"] == "running":
-            raise SweepConflict(f"sweep {sweep_id} is running: cancel it first")
+        if sweep["status"] in GOING:
+            raise SweepConflict(f"sweep {sweep_id} is {sweep['status']}: cancel it first")
         self.store.flush()  # its runs' last writes land first
         self.searches.forget(sweep_id)
         return sweep_store.delete_sweep(self.store, sweep_id)
@@ -154,7 +155,7 @@ class Sweeps:
         counts = dict.fromkeys(STATUSES, 0)
         for run in runs:
             counts[run["status"]] += 1
-        status = sweep_status(counts, row["cancelled_at"] is not None)
+        status = sweep_status(standing(runs), row["cancelled_at"] is not None)
         search = self.searches.get(row["id"], row["spec"], row["seed"])
         if search is not None:
             status = search_status(status, search)
@@ -171,10 +172,24 @@ class Sweeps:
         }
 
 
+def standing(runs: list[dict]) -> dict[str, int]:
+    """How many of a sweep's runs are in each status, leaving out each run that a later run of
+    the sweep ran again ("Run again" on an interrupted or failed run stays in its sweep)."""
+    again = {run["rerun_of"] for run in runs if run.get("rerun_of") is not None}
+    counts = dict.fromkeys(STATUSES, 0)
+    for run in runs:
+        if run["id"] not in again:
+            counts[run["status"]] += 1
+    return counts
+
+
 def sweep_status(counts: dict[str, int], cancelled: bool) -> SweepStatus:
-    """Running while a run is queued or running; then how it ended."""
+    """Running while a run is queued or running; paused while one waits paused and none
+    trains; then how it ended."""
     if counts["queued"] or counts["running"]:
         return "running"
+    if counts["paused"]:
+        return "paused"
     if cancelled:
         return "cancelled"
     return "interrupted" if counts["interrupted"] else "completed"

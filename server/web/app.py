@@ -32,6 +32,7 @@ from server.web.metrics import Metrics
 from server.web.redaction import Redaction
 from server.web.rendering import static_app
 from server.web.routes import (
+    control,
     docs,
     ingest,
     pages,
@@ -49,7 +50,9 @@ from server.web.sweep_stream import SweepHub
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own log: what `lossboard serve` prints
 # the API, then the browser pages and /docs
-ROUTE_MODULES = (system, runs, params, run_meta, series, ingest, sweeps, playground, pages, docs)
+ROUTE_MODULES = (
+    system, runs, params, run_meta, control, series, ingest, sweeps, playground, pages, docs,
+)  # fmt: skip
 
 
 def where(cluster: dict | None) -> str:
@@ -74,7 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             data_dir=settings.data_dir, sampler=sampler,
         )  # fmt: skip
         caps = Caps(settings.max_run_bytes, settings.max_iterations, settings.max_queued)
-        manager = RunManager(store, executor=executor, caps=caps)
+        manager = RunManager(
+            store, executor=executor, caps=caps, checkpoint_every_s=settings.checkpoint_every_s
+        )
         app.state.manager = manager
         app.state.downloads = Downloads(settings.max_exports, settings.export_send_timeout_s)
         app.state.hub = RunHub(manager, asyncio.get_running_loop())
@@ -93,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sampler.start()
         manager.start()
         app.state.ingest.start()
+        if settings.resume == "auto":  # the runs the stopped server left going, first
+            manager.steering.resume_left()
         app.state.sweeps.resume()  # searches a previous server left go on
         log.info("runs train %s", where(manager.executor.cluster()))
         # the zygote imports torch (~2 s) in its own process while the server starts serving

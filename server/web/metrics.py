@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, ProcessCollector
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from server import __version__
@@ -15,6 +15,7 @@ from server.system.sampler import Sample, SystemSampler
 from server.training.manager import RunManager
 from server.training.registry import variants
 from server.training.run import Run
+from server.training.steering import WriteFigures
 from server.web.stream import RunHub
 
 # From a tiny run's tenth of a second to a long one's hours.
@@ -49,7 +50,7 @@ class LiveCollector(Collector):
         self.hub = hub
         self.sampler = sampler
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         queued = self.manager.reads.queued()
         active = dict.fromkeys(queued, 0)
         for run in self.manager.reads.live_runs():
@@ -60,6 +61,28 @@ class LiveCollector(Collector):
         subscribers = self.hub.subscribers()
         yield GaugeMetricFamily("lossboard_ws_subscribers", "Open websocket streams.", subscribers)
         yield from device_gauges(self.sampler.latest if self.sampler else None)
+        yield from checkpoint_figures(self.manager.steering.writer.figures)
+
+
+def checkpoint_figures(figures: WriteFigures) -> Iterator[Metric]:
+    """The checkpoint writer's counts, and the size and write time of the last checkpoint."""
+    yield CounterMetricFamily(
+        "lossboard_checkpoints_written", "Checkpoints written to disk.", figures.written
+    )
+    yield CounterMetricFamily(
+        "lossboard_checkpoints_failed", "Checkpoints that could not be written.", figures.failed
+    )
+    yield CounterMetricFamily(
+        "lossboard_checkpoint_write_seconds", "Time spent writing checkpoints.", figures.seconds
+    )
+    yield GaugeMetricFamily(
+        "lossboard_checkpoint_last_bytes", "Size of the last checkpoint.", figures.last_bytes
+    )
+    yield GaugeMetricFamily(
+        "lossboard_checkpoint_last_write_seconds",
+        "How long the last checkpoint took to write (fsync included).",
+        figures.last_seconds,
+    )
 
 
 def device_gauges(sample: Sample | None) -> Iterator[GaugeMetricFamily]:
@@ -140,7 +163,8 @@ class Metrics:
             before = self._counted.pop(run.id, 0)
             if not run.finished:
                 self._counted[run.id] = done
-        self.iterations.labels(run.config.variant).inc(done - before)
+        # a resumed run computes the steps after its checkpoint again: counted from there
+        self.iterations.labels(run.config.variant).inc(max(0, done - before))
         if not run.finished:
             return
         self.runs.labels(run.config.variant, run.status).inc()

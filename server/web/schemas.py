@@ -6,7 +6,14 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from server.protocol import MAX_INTEGER, RunSource, RunStatus
 from server.training.spec import RunSpec
@@ -35,6 +42,25 @@ class QueuePlace(BaseModel):
 
     lane: str
     ahead: int
+
+
+class HyperEvent(BaseModel):
+    """A hyperparameter changed while the run trained: from the update after `step`'s loss on."""
+
+    step: int
+    field: str
+    old: float | None
+    new: float
+    time: float  # when it took effect (Unix time)
+
+
+class CheckpointPublic(BaseModel):
+    """A run's last checkpoint: the step it resumes at, its size, and its write."""
+
+    step: int
+    bytes: int
+    seconds: float  # how long writing it took
+    at: float  # when it was written (Unix time)
 
 
 class RunPublic(BaseModel):
@@ -68,6 +94,9 @@ class RunPublic(BaseModel):
     # CUDA device, from the system sampler; null when nothing was sampled
     peak_rss_bytes: int | None = None
     cuda_peak_bytes: int | None = None
+    # its live hyperparameter changes, in order, and its last checkpoint (null without one)
+    events: list[HyperEvent] = []
+    checkpoint: CheckpointPublic | None = None
 
 
 def plain_tag(tag: str) -> str:
@@ -110,6 +139,58 @@ class RunRerun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: int | None = Field(None, ge=0, le=MAX_INTEGER, description="null for a fresh one")
+
+
+class RunStep(BaseModel):
+    """POST /api/runs/{id}/step: run `n` more iterations of a paused run, then pause again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(1, ge=1, le=MAX_INTEGER, strict=True, description="iterations to run")
+
+
+class RunHyper(BaseModel):
+    """PATCH /api/runs/{id}/hyper: hyperparameters to change from the run's next step boundary
+    (a paused run: from the step it resumes at)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"learning_rate": 1e-5}]}
+    )
+
+    learning_rate: float | None = Field(
+        None, gt=0, allow_inf_nan=False, strict=True, description="a positive number"
+    )
+    momentum: float | None = Field(
+        None, ge=0, lt=1, allow_inf_nan=False, strict=True,
+        description="SGD's momentum, for the dynamic and poly_dynamic variants",
+    )  # fmt: skip
+
+    def changes(self) -> dict[str, float]:
+        """The fields given, with their values (at least one: checked on validation)."""
+        return {k: float(v) for k, v in self.model_dump(exclude_none=True).items()}
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> RunHyper:
+        if not self.changes():
+            raise ValueError("give learning_rate or momentum")
+        return self
+
+
+class RunResumed(BaseModel):
+    """What POST /resume and /step answer: the run, queued again, and where it goes on from."""
+
+    run: RunPublic
+    step: int  # the step it computes first: its checkpoint's, or 0 without one
+    checkpoint: bool  # whether it goes on from a checkpoint (else it starts again from 0)
+    message: str
+
+
+class RunHyperAnswer(BaseModel):
+    """What PATCH /hyper answers: the run, and the changes it takes at its next step boundary
+    (a paused run's are among its events already)."""
+
+    run: RunPublic
+    changes: dict[str, float]
 
 
 class RunsPublic(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import torch
 
 from server.training.devices import Device, blas_threads
-from server.training.drive import Batch
+from server.training.drive import Batch, Control
 from server.training.spec import TrainConfig
 
 Stop = Callable[[], "str | None"]  # the status a run was stopped with, once it has been
@@ -62,7 +62,13 @@ class Executor(Protocol):
 
     def resolve_device(self, requested: str, variant: str) -> str: ...
 
-    def execute(self, run_id: int, config: TrainConfig, stop: Stop) -> Iterator[Worker | Batch]: ...
+    def execute(
+        self, run_id: int, config: TrainConfig, stop: Stop, control: Control | None = None
+    ) -> Iterator[Worker | Batch]: ...
+
+    def signal(self, run_id: int, stop: str | None, changes: list[tuple[str, float]]) -> None:
+        """Ask a running run to pause or stop keeping its state, or to change hyperparameters,
+        at its next step (where its loop cannot read the run's Control itself)."""
 
     def cancel(self, run_id: int) -> None: ...
 

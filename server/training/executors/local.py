@@ -7,7 +7,7 @@ from typing import Any
 
 from server.system.sampler import SystemSampler
 from server.training.devices import Device, list_devices, resolve_device
-from server.training.drive import Batch, drive
+from server.training.drive import Batch, Control, drive
 from server.training.executors.base import Stop, Worker, this_worker
 from server.training.spec import TrainConfig
 
@@ -46,10 +46,15 @@ class LocalExecutor:
     def resolve_device(self, requested: str, variant: str) -> str:
         return resolve_device(requested, variant, self._devices)
 
-    def execute(self, run_id: int, config: TrainConfig, stop: Stop) -> Iterator[Worker | Batch]:
-        """Train on the calling thread; `stop` is checked after every step."""
+    def execute(
+        self, run_id: int, config: TrainConfig, stop: Stop, control: Control | None = None
+    ) -> Iterator[Worker | Batch]:
+        """Train on the calling thread; `stop` and `control` are read at every step."""
         yield this_worker(self.name, "local", config.device)
-        yield from drive(config, stop, self.sampler)
+        yield from drive(config, stop, self.sampler, control)
+
+    def signal(self, run_id: int, stop: str | None, changes: list[tuple[str, float]]) -> None:
+        """Nothing to do: the loop reads the run's stop and Control itself."""
 
     def cancel(self, run_id: int) -> None:
         """Nothing to do: the loop sees the stop after its current step."""

@@ -9,26 +9,39 @@ from __future__ import annotations
 
 import functools
 import importlib
+import io
 import os
 import re
 import signal
 import socket
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import ray
-from ray.exceptions import RayError
+import torch
+from ray.exceptions import RayError, RayTaskError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import server
 from server.system.nodes import NodeFigures
 from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.devices import DEVICE_PATTERN, Device
-from server.training.drive import Batch, drive, first_line, loop_config
+from server.training.drive import (
+    KEEPING,
+    Batch,
+    Change,
+    Control,
+    drive,
+    first_line,
+    loop_config,
+    to_bytes,
+)
 from server.training.executors.base import Stop, Worker, this_worker
 from server.training.spec import ConfigError, TrainConfig
 
@@ -38,13 +51,62 @@ SILENT_END = "failed", "the Ray task ended without saying how"
 POLL_S = 0.25  # how often a stopped run's task is cancelled again while it still runs
 CANCEL_GRACE_S = 1.5  # then the run ends as stopped, whatever Ray still does with it
 LOST_CHECK_POLLS = 8  # while a run hears nothing, check every 2 s that the cluster answers
+BOARD_POLL_S = 0.2  # how often a task asks the board whether it is paused, stopped or changed
+Signal = tuple["str | None", list[tuple[str, float]]]  # a stop that keeps state; changes
+
+
+class Board:
+    """A Ray actor beside the server: what it asks of running tasks beyond a cancel (a pause,
+    a graceful stop, hyperparameter changes), which each task polls."""
+
+    def __init__(self) -> None:
+        self.stops: dict[int, str] = {}
+        self.changes: dict[int, list[tuple[str, float]]] = defaultdict(list)
+
+    def signal(self, run_id: int, stop: str | None, changes: list[tuple[str, float]]) -> None:
+        if stop is not None:
+            self.stops[run_id] = stop
+        self.changes[run_id].extend(changes)
+
+    def poll(self, run_id: int) -> Signal:
+        return self.stops.get(run_id), self.changes.pop(run_id, [])
+
+    def forget(self, run_id: int) -> None:
+        self.stops.pop(run_id, None)
+        self.changes.pop(run_id, None)
+
+
+def follow_board(board: Any, run_id: int, control: Control, done: threading.Event) -> list[str]:
+    """Poll the board from a thread of the task until `done`: changes go to `control`, a stop
+    to the list returned (which the loop reads at each step)."""
+    stopped: list[str] = []
+
+    def poll() -> None:
+        while not done.wait(BOARD_POLL_S):
+            try:
+                stop, changes = ray.get(board.poll.remote(run_id))
+            except RayError:  # the server went away: its cancel, or the task's end, follows
+                return
+            control.live.extend(changes)
+            if stop is not None and not stopped:
+                stopped.append(stop)
+
+    threading.Thread(target=poll, name=f"lossboard-board-{run_id}", daemon=True).start()
+    return stopped
 
 
 def train_task(
-    config: dict[str, Any], version: str, system_every_s: float = 0
+    config: dict[str, Any],
+    version: str,
+    system_every_s: float = 0,
+    steering: dict[str, Any] | None = None,
+    board: Any = None,
+    run_id: int = 0,
 ) -> Iterator[Worker | Batch]:
     """A run on a Ray worker: where it trains, then its batches (the last says how it ended),
-    which carry this worker's system samples, every `system_every_s` (0: none)."""
+    which carry this worker's system samples, every `system_every_s` (0: none). `steering`
+    is its Control as control_dict() gives it; `board`, the actor it polls for a pause, a
+    graceful stop and hyperparameter changes. Its checkpoints come back as bytes."""
     node = ray.get_runtime_context().get_node_id()
     device = config["device"]
     if device == "cuda":  # Ray shows the task only its own GPU, as cuda:0
@@ -61,7 +123,44 @@ def train_task(
     if (missing := missing_variant(config["variant"], node)) is not None:
         yield Batch(ended=("failed", missing))
         return
-    yield from drive(TrainConfig.from_dict(config), lambda: None, worker_sampler(system_every_s))
+    control, done = control_of(steering or {}), threading.Event()
+    stopped = follow_board(board, run_id, control, done) if board is not None else []
+    sampler = worker_sampler(system_every_s)
+    try:
+        for batch in drive(TrainConfig.from_dict(config), lambda: next(iter(stopped), None),
+                           sampler, control):  # fmt: skip
+            batch.checkpoints = [checkpoint.shipped() for checkpoint in batch.checkpoints]
+            yield batch
+    finally:
+        done.set()
+
+
+def control_dict(control: Control) -> dict[str, Any]:
+    """A run's Control as a Ray task takes it: plain values, its checkpoint as bytes."""
+    resume = control.resume
+    return {
+        "checkpoint_every_s": control.checkpoint_every_s,
+        "pause_at": control.pause_at,
+        "time_offset": control.time_offset,
+        "schedule": [change.as_dict() for change in control.schedule],
+        "resume": None if resume is None else (resume.step, to_bytes(resume.state)),
+    }
+
+
+def control_of(values: dict[str, Any]) -> Control:
+    """The Control that control_dict() gave `values`."""
+    resume = values.get("resume")
+    saved = None
+    if resume is not None:
+        state = torch.load(io.BytesIO(resume[1]), weights_only=True)
+        saved = registry.Saved(resume[0], state)
+    return Control(
+        checkpoint_every_s=values.get("checkpoint_every_s", 0),
+        pause_at=values.get("pause_at"),
+        time_offset=values.get("time_offset", 0.0),
+        schedule=[Change(**change) for change in values.get("schedule", [])],
+        resume=saved,
+    )
 
 
 def missing_variant(variant_id: str, node: str) -> str | None:
@@ -187,6 +286,7 @@ class RayExecutor:
         self._devices: list[Device] = []  # as last seen: a cluster that went away says no more
         self._running: dict[int, ray.ObjectRefGenerator] = {}  # run id -> its task's stream
         self._nodes = NodeFigures()  # each node's use, from its runs' system samples
+        self._board: Any = None  # the actor tasks poll for pauses and changes
 
     def start(self) -> None:
         """Connect (or start a private Ray), then warm one worker per CPU."""
@@ -200,6 +300,12 @@ class RayExecutor:
                          runtime_env=plugin_env() or None)  # fmt: skip
         resources = ray.cluster_resources()
         self._capacity = {"cpu": int(resources.get("CPU", 0)), "cuda": int(resources.get("GPU", 0))}
+        here = ray.get_runtime_context().get_node_id()  # the server's node: it outlives workers
+        self._board = (
+            ray.remote(Board)
+            .options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, True))
+            .remote()
+        )
         warm = ray.remote(warm_task).options(num_cpus=1)
         ray.get([warm.remote() for _ in range(self._capacity["cpu"])])
 
@@ -244,18 +350,25 @@ class RayExecutor:
             )
         return str(match[1])
 
-    def execute(self, run_id: int, config: TrainConfig, stop: Stop) -> Iterator[Worker | Batch]:
-        """Start the run's task and pass on what it yields; Ray's failures end the run."""
+    def execute(
+        self, run_id: int, config: TrainConfig, stop: Stop, control: Control | None = None
+    ) -> Iterator[Worker | Batch]:
+        """Start the run's task and pass on what it yields; Ray's failures end the run, and a
+        lost node or worker ends it `lost` (the manager may resume it elsewhere)."""
         if self.health() != "ok":
             yield Batch(ended=("failed", self.lost()))
             return
         resources = {"num_gpus": 1, "num_cpus": 0} if config.device == "cuda" else {"num_cpus": 1}
         task = ray.remote(train_task).options(num_returns="streaming", max_retries=0, **resources)
         # num_returns="streaming" makes .remote() give a generator of refs, not one ref
-        started = task.remote(config.as_dict(), server.__version__, self.system_every_s)
+        started = task.remote(
+            config.as_dict(), server.__version__, self.system_every_s,
+            control_dict(control or Control()),
+            self._board, run_id,
+        )  # fmt: skip
         stream = cast(ray.ObjectRefGenerator, started)
         self._running[run_id] = stream
-        if stop():  # stopped before it was there to cancel
+        if (early := stop()) and early not in KEEPING:  # stopped before it was there to cancel
             ray.cancel(stream)
         node, item = "?", None
         try:
@@ -268,16 +381,25 @@ class RayExecutor:
             if not isinstance(item, Batch) or item.ended is None:  # a cancelled task may stop so
                 yield Batch(ended=(stopped, None) if (stopped := stop()) else SILENT_END)
         except RayError as exc:  # a cancelled task raises too, as one of several errors
-            if stopped := stop():
+            if (stopped := stop()) and stopped not in KEEPING:
                 yield Batch(ended=(stopped, None))
                 return
             why = f"Ray lost the run on node {node}: {type(exc).__name__}: {first_line(exc)}"
-            yield Batch(ended=("failed", why))
+            # its own code failing is the run's failure; a worker or node gone is not
+            yield Batch(ended=("failed" if isinstance(exc, RayTaskError) else "lost", why))
         except ClusterLost:
             yield Batch(ended=("failed", self.lost()))
         finally:
             self._running.pop(run_id, None)
             self._nodes.forget(run_id)
+            if self._board is not None and self.health() == "ok":
+                self._board.forget.remote(run_id)
+
+    def signal(self, run_id: int, stop: str | None, changes: list[tuple[str, float]]) -> None:
+        """Ask a running task to pause or stop at its next step, keeping its state, or to
+        change hyperparameters there (it polls the board)."""
+        if self._board is not None and self.health() == "ok":
+            self._board.signal.remote(run_id, stop, changes)
 
     def cancel(self, run_id: int) -> None:
         """Cancel the run's task: Ray interrupts it wherever it is."""
@@ -328,7 +450,7 @@ def follow(
                 return
         elif (quiet := quiet + 1) % LOST_CHECK_POLLS == 0 and not reachable():
             raise ClusterLost
-        if stop():
+        if (stopped := stop()) and stopped not in KEEPING:  # those the task ends itself
             stopped_at = stopped_at or time.monotonic()
             if time.monotonic() - stopped_at > CANCEL_GRACE_S:
                 return

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from lossboard import variant
-from server.training.registry import POLYNOMIAL, LoopConfig, Params, Reading
+from server.training.registry import POLYNOMIAL, LoopConfig, Params, Reading, State
+from server.training.variants.hooks import as_tensor, load_weights
 from server.training.variants.seeding import numpy_random_state, torch_generator
 
 ABCD = ("a", "b", "c", "d")
@@ -52,7 +53,23 @@ def poly_numpy(cfg: LoopConfig) -> Generator[Reading, None, None]:
         return {"a": float(a), "b": float(b), "c": float(c), "d": float(d)}
 
     learning_rate = cfg.learning_rate
-    for t in range(cfg.iterations):  # noqa: B007 - `t` is the step the tutorial prints
+
+    def state() -> State:
+        return {
+            "model": {"a": as_tensor(a), "b": as_tensor(b), "c": as_tensor(c), "d": as_tensor(d)},
+            "learning_rate": learning_rate,
+            # Python floats until the first update, NumPy scalars after: NumPy 2 promotes
+            # the two differently (NEP 50), so a float32 run needs the same kind back
+            "python_floats": type(a) is float,
+        }
+
+    def load_state(saved: State) -> None:
+        nonlocal a, b, c, d, learning_rate
+        kept = (saved["model"][k] for k in ABCD)
+        a, b, c, d = (v.item() if saved["python_floats"] else v.numpy()[()] for v in kept)
+        learning_rate = saved["learning_rate"]
+
+    for t in cfg.steps(state, load_state):  # noqa: B007 - `t` is the step the tutorial prints
         # Forward pass: compute predicted y
         # y = a + b x + c x^2 + d x^3
         y_pred = a + b * x + c * x**2 + d * x**3
@@ -101,7 +118,16 @@ def poly_tensors(cfg: LoopConfig) -> Generator[Reading, None, None]:
     params = reader(a=a, b=b, c=c, d=d)
 
     learning_rate = cfg.learning_rate
-    for t in range(cfg.iterations):  # noqa: B007
+
+    def state() -> State:
+        return {"model": {"a": a, "b": b, "c": c, "d": d}, "learning_rate": learning_rate}
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        load_weights({"a": a, "b": b, "c": c, "d": d}, saved["model"])
+        learning_rate = saved["learning_rate"]
+
+    for t in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass: compute predicted y
         y_pred = a + (b * x) + (c * x.pow(2)) + (d * x.pow(3))
 
@@ -151,7 +177,20 @@ def poly_autograd(cfg: LoopConfig) -> Generator[Reading, None, None]:
     params = reader(a=a, b=b, c=c, d=d)
 
     learning_rate = cfg.learning_rate
-    for t in range(cfg.iterations):  # noqa: B007
+
+    def state() -> State:
+        weights = {"a": a, "b": b, "c": c, "d": d}
+        return {
+            "model": {k: w.detach() for k, w in weights.items()},
+            "learning_rate": learning_rate,
+        }
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        load_weights({"a": a, "b": b, "c": c, "d": d}, saved["model"])
+        learning_rate = saved["learning_rate"]
+
+    for t in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass: compute predicted y using operations on Tensors.
         y_pred = a + b * x + c * x**2 + d * x**3
 
@@ -225,7 +264,20 @@ def poly_function(cfg: LoopConfig) -> Generator[Reading, None, None]:
     params = reader(a=a, b=b, c=c, d=d)
 
     learning_rate = cfg.learning_rate
-    for t in range(cfg.iterations):  # noqa: B007
+
+    def state() -> State:
+        weights = {"a": a, "b": b, "c": c, "d": d}
+        return {
+            "model": {k: w.detach() for k, w in weights.items()},
+            "learning_rate": learning_rate,
+        }
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        load_weights({"a": a, "b": b, "c": c, "d": d}, saved["model"])
+        learning_rate = saved["learning_rate"]
+
+    for t in cfg.steps(state, load_state):  # noqa: B007
         # To apply our Function, we use Function.apply method. We alias this as 'P3'.
         P3 = LegendrePolynomial3.apply
 

@@ -10,7 +10,8 @@ from collections.abc import Generator
 import torch
 
 from lossboard import variant
-from server.training.registry import LoopConfig, Params, Reading
+from server.training.registry import LoopConfig, Params, Reading, State
+from server.training.variants.hooks import load_weights
 from server.training.variants.polynomial import AT, FIT
 from server.training.variants.seeding import materialize, torch_generator
 
@@ -45,7 +46,16 @@ def poly_nn(cfg: LoopConfig) -> Generator[Reading, None, None]:
     loss_fn = torch.nn.MSELoss(reduction="sum")
 
     learning_rate = cfg.learning_rate
-    for t in range(cfg.iterations):  # noqa: B007 - `t` is the step the tutorial prints
+
+    def state() -> State:
+        return {"model": model.state_dict(), "learning_rate": learning_rate}
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        load_weights(model.state_dict(), saved["model"])
+        learning_rate = saved["learning_rate"]
+
+    for t in cfg.steps(state, load_state):  # noqa: B007 - `t` is the step the tutorial prints
         # Forward pass: compute predicted y by passing x to the model.
         y_pred = model(xx)
 
@@ -101,7 +111,20 @@ def poly_optim(cfg: LoopConfig) -> Generator[Reading, None, None]:
     # the model for us. Here we will use RMSprop.
     learning_rate = cfg.learning_rate
     optimizer = torch.optim.RMSprop(model.parameters(), lr=learning_rate)
-    for t in range(cfg.iterations):  # noqa: B007
+
+    def state() -> State:
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "learning_rate": optimizer.param_groups[0]["lr"],
+        }
+
+    def load_state(saved: State) -> None:
+        load_weights(model.state_dict(), saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        optimizer.param_groups[0]["lr"] = saved["learning_rate"]
+
+    for t in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass: compute predicted y by passing x to the model.
         y_pred = model(xx)
 
@@ -161,7 +184,20 @@ def poly_module(cfg: LoopConfig) -> Generator[Reading, None, None]:
 
     criterion = torch.nn.MSELoss(reduction="sum")
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate)
-    for t in range(cfg.iterations):  # noqa: B007
+
+    def state() -> State:
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "learning_rate": optimizer.param_groups[0]["lr"],
+        }
+
+    def load_state(saved: State) -> None:
+        load_weights(model.state_dict(), saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        optimizer.param_groups[0]["lr"] = saved["learning_rate"]
+
+    for t in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass: Compute predicted y by passing x to the model
         y_pred = model(x)
 
@@ -202,6 +238,7 @@ class DynamicNet(torch.nn.Module):
 
 @variant(
     id="poly_dynamic",
+    hyper=("learning_rate", "momentum"),
     title="Control flow and weight sharing",
     section="PyTorch: Control Flow + Weight Sharing",
     learning_rate=1e-8,
@@ -226,7 +263,27 @@ def poly_dynamic(cfg: LoopConfig) -> Generator[Reading, None, None]:
     # vanilla stochastic gradient descent is tough, so we use momentum
     criterion = torch.nn.MSELoss(reduction="sum")
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=0.9)
-    for t in range(cfg.iterations):  # noqa: B007
+    drawn = model.random.getstate()  # as the step being computed found it
+
+    def state() -> State:
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "learning_rate": optimizer.param_groups[0]["lr"],
+            "momentum": optimizer.param_groups[0]["momentum"],
+            "random": drawn,
+        }
+
+    def load_state(saved: State) -> None:
+        load_weights(model.state_dict(), saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        optimizer.param_groups[0]["lr"] = saved["learning_rate"]
+        optimizer.param_groups[0]["momentum"] = saved["momentum"]
+        if saved["random"] != drawn:  # a checkpoint's: this step's own has been drawn from
+            model.random.setstate(saved["random"])
+
+    for t in cfg.steps(state, load_state):  # noqa: B007
+        drawn = model.random.getstate()  # before the forward pass draws from it
         # Forward pass: Compute predicted y by passing x to the model
         y_pred = model(x)
 

@@ -16,6 +16,7 @@ import torch.nn as nn
 
 from lossboard import variant
 from server.training.registry import LoopConfig, Reading, State
+from server.training.variants.hooks import load_weights
 from server.training.variants.seeding import materialize, numpy_random_state, torch_generator
 
 
@@ -41,7 +42,20 @@ def numpy(cfg: LoopConfig) -> Generator[Reading, None, None]:
     w2 = random.randn(H, D_out).astype(dtype, copy=False)
 
     learning_rate = cfg.learning_rate
-    for it in range(cfg.iterations):  # noqa: B007 - `it` is the step the tutorial prints
+
+    def state() -> State:  # the arrays go in as tensors, which torch.load(weights_only) reads
+        return {
+            "model": {"w1": torch.from_numpy(w1), "w2": torch.from_numpy(w2)},
+            "learning_rate": learning_rate,
+        }
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        np.copyto(w1, saved["model"]["w1"].numpy())
+        np.copyto(w2, saved["model"]["w2"].numpy())
+        learning_rate = saved["learning_rate"]
+
+    for it in cfg.steps(state, load_state):  # noqa: B007 - `it` is the step the tutorial prints
         # Forward pass
         h = x.dot(w1)  # N * H
         h_relu = np.maximum(h, 0)  # N * H
@@ -79,7 +93,16 @@ def tensors(cfg: LoopConfig) -> Generator[Reading, None, None]:
     w2 = torch.randn(H, D_out, generator=g).to(device, dtype)
 
     learning_rate = cfg.learning_rate
-    for it in range(cfg.iterations):  # noqa: B007
+
+    def state() -> State:
+        return {"model": {"w1": w1, "w2": w2}, "learning_rate": learning_rate}
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        load_weights({"w1": w1, "w2": w2}, saved["model"])
+        learning_rate = saved["learning_rate"]
+
+    for it in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass
         h = x.mm(w1)  # N * H
         h_relu = h.clamp(min=0)  # N * H
@@ -122,7 +145,16 @@ def autograd(cfg: LoopConfig) -> Generator[Reading, None, None]:
     w2 = torch.randn(H, D_out, generator=g).to(device, dtype).requires_grad_()
 
     learning_rate = cfg.learning_rate
-    for it in range(cfg.iterations):  # noqa: B007
+
+    def state() -> State:
+        return {"model": {"w1": w1.detach(), "w2": w2.detach()}, "learning_rate": learning_rate}
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        load_weights({"w1": w1, "w2": w2}, saved["model"])
+        learning_rate = saved["learning_rate"]
+
+    for it in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass
         y_pred = x.mm(w1).clamp(min=0).mm(w2)
 
@@ -167,7 +199,16 @@ def nn_(cfg: LoopConfig) -> Generator[Reading, None, None]:
     loss_fn = nn.MSELoss(reduction="sum")
 
     learning_rate = cfg.learning_rate
-    for it in range(cfg.iterations):  # noqa: B007
+
+    def state() -> State:
+        return {"model": model.state_dict(), "learning_rate": learning_rate}
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        load_weights(model.state_dict(), saved["model"])
+        learning_rate = saved["learning_rate"]
+
+    for it in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass
         y_pred = model(x)  # model.forward()
 
@@ -229,7 +270,7 @@ def optim(cfg: LoopConfig) -> Generator[Reading, None, None]:
         }
 
     def load_state(saved: State) -> None:
-        model.load_state_dict(saved["model"])
+        load_weights(model.state_dict(), saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         optimizer.param_groups[0]["lr"] = saved["learning_rate"]
 
@@ -286,7 +327,19 @@ def custom_module(cfg: LoopConfig) -> Generator[Reading, None, None]:
     learning_rate = cfg.learning_rate
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), lr=learning_rate)
 
-    for it in range(cfg.iterations):  # noqa: B007
+    def state() -> State:
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "learning_rate": optimizer.param_groups[0]["lr"],
+        }
+
+    def load_state(saved: State) -> None:
+        load_weights(model.state_dict(), saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        optimizer.param_groups[0]["lr"] = saved["learning_rate"]
+
+    for it in cfg.steps(state, load_state):  # noqa: B007
         # Forward pass
         y_pred = model(x)  # model.forward()
 

@@ -12,7 +12,8 @@ from collections.abc import Generator
 import torch
 
 from lossboard import variant
-from server.training.registry import LoopConfig, Reading
+from server.training.registry import LoopConfig, Reading, State
+from server.training.variants.hooks import load_weights
 from server.training.variants.seeding import materialize, torch_generator
 
 TUTORIALS = "pytorch/tutorials"
@@ -60,7 +61,16 @@ def custom_function(cfg: LoopConfig) -> Generator[Reading, None, None]:
     w2 = torch.randn(H, D_out, generator=g).to(device, dtype).requires_grad_()
 
     learning_rate = cfg.learning_rate
-    for t in range(cfg.iterations):  # noqa: B007 - `t` is the step the tutorial prints
+
+    def state() -> State:
+        return {"model": {"w1": w1.detach(), "w2": w2.detach()}, "learning_rate": learning_rate}
+
+    def load_state(saved: State) -> None:
+        nonlocal learning_rate
+        load_weights({"w1": w1, "w2": w2}, saved["model"])
+        learning_rate = saved["learning_rate"]
+
+    for t in cfg.steps(state, load_state):  # noqa: B007 - `t` is the step the tutorial prints
         # To apply our Function, we use Function.apply method. We alias this as 'relu'.
         relu = MyReLU.apply
 
@@ -112,6 +122,7 @@ class DynamicNet(torch.nn.Module):
 
 @variant(
     id="dynamic",
+    hyper=("learning_rate", "momentum"),
     title="Control flow and weight sharing",
     section="PyTorch: Control Flow + Weight Sharing",
     learning_rate=1e-4,
@@ -138,7 +149,27 @@ def dynamic(cfg: LoopConfig) -> Generator[Reading, None, None]:
     # vanilla stochastic gradient descent is tough, so we use momentum
     criterion = torch.nn.MSELoss(reduction="sum")
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.learning_rate, momentum=0.9)
-    for t in range(cfg.iterations):  # noqa: B007
+    drawn = model.random.getstate()  # as the step being computed found it
+
+    def state() -> State:
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "learning_rate": optimizer.param_groups[0]["lr"],
+            "momentum": optimizer.param_groups[0]["momentum"],
+            "random": drawn,
+        }
+
+    def load_state(saved: State) -> None:
+        load_weights(model.state_dict(), saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        optimizer.param_groups[0]["lr"] = saved["learning_rate"]
+        optimizer.param_groups[0]["momentum"] = saved["momentum"]
+        if saved["random"] != drawn:  # a checkpoint's: this step's own has been drawn from
+            model.random.setstate(saved["random"])
+
+    for t in cfg.steps(state, load_state):  # noqa: B007
+        drawn = model.random.getstate()  # before the forward pass draws from it
         # Forward pass: Compute predicted y by passing x to the model
         y_pred = model(x)
 

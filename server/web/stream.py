@@ -194,6 +194,7 @@ class RunHub:
         self, run: Run, cursor: int, sub: Subscriber, send: Send, cursors: dict[str, int]
     ) -> None:
         sent_status, sent_worker, sent_samples = run.status, run.worker, 0
+        sent_events, sent_checkpoint = len(run.events), run.checkpoint
         sent_params = bisect.bisect_left(run.params, cursor, key=lambda item: item[0])
         message = self.reads.public(run)
         sent_queue = message["queue"]
@@ -224,8 +225,10 @@ class RunHub:
                 sent_samples = len(run.samples)
             queue = self.reads.queue_places().get(run.id) if status == "queued" else None
             if (status != sent_status or run.finished or run.worker is not sent_worker
-                    or queue != sent_queue):  # fmt: skip
+                    or queue != sent_queue or len(run.events) != sent_events
+                    or run.checkpoint is not sent_checkpoint):  # fmt: skip
                 sent_status, sent_worker, sent_queue = status, run.worker, queue  # news too
+                sent_events, sent_checkpoint = len(run.events), run.checkpoint
                 await send(run_text(self.reads.public(run)))
             if (run.finished and cursor >= len(run.losses) and sent_params >= len(run.params)
                     and sent_samples >= len(run.samples)):  # fmt: skip

@@ -259,3 +259,24 @@ def test_momentum_changes_live_on_the_dynamic_net(client):
     assert wait_status(client, run["id"])["status"] == "completed"
     values = client.get(f"/api/runs/{run['id']}/series/momentum").json()["value"]
     assert values == [0.9, 0.5] and all(math.isfinite(v) for v in values)
+
+
+def test_a_follower_of_a_paused_run_hears_its_change_then_its_steps(client):
+    run = paused_mid_way(client, STEERED, at_least=100)
+    at = run["iteration"]
+    with client.websocket_connect(f"/ws/runs/{run['id']}?after={at - 1}") as socket:
+        assert socket.receive_json()["run"]["status"] == "paused"
+        client.patch(f"/api/runs/{run['id']}/hyper", json={"learning_rate": 2e-4})
+        message = socket.receive_json()
+        while message["type"] != "run":  # its system samples so far come first
+            message = socket.receive_json()
+        assert message["run"]["events"][0]["new"] == 2e-4
+        client.post(f"/api/runs/{run['id']}/step", json={"n": 3})
+        steps, lr = [], []
+        while len(steps) < 3 or not lr:
+            message = socket.receive_json()
+            if message["type"] == "points":
+                steps += range(message["start"], message["start"] + len(message["loss"]))
+            elif message["type"] == "series" and message["name"] == "lr":
+                lr += message["value"]
+        assert steps == [at, at + 1, at + 2] and lr == [1e-4, 2e-4]

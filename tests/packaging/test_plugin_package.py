@@ -116,3 +116,20 @@ def test_example_runs_under_a_private_ray(bin_dir, tmp_path):
         listed = wait_for(lambda: httpx.get(f"{server.url}/api/runs/{run['id']}/series").json())
         counts = {s["name"]: s["count"] for s in listed["series"] if "/" not in s["name"]}
         assert counts == {"loss": 30, "accuracy": 30}
+
+
+def test_example_pauses_and_resumes_through_its_state_hooks_as_if_unbroken(url):
+    request = {**QUICK, "iterations": 4000, "seed": 3, "full_batch": False}
+    with httpx.Client(base_url=url) as client:
+        run = client.post("/api/runs", json=request).json()
+        wait_for(lambda: client.get(f"/api/runs/{run['id']}").json()["iteration"] >= 200)
+        assert client.post(f"/api/runs/{run['id']}/pause").status_code == 200
+        paused = wait_status(client, run["id"], ["paused"])
+        assert paused["status"] == "paused"
+        assert client.post(f"/api/runs/{run['id']}/resume").status_code == 200
+        assert wait_status(client, run["id"], timeout=120)["status"] == "completed"
+        again = client.post("/api/runs", json=request).json()
+        assert wait_status(client, again["id"], timeout=120)["status"] == "completed"
+        resumed, unbroken = (client.get(f"/api/runs/{r['id']}/losses").json()["loss"]
+                             for r in (run, again))  # fmt: skip
+    assert len(resumed) == 4000 and resumed == unbroken

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ServerProcess, server_env, wait_status
+from tests.helpers import ServerProcess, server_env, wait_for, wait_status
 
 TOY = Path(__file__).resolve().parents[1] / "toy_variants.py"  # toy and chatty
 BROKEN = "raise RuntimeError('no driver for the frobnicator here')\n"
@@ -148,3 +148,14 @@ def test_a_sweep_of_a_field_no_variant_has_names_it(server):
     answer = httpx.post(server.url + "/api/sweeps", json=body)
     assert answer.status_code == 422
     assert "depth cannot be swept; these can: " in answer.text and "width" in answer.text
+
+
+def test_a_plugin_without_state_hooks_refuses_a_pause_saying_why(server):
+    body = {"variant": "toy", "iterations": 10_000_000, "shape": "flat"}
+    run = httpx.post(server.url + "/api/runs", json=body).json()
+    with httpx.Client(base_url=server.url) as client:
+        wait_for(lambda: client.get(f"/api/runs/{run['id']}").json()["iteration"] > 0)
+        answer = client.post(f"/api/runs/{run['id']}/pause")  # its first batch said: no hooks
+        client.post(f"/api/runs/{run['id']}/cancel")
+    assert answer.status_code == 409
+    assert "variant toy offers no state() and load_state()" in answer.text

@@ -133,3 +133,16 @@ def test_example_pauses_and_resumes_through_its_state_hooks_as_if_unbroken(url):
         resumed, unbroken = (client.get(f"/api/runs/{r['id']}/losses").json()["loss"]
                              for r in (run, again))  # fmt: skip
     assert len(resumed) == 4000 and resumed == unbroken
+
+
+def test_example_sweeps_from_the_cli_over_its_own_field(url, bin_dir):
+    command = [str(bin_dir / "lossboard"), "sweep", "--url", url, "spirals", "--grid",
+               "hidden=4,8", "--seeds", "2", "--iterations", "5", "--device", "cpu", "--set",
+               "samples=32", "--set", "activation=relu", "--follow"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    sweep_id = int(done.stdout.splitlines()[0])
+    sweep = httpx.get(f"{url}/api/sweeps/{sweep_id}").json()
+    assert sweep["spec"]["params"] == {"hidden": {"values": [4, 8]}} and sweep["spec"]["seeds"] == 2
+    assert sweep["spec"]["base"] | {"samples": 32, "activation": "relu"} == sweep["spec"]["base"]
+    assert sweep["counts"].get("completed") == 4

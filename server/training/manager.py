@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
-import math
 import queue
 import threading
 import time
@@ -105,7 +104,7 @@ class RunManager:
             self._stop(run, "interrupted")
         for lane, q in self._queues.items():
             for _ in range(self._lanes[lane]):
-                q.put(stop_entry())
+                q.put(self._stop_entry())
         for thread in self._threads:
             thread.join(timeout)
         self.steering.close(timeout)  # the checkpoints those stops took reach the disk
@@ -124,7 +123,7 @@ class RunManager:
         if self._lanes[lane]:
             raise RuntimeError("run_queued is for a manager with workers_per_device=0")
         q = self._queues[lane]
-        q.put(stop_entry())  # the worker loop's stop: after the runs queued before it
+        q.put(self._stop_entry())  # the worker loop's stop: after the runs queued before it
         self._work(q)
 
     def add_listener(self, listener: Listener) -> None:
@@ -181,10 +180,15 @@ class RunManager:
 
     def _ask_to_stop(self, run_id: int) -> dict | None:
         """A stored run; one a script logs is asked to stop (its client's should_stop), never
-        killed: it ends when the script finishes it."""
+        killed: it ends when the script finishes it. One paused by an earlier server ends
+        cancelled."""
         row = self.store.get_run(run_id)
         if row is not None and row["source"] == "sdk" and row["status"] != "completed":
             self.store.update_run(run_id, {"stop_requested": 1}).result(WAIT_S)
+        elif row is not None and row["status"] == "paused":
+            ended = {"status": "cancelled", "finished_at": time.time()}
+            self.store.update_run(run_id, ended).result(WAIT_S)
+            row = {**row, **ended}
         return row
 
     def prune(self, run_id: int) -> None:
@@ -330,7 +334,8 @@ class RunManager:
 
     def _take(self, run: Run, batch: Batch) -> None:
         """Append a batch's losses to the run (readers see both arrays reach each length)."""
-        run.hooks = run.hooks or batch.hooks
+        if batch.start is not None:  # its first batch: whether its loop has state hooks
+            run.hooks = batch.hooks
         if batch.loss:
             low = min(batch.loss)
             run.best_loss = low if run.best_loss is None else min(run.best_loss, low)
@@ -400,14 +405,12 @@ class RunManager:
         run.turn = next(self._turns) - (FRONT if front else 0)
         self._queues[self.executor.lane(run.config.device)].put((run.turn, run.turn, run))
 
+    def _stop_entry(self) -> Entry:
+        """What stops a lane thread: after every run queued before it (and before those queued
+        later, but for a resumed run, which goes to the front)."""
+        turn = next(self._turns)
+        return (turn, turn, None)
+
     def _notify(self, run: Run, event: str) -> None:
         for listener in self._listeners:
             listener(run, event)
-
-
-def stop_entry() -> Entry:
-    """What stops a lane thread: after every run queued before it."""
-    return (math.inf, next(STOPS), None)
-
-
-STOPS = itertools.count()  # ties between stop entries, which never compare their runs

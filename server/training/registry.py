@@ -212,8 +212,10 @@ def declare(variant_id: str, loop: Loop, **facts: Any) -> None:
     if fields is not None:
         check_fields(variant_id, fields)
     facts.setdefault("origin", origin_of(loop))
-    if facts["origin"] != TUTORIAL:  # a plugin: grouped under its package, no tutorial sizes
-        facts = {"section": facts["origin"], "tutorial": facts["origin"], "knobs": (), **facts}
+    if facts["origin"] != TUTORIAL:  # a plugin: grouped under its package, no tutorial sizes,
+        # and no live changes but those it names (its state()'s entries)
+        facts = {"section": facts["origin"], "tutorial": facts["origin"], "knobs": (),
+                 "hyper": (), **facts}  # fmt: skip
     if (known := REGISTRY.get(variant_id)) is not None:
         raise DuplicateVariant(
             f"two variants have the id {variant_id!r}: {where(known)} and "

@@ -11,7 +11,7 @@ import asyncio
 from server.protocol import run_progress
 from server.training.manager import RunManager
 from server.training.run import Run
-from server.training.sweeps import Sweeps
+from server.training.sweeps import GOING, Sweeps
 from server.web.schemas import sweep_public
 from server.web.stream import Send, Subscriber, encode
 
@@ -64,7 +64,7 @@ class SweepHub:
 
     async def _follow(self, sweep: dict, sub: Subscriber, send: Send) -> None:
         sent_sweep, sent_progress = summary(sweep), dict[int, tuple]()
-        while sweep["status"] == "running":
+        while sweep["status"] in GOING:  # a paused sweep goes on when its runs resume
             await sub.wake.wait()
             sub.wake.clear()
             dirty, sub.dirty = sub.dirty, set()

@@ -1,15 +1,18 @@
 // The uPlot series of a loss chart: per run its raw losses (faint behind the EMA when smoothed),
 // the EMA, and the running minimum; which of them the tooltip lists; and the note under the chart.
+import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { fmtInt, fmtLoss } from "./numbers.js";
 
 const FAINT = "40"; // alpha appended to a #rrggbb colour
+const STEPPED = uPlot.paths.stepped({ align: 1 }); // a value holds until the next one
 
 // One run's series. On a chart of several runs its EMA (or raw line) is the one in the legend,
-// and the others follow it when it is hidden (`group`).
-function lineSeries({ key, label, color }, i, opts, value, single) {
+// and the others follow it when it is hidden (`group`). A `stepped` line (a hyperparameter's
+// values) holds each value until the next.
+function lineSeries({ key, label, color, stepped }, i, opts, value, single) {
   const { smoothing, runMin, hidden } = opts;
   const smoothed = smoothing > 0;
-  const base = { value, spanGaps: true, line: i, points: { show: false } };
+  const base = { value, spanGaps: true, line: i, points: { show: false }, ...(stepped ? { paths: STEPPED } : {}) };
   const group = single ? {} : { group: i };
   const visible = (k) => !hidden.includes(k);
   const main = (name, k) => ({ ...base, ...group, label: name, key: k, main: true, show: visible(k) });

@@ -7,6 +7,11 @@ const readJson = (id) => JSON.parse(document.getElementById(id).textContent);
 // The run statuses and websocket close codes as the server defines them.
 const CONSTANTS = readJson("lossboard-constants");
 export const LIVE_STATUSES = new Set(CONSTANTS.live);
+// Neither live nor finished: a paused run holds no lane and waits to be resumed.
+export const PAUSED_STATUSES = new Set(CONSTANTS.paused);
+export const FINISHED_STATUSES = new Set(CONSTANTS.finished);
+// What resume takes back to live: a paused run, or one the server stopped (a finished status).
+export const RESUMABLE_STATUSES = new Set([...CONSTANTS.paused, "interrupted"]);
 export const CLOSE = CONSTANTS.close; // by name: DONE, UNAUTHORIZED, UNKNOWN_RUN, ...
 // What the server knew as it rendered this page (its runs, the variants, whether it needs a
 // token), so that the page does not ask again.
@@ -129,10 +134,13 @@ export function elapsed(run) {
 }
 
 // Whether `next` is news about a run we last saw as `prev`: answers can arrive out of order (a
-// cancel's answer still says "running" when the socket has already said "cancelled").
+// cancel's answer still says "running" when the socket has already said "cancelled"). Only
+// resume takes a run back to live: from paused, or from interrupted.
 export function isNewer(next, prev) {
   if (!prev) return true;
-  if (!LIVE_STATUSES.has(prev.status)) return !LIVE_STATUSES.has(next.status);
+  if (FINISHED_STATUSES.has(prev.status) && !RESUMABLE_STATUSES.has(prev.status)) {
+    return !LIVE_STATUSES.has(next.status);
+  }
   return !(next.status === prev.status && next.iteration < prev.iteration);
 }
 

@@ -2,7 +2,7 @@
 // (?group=config), one mean curve with a band per group of runs that differ only in seed; of
 // their loss, or of another series they hold (?series=val/acc). The chart's view lives in the
 // query string, with the grouping, the series and the config table's toggle.
-import { fill, isNewer, LIVE_STATUSES, PAGE_DATA, runFields, setLive } from "./common.js";
+import { FINISHED_STATUSES, fill, isNewer, PAGE_DATA, runFields, setLive } from "./common.js";
 import { CurveChart } from "./curvechart.js";
 import { bindControls } from "./chartview.js";
 import { runColor } from "./colors.js";
@@ -30,7 +30,7 @@ function showRun(line, run) {
   line.row.dataset.status = run.status;
   fill(line.row, runFields(run));
   // the header follows the runs, not their sockets: once every run has ended it says so
-  if (lines.every((l) => l.run && !LIVE_STATUSES.has(l.run.status))) setLive("done");
+  if (lines.every((l) => l.run && FINISHED_STATUSES.has(l.run.status))) setLive("done");
 }
 
 // One curve per seed group, in the colour of its first run; each run's swatch takes it.

@@ -2,7 +2,7 @@
 // server, its view in the query string) kept live by /ws/runs, and under Ray the Cluster card.
 // The variants, devices, newest runs and the cluster come rendered into the page.
 import {
-  api, ApiError, CLOSE, follow, LIVE_STATUSES, PAGE_DATA, setLive, showLoginNeeded,
+  api, ApiError, CLOSE, FINISHED_STATUSES, follow, PAGE_DATA, setLive, showLoginNeeded,
 } from "./common.js";
 import { clusterPanel } from "./cluster.js";
 import { devicesPanel } from "./devicecard.js";
@@ -156,7 +156,7 @@ function followRuns() {
     onOpen: () => {
       setLive("live");
       if (opened++) load();
-      else for (const run of table.shown()) if (LIVE_STATUSES.has(run.status)) refresh(run.id);
+      else for (const run of table.shown()) if (!FINISHED_STATUSES.has(run.status)) refresh(run.id);
     },
     onMessage: (message) => message.type === "run" && showRun(message.run),
     onClose: (event) => {

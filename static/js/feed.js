@@ -29,7 +29,12 @@ async function loadLosses(run, series) {
 // message says it, and as each batch of points moves its numbers on. A polynomial's `fit`
 // loads its stored parameters after the losses, then `add`s each "params" message. With `name`,
 // `series` follows that series instead of loss; `others` (SeriesCharts) takes every other one.
-export async function feedRun(run, series, chart, onRun, fit = null, { name = "loss", others = null } = {}) {
+// Resolves, once the history is drawn, to
+// `{ refollow }`: after the server ended the socket (the run was over, or only in its store),
+// follow the run again from its stored history (it has been resumed); false if it had not.
+export async function feedRun(
+  run, series, chart, onRun, fit = null, { name = "loss", others = null } = {},
+) {
   const loadHistory = (into) => (name === "loss" ? loadLosses(run, into) : loadSeries(run.id, name, into));
   await loadHistory(series);
   chart.update();
@@ -58,7 +63,8 @@ export async function feedRun(run, series, chart, onRun, fit = null, { name = "l
     latest = next;
     onRun(next);
   };
-  follow(`/ws/runs/${run.id}`, {
+  let ended = false; // the server closed the socket for good
+  const start = () => follow(`/ws/runs/${run.id}`, {
     params: resume, // a reconnect resumes after the last point held
     onOpen: () => {
       open = true;
@@ -81,8 +87,19 @@ export async function feedRun(run, series, chart, onRun, fit = null, { name = "l
       if (open) connected -= 1;
       open = false;
       lost ||= !FINAL.has(event.code);
+      ended = FINAL.has(event.code);
       closed(run, event);
     },
     shouldRetry: (event) => !FINAL.has(event.code),
   });
+  start();
+  return {
+    refollow() {
+      if (!ended) return false; // the open socket carries the resumed run on
+      ended = false;
+      lost = true; // resume dropped the steps after its checkpoint: take the store's again
+      start();
+      return true;
+    },
+  };
 }

@@ -15,13 +15,15 @@ const short = (v) => Number(v.toPrecision(6)); // a zoom's ends as the URL keeps
 
 // `lines`: [{key, id, label, series: LossSeries}]; a line's colour is runColor(id).
 // `onCursor` hears the step under the cursor of a one-run chart (null when it leaves);
-// `yLabel` names its y axis (a series chart's: its series).
+// `yLabel` names its y axis (a series chart's: its series); `plugins` are more uPlot plugins,
+// each made again, `(chart) => plugin`, whenever the chart is.
 export class LossChart {
-  constructor(container, lines, { onCursor, yLabel = "loss" } = {}) {
+  constructor(container, lines, { onCursor, yLabel = "loss", plugins = [] } = {}) {
     this.container = container;
     this.lines = lines;
     this.onCursor = onCursor;
     this.yLabel = yLabel;
+    this.plugins = plugins;
     this.opts = { ...DEFAULT_VIEW };
     this.onView = () => {};
     this.plot = null;
@@ -202,7 +204,10 @@ export class LossChart {
       cursor: { drag: { x: true, y: true, uni: 30, setScale: false }, focus: { prox: 30 } },
       focus: { alpha: 0.35 },
       legend: { live: true },
-      plugins: [tooltipPlugin((u) => tipEntries(u, lines.length), (x) => this.heading(x))],
+      plugins: [
+        tooltipPlugin((u) => tipEntries(u, lines.length), (x) => this.heading(x)),
+        ...this.plugins.map((make) => make(this)),
+      ],
       hooks: {
         setSelect: [(u) => this.zoomTo(u)],
         setCursor: [(u) => this.cursorMoved(u.cursor.idx)],
@@ -211,6 +216,15 @@ export class LossChart {
         draw: [(u) => drawBest(u, this.bests(u))],
       },
     };
+  }
+
+  // Where a step of the first line lies on x as the chart draws it now (null: not held yet).
+  xOfStep(step) {
+    const { xKey, logX } = this.opts;
+    if (xKey === "step") return logX ? step + 1 : step;
+    const { step: steps, time } = this.lines[0].series;
+    const at = steps.findIndex((s) => s >= step);
+    return at < 0 ? null : time[at];
   }
 
   cursorMoved(idx) {

@@ -38,6 +38,14 @@ export function fmtSeconds(seconds) {
   return m < 60 ? `${m} min ${s} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+// A value as a field holds it to be edited: every digit it has, in exponent form when tiny or
+// big (1e-6, 2.5e-4, 0.9), so that reading it back gives the same number.
+export function fmtExact(value) {
+  if (missing(value)) return "";
+  const big = value !== 0 && (Math.abs(value) >= 1e4 || Math.abs(value) < 1e-3);
+  return big ? value.toExponential().replace("e+", "e") : String(value);
+}
+
 // A swept value: integers whole, other numbers short (1e-5, 3.16e-4, 0.25), names as they are.
 export function fmtParam(value) {
   if (typeof value !== "number") return missing(value) ? "—" : String(value);

@@ -1,12 +1,13 @@
 // One run: its live loss chart and its numbers, from the run rendered into the page and then
 // its websocket.
 import {
-  api, ApiError, elapsed, fill, isNewer, LIVE_STATUSES, PAGE_DATA, runFields,
+  api, ApiError, elapsed, fill, isNewer, LIVE_STATUSES, PAGE_DATA, PAUSED_STATUSES, runFields,
   shortNode, showBanner,
 } from "./common.js";
 import { feedRun } from "./feed.js";
 import { bindControls, ChartGroup } from "./chartview.js";
 import { fitView } from "./fitview.js";
+import { hyperMarks } from "./hypermarks.js";
 import { LossChart } from "./losschart.js";
 import { LossSeries } from "./lossseries.js";
 import { fmtSeconds } from "./numbers.js";
@@ -14,6 +15,7 @@ import { waitingText } from "./queueplace.js";
 import { initRunMeta, showMeta } from "./runmeta.js";
 import { confirmAction, shortcuts } from "./shortcuts.js";
 import { SeriesCharts } from "./serieschart.js";
+import { initSteer, showSteer, steerEvents, takeEvents } from "./steer.js";
 
 const page = document.getElementById("page");
 const cancelButton = document.getElementById("cancel-run");
@@ -34,6 +36,7 @@ function workerFields(worker) {
 }
 
 function showRun(next) {
+  takeEvents(next.events ?? []); // whatever order the news comes in
   if (!isNewer(next, run)) return;
   run = next;
   page.dataset.status = run.status;
@@ -42,8 +45,9 @@ function showRun(next) {
   const error = page.querySelector('[data-field="error"]');
   error.textContent = run.error ?? "";
   error.hidden = !run.error;
-  cancelButton.hidden = !LIVE_STATUSES.has(run.status);
+  cancelButton.hidden = !LIVE_STATUSES.has(run.status) && !PAUSED_STATUSES.has(run.status);
   showMeta(run);
+  showSteer(run);
   waiting.hidden = run.status !== "queued";
   if (run.status === "queued") waiting.textContent = waitingText(run.queue);
 }
@@ -77,25 +81,33 @@ async function askCancel() {
   if (await confirmAction(`Cancel run #${run.id}?`, "Cancel run", "Keep it")) cancel();
 }
 
-function main() {
+async function main() {
   showRun(PAGE_DATA.run);
   const series = new LossSeries();
   const line = { key: String(run.id), id: run.id, label: `#${run.id}`, series };
   const card = document.getElementById("fit-card"); // a polynomial fit's
   const fit = card && fitView(run, card);
-  const chart = new LossChart(document.getElementById("chart"), [line], { onCursor: fit?.scrub });
+  const marks = hyperMarks(steerEvents, PAGE_DATA.hyper);
+  const chart = new LossChart(document.getElementById("chart"), [line], { onCursor: fit?.scrub, plugins: [marks] });
   // a chart per series besides loss's (a script's, a job's System group), all under the loss
   // chart's controls
   const group = new ChartGroup();
   group.add(chart);
-  const others = new SeriesCharts(document.getElementById("series-charts"), run, group, PAGE_DATA.series);
+  const hyper = Object.values(PAGE_DATA.hyper);
+  const others = new SeriesCharts(document.getElementById("series-charts"), run, group, PAGE_DATA.series, hyper);
   bindControls(group, { persist: true });
   cancelButton.addEventListener("click", cancel);
   initRunMeta(run, showRun);
+  let feed = null;
+  initSteer(run, {
+    changed: showRun,
+    refollow: () => feed?.refollow() ?? false,
+    onEvents: () => chart.update(),
+  });
   addEventListener("livechange", showLive);
   shortcuts({ c: ["cancel this run (asks first)", askCancel] });
   setInterval(() => LIVE_STATUSES.has(run.status) && tick(), 1000);
-  feedRun(run, series, chart, showRun, fit, { others });
+  feed = await feedRun(run, series, chart, showRun, fit, { others });
 }
 
 main();

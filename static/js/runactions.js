@@ -1,6 +1,6 @@
 // The runs table's actions: cancel and delete (which asks first) from a row or for the ticked
 // runs, ticks that survive paging, and compare for the ticked runs.
-import { api, ApiError, LIVE_STATUSES, showBanner } from "./common.js";
+import { api, ApiError, FINISHED_STATUSES, showBanner } from "./common.js";
 import { fmtInt } from "./numbers.js";
 
 const $ = (id) => document.getElementById(id);
@@ -30,8 +30,8 @@ export function updateSelection() {
   $("selected-count").textContent = n ? `${fmtInt(n)} selected` : "None selected";
   $("compare-selected").disabled = n === 0;
   $("compare-selected").textContent = n ? `Compare selected (${n})` : "Compare selected";
-  $("cancel-selected").disabled = !runs.some((run) => LIVE_STATUSES.has(run.status));
-  $("delete-selected").disabled = !runs.some((run) => !LIVE_STATUSES.has(run.status));
+  $("cancel-selected").disabled = !runs.some((run) => !FINISHED_STATUSES.has(run.status));
+  $("delete-selected").disabled = !runs.some((run) => FINISHED_STATUSES.has(run.status));
   $("clear-selection").disabled = n === 0;
   const ticked = [...table.rows.keys()].filter((id) => table.selected.has(id)).length;
   $("pick-all").checked = ticked > 0 && ticked === table.rows.size;
@@ -45,14 +45,15 @@ function pick(id, on) {
   if (box) box.checked = on;
 }
 
-// Ask first: true when the person chose Delete. Live runs cannot be deleted, so they are left.
+// Ask first: true when the person chose Delete. Live or paused runs cannot be deleted, so they
+// are left.
 function confirmDelete(ids, live) {
   const dialog = $("delete-dialog");
   const what = ids.length === 1 ? `run #${ids[0]}` : `${fmtInt(ids.length)} runs`;
   dialog.querySelector('[data-field="what"]').textContent = what;
   const skipped = dialog.querySelector('[data-field="skipped"]');
   skipped.hidden = live === 0;
-  skipped.textContent = `${fmtInt(live)} queued or running: cancel them first; they are kept.`;
+  skipped.textContent = `${fmtInt(live)} queued, running or paused: cancel them first; they are kept.`;
   dialog.returnValue = "";
   dialog.showModal();
   return new Promise((resolve) => {
@@ -62,7 +63,7 @@ function confirmDelete(ids, live) {
 }
 
 async function deleteRuns(runs) {
-  const done = runs.filter((run) => !LIVE_STATUSES.has(run.status)).map((run) => run.id);
+  const done = runs.filter((run) => FINISHED_STATUSES.has(run.status)).map((run) => run.id);
   if (done.length === 0 || !(await confirmDelete(done, runs.length - done.length))) return;
   for (const id of done) {
     try {
@@ -78,7 +79,7 @@ async function deleteRuns(runs) {
 }
 
 async function cancelRuns(runs) {
-  for (const run of runs.filter((r) => LIVE_STATUSES.has(r.status))) {
+  for (const run of runs.filter((r) => !FINISHED_STATUSES.has(r.status))) {
     try {
       showRun(await api(`/api/runs/${run.id}/cancel`, { method: "POST" }));
     } catch (error) {

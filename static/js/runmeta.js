@@ -1,6 +1,6 @@
 // A run's name, notes and tags on its page: shown, edited in place (PATCH, each refusal next to
 // its field), and "Run again" (a new run of the same request, optionally with a fresh seed).
-import { api, ApiError, clearFieldErrors, LIVE_STATUSES, showBanner } from "./common.js";
+import { api, ApiError, clearFieldErrors, FINISHED_STATUSES, showBanner } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("meta-form");
@@ -16,7 +16,7 @@ export function showMeta(next) {
   notes.dataset.empty = String(!run.notes);
   notes.textContent = run.notes || "No notes yet.";
   $("run-tags").replaceChildren(...run.tags.map(tagItem));
-  $("rerun").hidden = LIVE_STATUSES.has(run.status) || run.source === "sdk"; // a script reruns it
+  $("rerun").hidden = !FINISHED_STATUSES.has(run.status) || run.source === "sdk"; // a script reruns it
 }
 
 function tagItem(tag) {

@@ -1,7 +1,7 @@
 // The runs table's rows: one per run on the page, filled from the run as the API and /ws/runs
 // tell it, with its colour, its place in the queue or its time left, and which runs are ticked.
 import { runColor } from "./colors.js";
-import { elapsed, fill, isNewer, LIVE_STATUSES, runFields } from "./common.js";
+import { elapsed, FINISHED_STATUSES, fill, isNewer, runFields } from "./common.js";
 import { fmtParam, fmtSeconds } from "./numbers.js";
 
 const CREATED = new Intl.DateTimeFormat("en-US", {
@@ -86,9 +86,10 @@ export class RunRows {
     tr.dataset.status = shown.status;
     fill(tr, rowFields(shown));
     tr.querySelector('[data-field="tags"]').replaceChildren(...tagButtons(shown.tags));
-    // a live run can be cancelled, a finished one deleted: each row offers the one that applies
-    const live = LIVE_STATUSES.has(shown.status);
-    for (const [action, usable] of [["cancel", live], ["delete", !live]]) {
+    // a live or paused run can be cancelled, a finished one deleted: each row offers the one
+    // that applies
+    const done = FINISHED_STATUSES.has(shown.status);
+    for (const [action, usable] of [["cancel", !done], ["delete", done]]) {
       const button = tr.querySelector(`[data-action="${action}"]`);
       button.disabled = !usable;
       button.hidden = !usable;

@@ -34,12 +34,14 @@ export function groupOf(name) {
 
 export class SeriesCharts {
   // `root`: where the sections go; `group`: the ChartGroup the page's controls drive; `names`:
-  // the run's series as the page came with them (else they are asked for).
-  constructor(root, run, group, names = null) {
+  // the run's series as the page came with them (else they are asked for); `stepped`: the
+  // series drawn as steps (a hyperparameter holds its value until it changes).
+  constructor(root, run, group, names = null, stepped = []) {
     this.root = root;
     this.run = run;
     this.group = group;
     this.names = names;
+    this.stepped = new Set(stepped);
     this.charts = new Map();
     this.sections = new Map();
   }
@@ -64,7 +66,7 @@ export class SeriesCharts {
     figure.append(caption, box);
     this.section(groupOf(name)).append(figure);
     const series = new LossSeries();
-    const line = { key: name, id: this.run.id, label: name, series };
+    const line = { key: name, id: this.run.id, label: name, series, stepped: this.stepped.has(name) };
     const entry = { series, chart: new LossChart(box, [line], { yLabel: name.split("/").pop() }) };
     this.group.add(entry.chart);
     this.charts.set(name, entry);

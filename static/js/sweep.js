@@ -2,7 +2,7 @@
 // a table of points, kept live by one socket (/ws/sweeps/{id}) and thinned reads of the runs
 // whose progress it reports, about once a second.
 import {
-  api, ApiError, CLOSE, fill, follow, LIVE_STATUSES, PAGE_DATA, setLive,
+  api, ApiError, CLOSE, fill, FINISHED_STATUSES, follow, LIVE_STATUSES, PAGE_DATA, setLive,
   showBanner, showLoginNeeded,
 } from "./common.js";
 import { CurveChart } from "./curvechart.js";
@@ -129,7 +129,9 @@ function showSweep(next) {
   const total = counts.reduce((sum, [, n]) => sum + n, 0);
   document.getElementById("sweep-counts").textContent =
     `${fmtInt(total)} runs: ${counts.map(([status, n]) => `${n} ${status}`).join(" · ")}`;
-  document.getElementById("cancel-sweep").hidden = sweep.status !== "running";
+  // a paused sweep is not over either: cancel ends it (a status list here would copy the
+  // server's, so: any sweep not finished)
+  document.getElementById("cancel-sweep").hidden = FINISHED_STATUSES.has(sweep.status);
   if (historyPlot) readStudy();
 }
 

@@ -128,7 +128,8 @@ def test_store_opens_0_1_0_database_with_every_run_row_intact(old_store):
                      "tags": [], "request": {**row["config"], "name": row["name"]},
                      "source": "job", "primary": "loss", "client_key": None, "ingest_seq": -1,
                      "stop_requested": 0, "rerun_of": None, "peak_rss_bytes": None,
-                     "cuda_peak_bytes": None}  # fmt: skip
+                     "cuda_peak_bytes": None, "events": [], "checkpoint": None,
+                     "resume_on_start": 0}  # fmt: skip
             assert old_store.get_run(run_id) == {**row, **added}
     runs, total = old_store.list_runs(limit=100)
     assert total == len(expected) and [r["id"] for r in runs] == sorted(expected, reverse=True)
@@ -225,8 +226,11 @@ def test_manager_on_0_1_0_database_shows_old_runs_and_numbers_new_ones_after(old
 
 
 def test_app_on_0_1_0_database_serves_every_run_and_loss(tmp_path):
-    settings = Settings(
-        data_dir=copy_fixture(tmp_path), playground_prestart=False, allowed_hosts=["testserver"]
+    settings = Settings(  # not resuming its crashed run: it stays as the migration left it
+        data_dir=copy_fixture(tmp_path),
+        playground_prestart=False,
+        allowed_hosts=["testserver"],
+        resume="off",
     )
     with TestClient(create_app(settings)) as client:
         page = client.get("/api/runs", params={"limit": 100}).json()

@@ -21,6 +21,11 @@ FAMILIES = {
     ("lossboard_ws_subscribers", "gauge"),
     ("lossboard_playground_evals", "counter"),
     ("lossboard_build_info", "gauge"),
+    ("lossboard_checkpoints_written", "counter"),
+    ("lossboard_checkpoints_failed", "counter"),
+    ("lossboard_checkpoint_write_seconds", "counter"),
+    ("lossboard_checkpoint_last_bytes", "gauge"),
+    ("lossboard_checkpoint_last_write_seconds", "gauge"),
 }
 LABELS = {"variant", "status", "device", "outcome", "version", "le"}
 SHORT = {"variant": "tensors", "device": "cpu", "iterations": 50, **TINY}
@@ -142,3 +147,17 @@ def test_metrics_need_the_token_when_one_is_set(token_client):
     assert token_client.get("/metrics").status_code == 401
     authorized = token_client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert authorized.status_code == 200
+
+
+def test_metrics_count_checkpoints_and_give_the_last_ones_size_and_write_time(app):
+    before = value(app, "lossboard_checkpoints_written_total")
+    run = app.post("/api/runs", json=ENDLESS).json()
+    wait_for(lambda: app.get(f"/api/runs/{run['id']}").json()["iteration"] > 10)
+    app.post(f"/api/runs/{run['id']}/pause")  # a pause always checkpoints
+    written = wait_for(lambda: app.get(f"/api/runs/{run['id']}").json()["checkpoint"])
+    assert value(app, "lossboard_checkpoints_written_total") >= before + 1
+    assert value(app, "lossboard_checkpoint_last_bytes") == written["bytes"] > 0
+    assert value(app, "lossboard_checkpoint_last_write_seconds") == written["seconds"] > 0
+    assert value(app, "lossboard_checkpoint_write_seconds_total") >= written["seconds"]
+    app.post(f"/api/runs/{run['id']}/cancel")
+    wait_status(app, run["id"])

@@ -20,6 +20,9 @@ pytestmark = pytest.mark.e2e
 TOKEN = "real-server-token-0123"
 
 
+AS_LEFT = {"LOSSBOARD_RESUME": "off"}  # a restart that leaves cut runs as the stop left them
+
+
 @pytest.fixture
 def server(tmp_path):
     with ServerProcess(tmp_path / "data") as server:
@@ -134,7 +137,7 @@ def test_restart_keeps_finished_runs_and_marks_cut_run_interrupted(tmp_path):
         before = httpx.get(f"{server.url}/api/runs/{done['id']}/losses").json()
         # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells it
         assert server.stop() in (0, -signal.SIGTERM)
-    with ServerProcess(data) as server:
+    with ServerProcess(data, env=AS_LEFT) as server:
         after = httpx.get(f"{server.url}/api/runs/{done['id']}/losses").json()
         assert after == before and len(after["loss"]) == 400
         run = httpx.get(f"{server.url}/api/runs/{cut['id']}").json()
@@ -149,7 +152,7 @@ def test_restart_after_a_kill_marks_running_run_interrupted(tmp_path):
         cut = post_run(server, variant="tensors", iterations=10**7, **TINY)
         wait_for(lambda: httpx.get(f"{server.url}/api/runs/{cut['id']}").json()["iteration"] > 50)
         server.kill()
-    with ServerProcess(data) as server:
+    with ServerProcess(data, env=AS_LEFT) as server:
         assert httpx.get(f"{server.url}/api/runs/{cut['id']}").json()["status"] == "interrupted"
 
 

@@ -104,3 +104,17 @@ def test_resume_off_leaves_them_interrupted(tmp_path):
         wait_for(lambda: running(client, run["id"]))
     with app_client(tmp_path, **SETTINGS, resume="off") as client:
         assert client.get(f"/api/runs/{run['id']}").json()["status"] == "interrupted"
+
+
+def test_a_run_paused_by_an_earlier_server_can_be_cancelled(tmp_path):
+    with app_client(tmp_path, **SETTINGS) as client:
+        run = client.post("/api/runs", json={**QUICK, "iterations": 10_000_000}).json()
+        wait_for(lambda: running(client, run["id"]))
+        client.post(f"/api/runs/{run['id']}/pause")
+        wait_status(client, run["id"], ("paused",))
+    with app_client(tmp_path, **SETTINGS) as client:
+        assert client.post(f"/api/runs/{run['id']}/cancel").status_code == 202
+        assert client.get(f"/api/runs/{run['id']}").json()["status"] == "cancelled"
+        model = client.get(f"/api/runs/{run['id']}/model")  # its last checkpoint's weights
+        assert model.status_code == 200
+        assert f'filename="run-{run["id"]}.pt"' in model.headers["content-disposition"]

@@ -76,7 +76,7 @@ def killed(tmp_path_factory):
         first.kill()
     leftovers = list(Path(tempfile.gettempdir()).glob(f"{workdirs.PREFIX}{pid}-*"))
     restarted_at = time.time()
-    with ServerProcess(data) as second:
+    with ServerProcess(data, env={"LOSSBOARD_RESUME": "off"}) as second:  # the run as left
         yield second, run["id"], restarted_at, leftovers
 
 

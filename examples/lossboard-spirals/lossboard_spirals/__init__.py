@@ -43,6 +43,7 @@ def spirals(samples: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tenso
     fields=SpiralFields,
     devices=("cpu", "cuda"),
     iterations=300,
+    hyper=("lr",),  # what PATCH /api/runs/{id}/hyper may change while it runs
     description="examples/lossboard-spirals: the example plugin package",
 )
 def spirals_mlp(config: Any) -> Generator[dict[str, float], None, None]:
@@ -64,12 +65,14 @@ def spirals_mlp(config: Any) -> Generator[dict[str, float], None, None]:
     drawn = g.get_state()  # the generator as it was before this step drew its batch
 
     def state() -> dict[str, Any]:
-        return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "g": drawn}
+        return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "g": drawn,
+                "lr": optimizer.param_groups[0]["lr"]}  # fmt: skip
 
     def load_state(saved: dict[str, Any]) -> None:
         nonlocal drawn
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
+        optimizer.param_groups[0]["lr"] = saved["lr"]  # a live change comes this way
         drawn = saved["g"]
         g.set_state(drawn)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from starlette.responses import FileResponse, Response
 
+from server.training.variants.models import model_filename
 from server.web.deps import ManagerDep, RequireSameOrigin, RunId
 from server.web.errors import BAD_BODY, ORIGIN_REFUSAL, refusals
 from server.web.schemas import RunHyper, RunHyperAnswer, RunPublic, RunResumed, RunStep
@@ -61,7 +62,6 @@ def resume_run(run_id: RunId, manager: ManagerDep) -> dict:
             400: BAD_BODY,
             404: "no such run",
             409: "the run is neither paused nor interrupted, or a script's",
-            422: "n is not a whole number from 1 to the steps the run has left",
         }
     ),
     dependencies=[RequireSameOrigin],
@@ -80,7 +80,6 @@ def step_run(run_id: RunId, manager: ManagerDep, body: RunStep | None = None) ->
             400: BAD_BODY,
             404: "no such run",
             409: "the run is neither running nor paused, or its loop offers no state hooks",
-            422: "a value that is not a positive number, or a field the variant does not change",
         }
     ),
     dependencies=[RequireSameOrigin],
@@ -105,7 +104,7 @@ def download_model(run_id: RunId, manager: ManagerDep) -> Response:
     finished run's final ones (those that gave its last loss), a running or paused run's
     latest checkpoint's. `X-Lossboard-Step` says which step's loss they gave."""
     step, model = manager.steering.model(run_id)
-    name = f"run-{run_id}-step-{step}.pt"
+    name = model_filename(run_id)  # the name the run page's loading lines read
     headers = {"X-Lossboard-Step": str(step), "Cache-Control": "no-store"}
     if isinstance(model, Path):
         return FileResponse(model, media_type=MODEL_TYPE, filename=name, headers=headers)

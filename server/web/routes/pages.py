@@ -16,8 +16,10 @@ from server.system import live
 from server.training import registry
 from server.training.manager import RunManager
 from server.training.spec import catalog
+from server.training.steering import SERIES
 from server.training.sweep_spec import SWEEP_METHODS
 from server.training.sweeps import SweepStatus
+from server.training.variants.models import load_snippet, model_filename
 from server.web.cookie import clear_cookie, session_of
 from server.web.deps import ManagerDep, RequireSameOrigin, RunId, SettingsDep, SweepId, SweepsDep
 from server.web.rendering import render
@@ -102,8 +104,36 @@ def run_page(request: Request, run_id: RunId, manager: ManagerDep) -> Response:
     variant = registry.variant(run["variant"]).public() if run["variant"] else None  # a script's
     reruns = [r["id"] for r in manager.reads.list_runs(rerun_of=run_id, sort="id", limit=20)[0]]
     context = {"run": run, "variant": variant, "history_points": HISTORY_POINTS, "reruns": reruns}
+    hyper = hyper_series(run)
+    steer = {"hyper": hyper, "model": model_code(run), "model_file": model_filename(run_id)}
     names = [entry["name"] for entry in manager.reads.series_list(run_id) or []]
-    return render(request, "run.html", context, data={"run": run, "series": names})
+    data = {"run": run, "series": names, "hyper": hyper, "model_step": model_step(manager, run)}
+    return render(request, "run.html", {**context, **steer}, data=data)
+
+
+def hyper_series(run: dict) -> dict[str, str]:
+    """The hyperparameters a job run changes live, each with the series its values go in."""
+    if run["source"] != "job" or run["variant"] is None:
+        return {}
+    return {field: SERIES.get(field, field) for field in registry.variant(run["variant"]).hyper}
+
+
+def model_code(run: dict) -> str | None:
+    """The lines that load the run's downloaded model into its variant's code; None without."""
+    if run["variant"] is None:
+        return None
+    try:
+        return load_snippet(run["variant"], run["config"], model_filename(run["id"]))
+    except KeyError:  # a variant from a plugin: lossboard does not know its model's code
+        return None
+
+
+def model_step(manager: RunManager, run: dict) -> int | None:
+    """The step whose loss the run's model gave: its final one's, else its last checkpoint's."""
+    final = manager.checkpoints.model(run["id"])
+    if final is not None:
+        return final[0]
+    return run["checkpoint"]["step"] if run["checkpoint"] else None
 
 
 @router.get("/compare")

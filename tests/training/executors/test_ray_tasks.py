@@ -149,3 +149,25 @@ def test_ray_runs_a_stopping_server_cuts_short_end_interrupted(tmp_path):
     store.close()
     assert final["status"] == "interrupted" and final["iteration"] > 10
     assert final["error"] == "the server stopped while the run was running"
+
+
+def test_ray_run_pauses_takes_live_changes_and_reruns_bit_for_bit(manager):
+    spec = RunSpec(variant="optim", optimizer="adam", device="cpu", iterations=20_000, seed=4,
+                   **TINY)  # fmt: skip
+    run = manager.submit(spec)
+    wait_for(lambda: len(run.losses) > 1000)
+    manager.steering.pause(run.id)  # the task hears it through the board, at its next step
+    wait_for(lambda: run.status == "paused" and run.checkpoint, timeout=30)
+    assert run.checkpoint["step"] == len(run.losses)  # its loop stopped there, checkpointed
+    manager.steering.hyper(run.id, {"learning_rate": 2e-4})
+    manager.steering.resume(run.id)
+    wait_for(lambda: run.status == "running" and len(run.losses) > run.checkpoint["step"] + 500)
+    manager.steering.hyper(run.id, {"learning_rate": 5e-5})  # live, through the board
+    final = wait_finished(manager, run.id)
+    assert final["status"] == "completed" and len(final["events"]) == 2
+    again = manager.rerun(run.id, {})  # its changes are in its request: the same run again
+    assert wait_finished(manager, again.id)["status"] == "completed"
+    got = manager.reads.losses(run.id)[1].tolist()
+    assert manager.reads.losses(again.id)[1].tolist() == got
+    first = final["events"][0]["step"]  # until the first change, the unbroken run's losses
+    assert got[: first + 1] == local_losses(spec)[: first + 1] and len(got) == 20_000

@@ -146,3 +146,22 @@ def test_example_sweeps_from_the_cli_over_its_own_field(url, bin_dir):
     assert sweep["spec"]["params"] == {"hidden": {"values": [4, 8]}} and sweep["spec"]["seeds"] == 2
     assert sweep["spec"]["base"] | {"samples": 32, "activation": "relu"} == sweep["spec"]["base"]
     assert sweep["counts"].get("completed") == 4
+
+
+def test_example_takes_a_live_change_of_the_hyperparameter_it_names(url):
+    request = {**QUICK, "iterations": 4000, "seed": 4, "full_batch": False}
+    with httpx.Client(base_url=url) as client:
+        run = client.post("/api/runs", json=request).json()
+        wait_for(lambda: client.get(f"/api/runs/{run['id']}").json()["iteration"] >= 200)
+        assert client.post(f"/api/runs/{run['id']}/pause").status_code == 200
+        wait_status(client, run["id"], ["paused"])
+        other = client.patch(f"/api/runs/{run['id']}/hyper", json={"learning_rate": 0.1})
+        changed = client.patch(f"/api/runs/{run['id']}/hyper", json={"lr": 0.2})
+        assert changed.status_code == 200, changed.text
+        client.post(f"/api/runs/{run['id']}/resume")
+        final = wait_status(client, run["id"], timeout=120)
+        lr = client.get(f"/api/runs/{run['id']}/series/lr").json()
+    assert other.status_code == 422 and "changes only lr live" in other.text
+    assert final["status"] == "completed"
+    assert [(e["field"], e["old"], e["new"]) for e in final["events"]] == [("lr", 0.05, 0.2)]
+    assert lr["value"][-1] == 0.2

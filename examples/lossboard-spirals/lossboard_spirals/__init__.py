@@ -69,12 +69,19 @@ def spirals_mlp(config: Any) -> Generator[dict[str, float], None, None]:
                 "lr": optimizer.param_groups[0]["lr"]}  # fmt: skip
 
     def load_state(saved: dict[str, Any]) -> None:
+        # A live change of lr hands back the state as it is: write only what differs (autograd
+        # counts in-place writes to weights that the coming backward pass reads).
         nonlocal drawn
-        model.load_state_dict(saved["model"])
+        with torch.no_grad():
+            for name, weight in model.state_dict().items():
+                kept = saved["model"][name].to(weight.device)
+                if not torch.equal(weight, kept):
+                    weight.copy_(kept)
         optimizer.load_state_dict(saved["optimizer"])
-        optimizer.param_groups[0]["lr"] = saved["lr"]  # a live change comes this way
-        drawn = saved["g"]
-        g.set_state(drawn)
+        optimizer.param_groups[0]["lr"] = saved["lr"]
+        if not torch.equal(saved["g"], drawn):  # a checkpoint's: this step draws again
+            drawn = saved["g"]
+            g.set_state(drawn)
 
     for _ in config.steps(state, load_state):
         drawn = g.get_state()

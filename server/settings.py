@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     max_queued: int = Field(1000, ge=1, description="runs that may wait in the queue at once")
     max_exports: int = Field(4, ge=1, description="downloads of runs' losses served at once")
     max_loss_pages: int = Field(
-        1, ge=1, description="/losses pages built at once (each up to 1M points); more wait"
+        1, ge=1, description="pieces of /losses pages read and written at once; more wait"
     )
     max_subscribers: int = Field(
         256, ge=1, description="websockets following runs at once; past it, close code 1013"

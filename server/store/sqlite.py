@@ -55,11 +55,16 @@ RUN_COLUMNS = [
 # kept as JSON text
 JSON_COLUMNS = ("config", "worker", "sweep_params", "request", "tags", "events", "checkpoint")
 PIECE_POINTS = 16_384  # losses a streaming read holds at a time
+MMAP_BYTES = 256 * 2**20  # of the database file each reader maps (the store never shrinks it)
 # A run's batches of losses that hold steps after one and start after another, in order
+# A run's batches of losses from the one that holds a step on, in order. The key is sought,
+# not filtered on start + count: a batch's row is read whole (blobs too) to be compared, so a
+# filter read every batch before the step, and a run read piece by piece took quadratic time.
 LOSSES_SQL = (
-    "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start + count - 1 > ? "
-    "AND start > ? ORDER BY start"
+    "SELECT start, count, loss, time FROM losses WHERE run_id = ? AND start >= ? ORDER BY start"
 )
+# The start of the batch that holds a step (or of the last one before it): one seek
+HOLDER_SQL = "SELECT MAX(start) FROM losses WHERE run_id = ? AND start <= ?"
 # The next batches of a run's losses: their sizes first, then the blobs of those that fit.
 HEADS_SQL = (
     "SELECT start, count FROM losses WHERE run_id = ? AND start + count - 1 > ? AND start > ? "
@@ -82,7 +87,7 @@ class Store:
         self.path = Path(data_dir) / "lossboard.sqlite3"
         self._ops: queue.Queue[tuple[Op, Future] | None] = queue.Queue()
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: dict[threading.Thread, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
         self._writer: threading.Thread | None = None
         self.space = Space(self.path.parent)
@@ -114,7 +119,7 @@ class Store:
             self._writer.join()
             self._writer = None
         with self._readers_lock:
-            for conn in self._readers:
+            for conn in self._readers.values():
                 conn.close()
             self._readers.clear()
 
@@ -224,11 +229,13 @@ class Store:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Steps, losses and times (seconds since start) of the stored steps after `after`:
         all of them, or the first `limit`."""
-        rows, total = [], 0
-        cursor = self._reader().execute(LOSSES_SQL, (run_id, after, -1))
+        rows, total, first = [], 0, min(after + 1, 2**63 - 1)
+        conn = self._reader()
+        holder = conn.execute(HOLDER_SQL, (run_id, first)).fetchone()[0]
+        cursor = conn.execute(LOSSES_SQL, (run_id, first if holder is None else holder))
         for row in cursor:  # one query, read only as far as the limit needs
             rows.append(row)
-            total += row[1] - max(0, after + 1 - row[0])  # the first may start before `after`
+            total += min(row[1], max(0, row[0] + row[1] - 1 - after))  # its steps after `after`
             if limit is not None and total >= limit:
                 break
         cursor.close()
@@ -278,9 +285,20 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
+            # a batch's row is read whole to compare its key (WITHOUT ROWID): mapped, its
+            # overflow pages cost no read() call each, and a /losses piece 10 times less time
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             with self._readers_lock:
-                self._readers.append(conn)
+                self._close_orphans()
+                self._readers[threading.current_thread()] = conn
         return conn
+
+    def _close_orphans(self) -> None:
+        """Close the readers of threads that have ended (with the lock held). A thread pool
+        retires idle threads and starts new ones: each dead one's connection, with its page
+        cache, would otherwise stay open, a few MB more with every run read."""
+        for thread in [t for t in self._readers if not t.is_alive()]:
+            self._readers.pop(thread).close()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level="DEFERRED")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import stat
+import threading
 
 import numpy as np
 import pytest
@@ -69,6 +71,20 @@ def test_read_losses_after_returns_exactly_the_rest(store):
         steps, loss, _ = store.read_losses(run_id, after)
         assert list(steps) == list(range(after + 1, 10))
         assert list(loss) == list(values[after + 1 :])
+
+
+def test_read_losses_after_a_lost_batch_and_past_the_last_step(store):
+    run_id = store.create_run(
+        {"variant": "numpy", "config": {}, "device": "cpu", "status": "completed", "created_at": 0}
+    )
+    for start in (0, 10):  # steps 0-2 and 10-12: the batch between was lost
+        chunk = np.arange(start, start + 3.0)
+        store.append_losses(run_id, start, chunk.tobytes(), chunk.tobytes())
+    store.flush()
+    for after, rest in ((-1, [0, 1, 2, 10, 11, 12]), (1, [2, 10, 11, 12]), (5, [10, 11, 12])):
+        assert store.read_losses(run_id, after)[0].tolist() == rest
+        assert store.read_losses(run_id, after, 2)[0].tolist() == rest[:2]
+    assert store.read_losses(run_id, 2**63 - 1)[0].tolist() == []
 
 
 def test_list_runs_filters_and_pages_newest_first(store):
@@ -150,3 +166,28 @@ def test_deleting_an_emptied_database_starts_afresh(tmp_path):
     store = Store(tmp_path)
     store.open()
     store.close()
+
+
+def read_on_a_thread(store: Store) -> sqlite3.Connection:
+    """The reader a short-lived thread used, once the thread has ended."""
+    used = []
+    thread = threading.Thread(target=lambda: used.append(store.reader().execute("SELECT 1")))
+    thread.start()
+    thread.join()
+    return used[0].connection
+
+
+def test_reader_of_an_ended_thread_is_closed_when_another_opens(store):
+    # a thread pool retires idle threads: each dead one's connection (and its page cache)
+    # stayed open for good, a few MB more with each run read (issue 27, finding 18)
+    ended = read_on_a_thread(store)
+    read_on_a_thread(store)
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        ended.execute("SELECT 1")
+
+
+def test_reader_of_a_live_thread_stays_open_while_others_come_and_go(store):
+    mine = store.reader()
+    read_on_a_thread(store)
+    read_on_a_thread(store)
+    assert mine.execute("SELECT 1").fetchone()[0] == 1

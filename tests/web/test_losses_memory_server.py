@@ -1,5 +1,5 @@
-"""Many full /losses pages of a long run at once, against a real `lossboard serve`: the server
-builds a few at a time (LOSSBOARD_MAX_LOSS_PAGES), so its memory stays bounded."""
+"""Many full /losses pages of a long run at once, against a real `lossboard serve`: each is
+written as it is read, a piece at a time, so the server's memory stays bounded."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def seed_run(data_dir) -> int:
     return run_id
 
 
-def test_real_server_builds_few_full_loss_pages_at_once(tmp_path):
+def test_real_server_writes_full_loss_pages_in_pieces(tmp_path):
     run_id = seed_run(tmp_path / "data")
     with ServerProcess(tmp_path / "data") as server:
         url = f"{server.url}/api/runs/{run_id}/losses"
@@ -44,5 +44,6 @@ def test_real_server_builds_few_full_loss_pages_at_once(tmp_path):
             )
         assert len(set(sizes)) == 1
         growth = server.rss_bytes(peak=True) - before
-        assert growth < 200 * MB, f"{growth / MB:.0f} MB (one page: {one / MB:.0f} MB)"
+        # built whole, one at a time, the pages' bodies piled up while sent: 72 MB (one, 18)
+        assert growth < 50 * MB, f"{growth / MB:.0f} MB (one page: {one / MB:.0f} MB)"
         assert server.get("/healthz").status_code == 200

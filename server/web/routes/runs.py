@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, WebSocket, status
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
 
 from server.exceptions import NotFound
 from server.protocol import MAX_INTEGER, CloseCode, RunStatus
 from server.store.run_query import SORT_PATTERN, search_terms
-from server.training.manager import RunManager
 from server.web import export, series_stream
-from server.web.decimate import MIN_POINTS, decimate
+from server.web.decimate import MIN_POINTS
 from server.web.deps import (
     After,
     AfterSeries,
@@ -26,10 +25,11 @@ from server.web.deps import (
     RunId,
 )
 from server.web.errors import BAD_BODY, DISK_FULL, ORIGIN_REFUSAL, refusals
+from server.web.loss_pages import LossPage, page_body
 from server.web.schemas import LossesPublic, RunCreate, RunPublic, RunsPublic
 from server.web.sizecheck import SizeCheckedRoute
 from server.web.sockets import serve_socket
-from server.web.stream import Send, encode_bytes
+from server.web.stream import Send
 
 router = APIRouter(tags=["runs"])
 # what changes runs: not from other sites (the token is checked before, by server.web.auth)
@@ -132,30 +132,13 @@ async def read_losses(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="points read")] = MAX_PAGE,
     max_points: Annotated[int | None, Query(ge=MIN_POINTS, le=MAX_PAGE)] = None,
 ) -> Response:
-    # a full page takes about 100 MB while it is built: max_loss_pages at once (1), the
-    # others waiting here, on the loop, without holding a thread
-    async with request.app.state.loss_pages:
-        page = functools.partial(losses_page, run_id, manager, after, limit, max_points)
-        return await run_in_threadpool(page)
-
-
-def losses_page(
-    run_id: int, manager: RunManager, after: int, limit: int, max_points: int | None
-) -> Response:
-    """One page of a run's losses, encoded."""
-    series = manager.reads.losses(run_id, after, limit + 1)  # one more: is there a next page?
-    if series is None:
+    # written as it is read, a piece at a time (web/loss_pages.py): max_loss_pages pieces are
+    # worked on at once, whichever pages they belong to
+    if await run_in_threadpool(manager.reads.get, run_id) is None:
         raise NotFound("run", run_id)
-    steps, loss, times = series
-    next_after = int(steps[limit - 1]) if len(steps) > limit else None
-    steps, loss, times = steps[:limit], loss[:limit], times[:limit]
-    keep = decimate(loss, max_points) if max_points else None
-    if keep is not None:
-        steps, loss, times = steps[keep], loss[keep], times[keep]
-    body = {"run_id": run_id, "step": steps, "loss": loss, "time": times,
-            "decimated": keep is not None, "next_after": next_after}  # fmt: skip
-    # encoded here: validating a million floats would be slow, and lists of them take memory
-    return Response(encode_bytes(body), media_type="application/json")
+    page = LossPage(manager.reads, run_id, after, limit, max_points)
+    body = page_body(page, request.app.state.loss_pages)
+    return StreamingResponse(body, media_type="application/json")
 
 
 @writes.post(

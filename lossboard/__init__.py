@@ -1,4 +1,5 @@
-"""Log your own training to a lossboard server: `run = lossboard.init(...)`, `run.log({...})`.
+"""Log your own training to a lossboard server: `run = lossboard.init(...)`, `run.log({...})`;
+or declare your own loop as a job the server runs: `@lossboard.variant(...)`.
 
 Importing this loads only the standard library; the transport comes with init().
 """
@@ -15,13 +16,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from lossboard.declare import variant
 from lossboard.errors import LossboardError
 from lossboard.run import Config, Run
 
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["Config", "LossboardError", "Run", "finish", "init", "log"]
+__all__ = ["Config", "LossboardError", "Run", "finish", "init", "log", "variant"]
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 MODES = ("online", "offline", "disabled")

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     playground_memory_bytes: int = Field(2 * 2**30, ge=256 * 2**20)
     playground_prestart: bool = Field(True, description="warm the sandbox at start, not on use")
     log_level: str = "info"
+    variants: str | None = Field(
+        None, description="modules or .py files that declare variants, comma-separated"
+    )
     allowed_hosts: list[str] | None = Field(
         None, description="Host headers to answer; default: loopback names on a loopback bind"
     )

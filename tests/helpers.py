@@ -26,7 +26,8 @@ from server.web.app import create_app
 
 # Tiny sizes: fast runs for tests that are about the engine, not the numbers.
 TINY = {"N": 8, "D_in": 16, "H": 16, "D_out": 1}
-TINY_ARGS = ["--N", "8", "--D-in", "16", "--H", "16", "--D-out", "1"]  # TINY as `lossboard` flags
+# TINY as `lossboard` flags
+TINY_ARGS = ["--set", "N=8", "--set", "D_in=16", "--set", "H=16", "--set", "D_out=1"]
 
 # Bound to loopback, the app answers only loopback Host names; TestClient says "testserver".
 TEST_HOSTS = ["testserver"]

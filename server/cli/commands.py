@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from server.cli.client import DEFAULT_URL, ApiError, Client
-from server.cli.run_flags import fields, spec_values
+from server.cli.run_flags import FLAGS, spec_values
 from server.protocol import LIVE_STATUSES
 from server.settings import read_token_file
 
@@ -63,7 +63,11 @@ def stderr() -> Console:
 
 def run_command(client: Client, args: argparse.Namespace) -> int:
     """Start a run and print its id; with --follow, show it live and exit by how it ended."""
-    spec = {"variant": args.variant, **spec_values(args, fields())}
+    try:
+        spec = {"variant": args.variant, **spec_values(args, FLAGS)}
+    except ValueError as exc:
+        print(f"lossboard run: {exc}", file=sys.stderr)
+        return 2
     run = client.create_run(spec)
     print(run["id"], flush=True)
     if not args.follow:
@@ -279,7 +283,10 @@ def variants_table(tutorial: str, variants: list[dict]) -> Table:
                   title=tutorial or None)  # fmt: skip
     for variant in variants:
         d = variant["defaults"]
-        sizes = ", ".join(f"{k}={d[k]}" for k in ("N", "D_in", "H", "D_out", "points") if k in d)
+        own = ("N", "D_in", "H", "D_out", "points")
+        if variant.get("origin", "tutorial") != "tutorial":  # a plugin's: its own fields
+            own = tuple(variant.get("fields_schema", {}).get("properties", {}))
+        sizes = ", ".join(f"{k}={d[k]}" for k in own if k in d)
         table.add_row(
             variant["id"],
             variant["title"],

@@ -6,6 +6,7 @@ import argparse
 import gc
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -14,7 +15,7 @@ from server.cli import ingest
 from server.cli import sweeps as s
 from server.cli.client import ApiError
 from server.cli.edits import add_edit_commands
-from server.cli.run_flags import NOT_SWEPT_BASE, add_fields, run_fields
+from server.cli.run_flags import NOT_SWEPT_BASE, add_fields, fields_help, run_fields
 from server.cli.steer import add_steer_commands
 from server.cli.sweep_parser import add_sweep
 from server.protocol import STATUSES
@@ -64,6 +65,10 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
         help="the Ray cluster: auto, a GCS host:port, or ray://host:10001 (default: a private "
         "local Ray)",
     )
+    serve.add_argument(
+        "--variants",
+        help="modules or .py files that declare variants, comma-separated (LOSSBOARD_VARIANTS)",
+    )
     serve.set_defaults(handler=serve_command)
 
 
@@ -84,14 +89,14 @@ def add_client_commands(
     commands: argparse._SubParsersAction, options: argparse.ArgumentParser
 ) -> None:
     def add(
-        name: str, handler: Callable, text: str, *more: argparse.ArgumentParser
+        name: str, handler: Callable, text: str, *more: argparse.ArgumentParser, **kw: Any
     ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, parents=[options, *more], help=text, description=text)
+        sub = commands.add_parser(name, parents=[options, *more], help=text, description=text, **kw)
         sub.set_defaults(handler=client_command(handler))
         return sub
 
     fields = run_fields()
-    add_run(add("run", c.run_command, "start a run and print its id", fields))
+    add_run(add("run", c.run_command, "start a run and print its id", fields, add_help=False))
     runs = add("runs", c.runs_command, "list runs, newest first")
     runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
     runs.add_argument("--variant", help="only runs of this variant")
@@ -134,6 +139,36 @@ def add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--follow", action="store_true", help="show progress; exit non-zero unless it completes"
     )
+    about = "show this help and, after VARIANT, the variant's own fields"
+    run.add_argument("-h", "--help", action=VariantHelp, nargs=0, help=about)
+
+
+class VariantHelp(argparse.Action):
+    """`lossboard run VARIANT --help`: the usual help, then the variant's own fields as the
+    server's /api/variants gives them (each one's --set FIELD=VALUE)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:  # fmt: skip
+        parser.print_help()
+        if getattr(namespace, "variant", None):
+            print(f"\n{variant_fields(namespace)}")
+        parser.exit()
+
+
+def variant_fields(args: argparse.Namespace) -> str:
+    """The --help section of the variant named on the command line, or why there is none."""
+    try:
+        client = c.make_client(args)
+        try:
+            listed = client.read_variants()
+        finally:
+            client.close()
+    except ApiError as exc:
+        return f"its fields: the server did not answer ({exc}); start it, or give --url"
+    for variant in listed:
+        if variant["id"] == args.variant:
+            return fields_help(variant)
+    return f"the server has no variant {args.variant!r}; `lossboard variants` lists them"
 
 
 def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
@@ -159,7 +194,7 @@ def client_command(handler: Callable) -> Callable[[argparse.Namespace], int]:
 def serve_command(args: argparse.Namespace) -> int:
     """Run uvicorn with one worker: the run registry lives in this one process."""
     names = ("host", "port", "data_dir", "token", "token_file", "insecure", "executor",
-             "ray_address")  # fmt: skip
+             "ray_address", "variants")  # fmt: skip
     flags = {k: getattr(args, k) for k in names}
     try:
         settings = Settings(**{k: v for k, v in flags.items() if v is not None})
@@ -173,11 +208,18 @@ def serve_command(args: argparse.Namespace) -> int:
         hosts = ", ".join(settings.trusted_hosts() or ["any"])
         print(f"lossboard: warning: {INSECURE_WARNING}{hosts}", file=sys.stderr)
     # imported only now (torch comes with the app), so a refusal is instant
+    from server.training.registry import DuplicateVariant
+    from server.training.variants import plugins
     from server.web.app import create_app
     from server.web.connections import guarded_protocol
     from server.web.server import serve
     from server.web.wsframes import SharedFrameProtocol
 
+    try:
+        plugins.use(settings.variants)
+    except DuplicateVariant as exc:
+        print(f"lossboard: {exc}", file=sys.stderr)
+        return 2
     app = create_app(settings)
     # torch, FastAPI and pydantic are loaded now and stay: keep the collector from walking
     # them again on every full collection, which holds the GIL the training runs need.

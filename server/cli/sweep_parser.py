@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 
-from server.cli import run_flags
-from server.cli.run_flags import SPELLINGS, fields, spec_values
+from server.cli.run_flags import FLAGS, spec_values, value
 
-# the RunCreate fields of `lossboard run`'s flags, fixed for every run (the name is the sweep's)
-# a sweep's --name is its own, --seed its first; its runs repeat no run
-BASE_FIELDS = fields(exclude=("name", "rerun_of"))
-# a swept field spelt as its flag (--lr); D-in is D_in
-ALIASES = {run_flags.flag(field).lstrip("-"): field for field in SPELLINGS}
+# the common fields fixed for every run (the name is the sweep's, its runs repeat no run);
+# --seed is the first seed; a variant's own come through --set
+BASE_FIELDS = tuple(f for f in FLAGS if f not in ("name", "rerun_of"))
 RANGE_FLAGS = {
     "log_uniform": "--log-uniform",
     "uniform": "--uniform",
@@ -32,7 +28,7 @@ Param = tuple[str, str, list]  # (field, kind, values): ("learning_rate", "value
 
 
 def add_sweep(sweep: argparse.ArgumentParser) -> None:
-    """The sweep's own flags; the run fields (--iterations, --lr, ...) come from a parent."""
+    """The sweep's own flags; the run fields (--iterations, --set ...) come from a parent."""
     sweep.add_argument("variant", help="the variant's id (`lossboard variants` lists them)")
     sweep.add_argument(
         "--variant",
@@ -97,7 +93,7 @@ def param_type(kind: str) -> Callable[[str], Param]:
 
     def parse(text: str) -> Param:
         field, equals, rest = text.partition("=")
-        field = ALIASES.get(field.strip(), field.strip().replace("-", "_"))
+        field = field.strip()
         if not field.isidentifier() or not equals:
             shape = "V1,V2,..." if kind == "values" else "LO,HI"
             raise argparse.ArgumentTypeError(f"expected FIELD={shape}, got {text!r}")
@@ -113,15 +109,6 @@ def param_type(kind: str) -> Callable[[str], Param]:
     return parse
 
 
-def value(text: str) -> int | float | str:
-    """A number when JSON reads one (1e-6 is a float, 100 an int), else the text itself."""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return text
-    return parsed if is_number(parsed) else text
-
-
 def is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
@@ -135,7 +122,7 @@ def sweep_spec(args: argparse.Namespace) -> dict:
     if method != "grid" and args.count is None:
         flag = "--random" if method == "random" else f"--method {method}"
         raise ValueError(f"{flag} needs --count N, the number of points to sample or search")
-    base = spec_values(args, BASE_FIELDS)
+    base = spec_values(args, BASE_FIELDS)  # ValueError for a field given twice
     if fixed := sorted(set(params) & set(base)):
         raise ValueError(f"{fixed[0]}: both swept and fixed by its own flag; give one of them")
     variants = [args.variant, *args.variants]

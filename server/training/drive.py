@@ -19,10 +19,11 @@ from typing import IO, Any
 import numpy as np
 import torch
 
+from lossboard.run import name_problem
 from server.system.runs import Sampled, oom_text, run_figures
 from server.system.sampler import SystemSampler
 from server.training import registry
-from server.training.spec import TrainConfig
+from server.training.spec import TrainConfig, loop_fields
 
 TICK_S = 0.05  # how often a running run hands on its new losses (the live stream's pace)
 FIT_READS = 100  # a fit's parameters are read at least this often in a run, however fast it is
@@ -121,7 +122,11 @@ def drive(
     t0 = next_tick = time.perf_counter()
     next_checkpoint = t0 + control.checkpoint_every_s
     seen = sampler.latest.seq if sampler and sampler.latest else 0  # taken before it started
-    cfg, control.resume = loop_config(config, control.resume), None  # the loop's to load now
+    try:
+        cfg, control.resume = loop_config(config, control.resume), None  # the loop's to load now
+    except Exception as exc:  # its fields, as this worker's plugin reads them, are wrong
+        yield Batch(ended=("failed", f"{type(exc).__name__}: {first_line(exc)}"))
+        return
     loop = registry.variant(config.variant).loop(cfg)
     every = max(1, config.iterations // FIT_READS)
     last, offset = config.iterations - 1, control.time_offset
@@ -141,7 +146,7 @@ def drive(
                     batch.ended = stopped or "paused", None
                     break
                 value, params = reading if isinstance(reading, tuple) else (reading, None)
-                loss = float(value)
+                loss = named_series(batch, value, step, round(now - t0, 6))
                 if not math.isfinite(loss):
                     batch.ended = "diverged", f"the loss became {loss} at iteration {step}"
                     break
@@ -244,8 +249,33 @@ def to_bytes(state: registry.State) -> bytes:
 
 
 def loop_config(config: TrainConfig, resume: registry.Saved | None = None) -> registry.LoopConfig:
-    """What the variant's loop is given for a run of `config`, going on from `resume` if any."""
-    return registry.LoopConfig(config.iterations, config.seed, config.device, config, resume)
+    """What the variant's loop is given for a run of `config`, going on from `resume` if any:
+    its fields as an instance of its fields model, validated."""
+    fields = loop_fields(config)
+    return registry.LoopConfig(config.iterations, config.seed, config.device, fields, resume)
+
+
+def named_series(batch: Batch, value: object, step: int, at: float) -> float:
+    """A step's loss; a dict's other entries go into the batch as named series at the step (the
+    way the run's system samples travel), its `loss` is the run's primary. Anything but a
+    number or such a dict is a TypeError that fails the run, saying what the loop yielded."""
+    if not isinstance(value, dict):
+        if isinstance(value, str | bytes) or not hasattr(value, "__float__"):
+            raise TypeError(
+                f"the loop yielded {type(value).__name__} {value!r:.60} at step {step}: yield a "
+                "loss (a float) or a dict of named floats with a 'loss'"
+            )
+        return float(value)
+    if "loss" not in value:
+        names = ", ".join(map(str, value))
+        raise TypeError(f"the loop yielded a dict without 'loss' at step {step} ({names})")
+    for name in value:
+        if problem := name_problem(name):
+            raise TypeError(f"the loop yielded series {name!r:.60} at step {step}: {problem}")
+    others = {k: float(v) for k, v in value.items() if k != "loss"}
+    if others:
+        batch.samples.append(Sampled(step, at, others))
+    return float(value["loss"])
 
 
 def take_sample(

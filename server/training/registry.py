@@ -1,7 +1,9 @@
-"""The variant registry: each of the tutorial's loops declared once, with every fact about it.
+"""The variant registry: each loop declared once, with every fact about it.
 
-`variants.py` registers each loop beside its code; run validation, device checks, the API,
-the pages and the CLI (through the API) all read the entries here.
+The tutorial's loops (`variants/`) and outside packages' declare theirs the same way, through
+`lossboard.variant(...)`, which calls `declare()` here; run validation, device checks, the API,
+the pages and the CLI (through the API) all read the entries. Standard library only, so that
+the decorator can record a variant without importing torch, FastAPI or pydantic.
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ RUN_FIELDS = ("device", "iterations", "learning_rate", "optimizer", "seed", *SIZ
               "dtype")  # fmt: skip
 DEVICE_KINDS = ("cpu", "cuda", "mps")
 TWO_LAYER, POLYNOMIAL = "two-layer network", "polynomial fit"
+TUTORIAL = "tutorial"  # where the built-in variants come from
+# lossboard's own fields of every run: a variant's fields may not take these names
+COMMON_FIELDS = ("variant", "device", "iterations", "seed", "name", "rerun_of")
+
+
+class DuplicateVariant(RuntimeError):
+    """Two variants declared with one id: the server refuses to start, naming both."""
+
+
+class VariantError(ValueError):
+    """A variant declared wrongly (its fields not a pydantic model, or clashing with a common
+    field): the plugin that declares it is left out, and says why."""
 
 
 @dataclass
@@ -115,6 +129,19 @@ class Variant:
     description: str = ""  # where its code comes from (the official script and commit)
     # what PATCH /api/runs/{id}/hyper may change while it runs: entries of its state()
     hyper: tuple[str, ...] = ("learning_rate",)
+    # a plugin's own fields: a pydantic model (None: it has none); the tutorial's variants take
+    # RunSpec's fields instead (their sizes, learning rate, optimizer, dtype)
+    fields_model: Any = None
+    origin: str = TUTORIAL  # where it came from: the tutorial, or the package (or module) named
+
+    @property
+    def plugin(self) -> bool:
+        """Declared outside the tutorial: its fields are its own model's."""
+        return self.origin != TUTORIAL
+
+    def own_fields(self) -> dict[str, Any]:
+        """A plugin's fields by name (pydantic's FieldInfo); {} for none."""
+        return dict(self.fields_model.model_fields) if self.fields_model is not None else {}
 
     def default_learning_rate(self, optimizer: str | None) -> float:
         """The tutorial's learning rate, for the optimizer when the variant takes one."""
@@ -122,6 +149,10 @@ class Variant:
 
     def defaults(self) -> dict[str, Any]:
         """The RunCreate values a run of this variant gets when it names none."""
+        if self.plugin:
+            own = {k: None if f.is_required() else f.get_default(call_default_factory=True)
+                   for k, f in self.own_fields().items()}  # fmt: skip
+            return {"device": "auto", "iterations": self.iterations, "seed": None, **own}
         return {
             "device": "auto",
             "iterations": self.iterations,
@@ -136,6 +167,8 @@ class Variant:
     def fields(self) -> tuple[str, ...]:
         """The RunCreate fields a run of this variant accepts (`optimizer` only if it has one,
         and only its own size knobs)."""
+        if self.plugin:
+            return ("device", "iterations", "seed", *self.own_fields())
         own = (f for f in RUN_FIELDS if f not in KNOB_DEFAULTS or f in self.knobs)
         return tuple(f for f in own if f != "optimizer" or self.optimizer)
 
@@ -160,23 +193,61 @@ class Variant:
             "fit": self.fit,
             "source": self.source(),
             "module": self.loop.__module__,  # where the source is, for the run page to say
+            "origin": self.origin,
         }
 
 
 KNOB_DEFAULTS: dict[str, int] = {"N": 64, "D_in": 1000, "H": 100, "D_out": 10, "points": POINTS}
 REGISTRY: dict[str, Variant] = {}
+# plugins that could not load: {"source", "error", "traceback"}, for /api/system and the log
+FAILURES: list[dict[str, str]] = []
+_loaded: set[str] = set()  # the sources load() has imported: "tutorial", entry points, modules
+PLUGINS = "plugins"  # in _loaded once load() has looked for plugins
 
 
-def register(variant_id: str, **facts: Any) -> Callable[[Loop], Loop]:
-    """Decorate a loop to add it to the registry under `variant_id`, in the tutorial's order."""
+def declare(variant_id: str, loop: Loop, **facts: Any) -> None:
+    """Add a loop to the registry under `variant_id` (lossboard.variant's work): in the order
+    declared; DuplicateVariant if the id is taken, VariantError if its fields are wrong."""
+    fields = facts.get("fields_model")
+    if fields is not None:
+        check_fields(variant_id, fields)
+    facts.setdefault("origin", origin_of(loop))
+    if facts["origin"] != TUTORIAL:  # a plugin: grouped under its package, no tutorial sizes,
+        # and no live changes but those it names (its state()'s entries)
+        facts = {"section": facts["origin"], "tutorial": facts["origin"], "knobs": (),
+                 "hyper": (), **facts}  # fmt: skip
+    if (known := REGISTRY.get(variant_id)) is not None:
+        raise DuplicateVariant(
+            f"two variants have the id {variant_id!r}: {where(known)} and "
+            f"{loop.__module__}.{loop.__qualname__} ({facts['origin']}); rename one"
+        )
+    REGISTRY[variant_id] = Variant(variant_id, loop, **facts)
 
-    def add(loop: Loop) -> Loop:
-        if variant_id in REGISTRY:
-            raise ValueError(f"variant {variant_id!r} is registered twice")
-        REGISTRY[variant_id] = Variant(variant_id, loop, **facts)
-        return loop
 
-    return add
+def check_fields(variant_id: str, fields: Any) -> None:
+    """A variant's fields are a pydantic model whose names are not lossboard's own."""
+    names = getattr(fields, "model_fields", None)
+    if not isinstance(fields, type) or not isinstance(names, dict):
+        raise VariantError(
+            f"variant {variant_id!r}: fields must be a pydantic model (a subclass of "
+            f"pydantic.BaseModel), not {fields!r}"
+        )
+    if clash := sorted(set(names) & set(COMMON_FIELDS)):
+        raise VariantError(
+            f"variant {variant_id!r}: its field(s) {', '.join(clash)} clash with lossboard's "
+            f"common fields ({', '.join(COMMON_FIELDS)}); rename them"
+        )
+
+
+def origin_of(loop: Loop) -> str:
+    """Where a loop comes from: the tutorial (this package's variants), or its top module."""
+    module = loop.__module__
+    return TUTORIAL if module.startswith("server.training.variants") else module.split(".")[0]
+
+
+def where(variant: Variant) -> str:
+    """A declared variant's loop and origin, for a message."""
+    return f"{variant.loop.__module__}.{variant.loop.__qualname__} ({variant.origin})"
 
 
 def variant(variant_id: str) -> Variant:
@@ -189,15 +260,27 @@ def variant(variant_id: str) -> Variant:
 
 
 def variants() -> list[Variant]:
-    """Every registered variant, in the tutorial's order."""
+    """Every registered variant, in the tutorial's order, then the plugins'."""
     load()
     return list(REGISTRY.values())
 
 
-def load() -> None:
-    """Import the loops, which registers them (torch comes with them, so only when asked)."""
-    # Inside the function: the loops import this module to register, and bring torch.
-    import server.training.variants  # noqa: F401
+def load(modules: str | None = None) -> None:
+    """Import the loops, which declares them: the tutorial's, then the plugins' (installed
+    entry points, and `modules` or $LOSSBOARD_VARIANTS); each source once, and the plugins
+    looked for once (entry points take milliseconds to list), or again when `modules` is
+    given. torch comes with them, so only when asked."""
+    if TUTORIAL not in _loaded:
+        _loaded.add(TUTORIAL)
+        # Inside the function: the loops import this module to declare, and bring torch.
+        import server.training.variants  # noqa: F401
+    if PLUGINS in _loaded and modules is None:
+        return
+    _loaded.add(PLUGINS)
+    # Inside the function: discovery imports outside code, which imports this module.
+    from server.training.variants import plugins
+
+    plugins.discover(_loaded, modules)
 
 
 def undecorated(source: str) -> str:

@@ -177,20 +177,30 @@ def check_params(spec: SweepSpec, variants: list[str]) -> None:
         raise ConfigError("base.rerun_of", "a sweep's runs repeat no run: rerun_of is a run's")
     for field, domain in spec.params.items():
         where = f"params.{field}"
-        if field not in SWEEPABLE:
-            raise ConfigError(where, f"{field} cannot be swept; these can: {', '.join(SWEEPABLE)}")
+        own = set().union(*(registry.variant(v).own_fields() for v in variants))
+        if field not in SWEEPABLE and field not in own:
+            can = ", ".join([*SWEEPABLE, *sorted(own)])
+            raise ConfigError(where, f"{field} cannot be swept; these can: {can}")
         for variant in variants:
             if field not in registry.variant(variant).fields():
                 raise ConfigError(where, f"the {variant} variant takes no {field}")
         kind = domain.kinds()[0]
         if spec.method == "grid" and kind != "values":
             raise ConfigError(where, f"{kind} is a range to sample: method random, or give values")
-        if field in INTEGER_FIELDS and kind in ("log_uniform", "uniform"):
+        if is_integer(field, variants) and kind in ("log_uniform", "uniform"):
             raise ConfigError(where, f"{field} is an integer: give int_uniform or values")
     if spec.method != "grid" and spec.count is None:
         raise ConfigError("count", f"method {spec.method} needs a count of points")
     if spec.method == "grid" and spec.count is not None:
         raise ConfigError("count", "count is for method random; a grid runs every combination")
+
+
+def is_integer(field: str, variants: list[str]) -> bool:
+    """Whether a swept field takes integers: a tutorial size or iterations, or a plugin's int."""
+    if field in INTEGER_FIELDS:
+        return True
+    infos = (registry.variant(v).own_fields().get(field) for v in variants)
+    return any(info is not None and info.annotation is int for info in infos)
 
 
 def check_size(spec: SweepSpec, variants: list[str], max_runs: int) -> None:

@@ -20,6 +20,7 @@ from server.training.caps import Caps
 from server.training.executors import make_executor
 from server.training.manager import RunManager
 from server.training.sweeps import Sweeps
+from server.training.variants import plugins
 from server.web.auth import OPEN_PATHS, TokenGuard
 from server.web.bodylimit import BodyLimit
 from server.web.crosssite import CrossSiteRefusal
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redaction = Redaction(settings.token).install()
+        plugins.use(settings.variants)  # DuplicateVariant stops the start here, naming both
         store = Store(settings.data_dir)
         store.open()
         sampler = SystemSampler(settings.system_every_s) if settings.system_every_s else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -12,8 +13,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from server.protocol import MAX_INTEGER, RunSource, RunStatus
 from server.training.spec import RunSpec
@@ -149,12 +152,18 @@ class RunStep(BaseModel):
     n: int = Field(1, ge=1, le=MAX_INTEGER, strict=True, description="iterations to run")
 
 
+def finite_number(value: object) -> bool:
+    """An int or float (not a bool) that is finite."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 class RunHyper(BaseModel):
     """PATCH /api/runs/{id}/hyper: hyperparameters to change from the run's next step boundary
     (a paused run: from the step it resumes at)."""
 
+    # other fields: a plugin's hyperparameters, as its variant's `hyper` names them
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"learning_rate": 1e-5}]}
+        extra="allow", json_schema_extra={"examples": [{"learning_rate": 1e-5}]}
     )
 
     learning_rate: float | None = Field(
@@ -171,6 +180,11 @@ class RunHyper(BaseModel):
 
     @model_validator(mode="after")
     def _one_at_least(self) -> RunHyper:
+        wrong = [(k, v) for k, v in (self.model_extra or {}).items() if not finite_number(v)]
+        if wrong:
+            raise ValidationError.from_exception_data("RunHyper", [
+                {"type": PydanticCustomError("float_type", "a hyperparameter is a finite number"),
+                 "loc": (name,), "input": value} for name, value in wrong])  # fmt: skip
         if not self.changes():
             raise ValueError("give learning_rate or momentum")
         return self
@@ -327,6 +341,8 @@ class SystemPublic(BaseModel):
     cluster: ClusterPublic | None  # the Ray cluster; null for the local executor
     queued: dict[str, int]  # runs waiting, per lane: a device id locally, cpu or cuda under Ray
     system_every_s: float  # the system sampler's interval; 0: sampling is off
+    # plugins left out: each {"source", "error", "traceback"}
+    variant_failures: list[dict[str, str]] = []
 
 
 class DeviceHistoryPublic(BaseModel):
@@ -358,6 +374,8 @@ class VariantPublic(BaseModel):
     params: list[str]  # the parameters its `params` messages carry (a fit's); [] for none
     fit: str | None  # the curve they give: "cubic", "legendre" or "quintic"
     source: str
+    origin: str  # where it came from: "tutorial", or the package (module) that declares it
+    fields_schema: dict  # the JSON schema of its own fields (all but device, iterations, seed)
 
 
 class ParamsPublic(BaseModel):

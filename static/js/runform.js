@@ -1,6 +1,7 @@
 // The dashboard's form: one run, a sweep (a number given as a list or range), or every variant
 // of one tutorial with one shared seed. A 422 puts each message next to its field.
 import { api, ApiError, clearFieldErrors, PAGE_DATA } from "./common.js";
+import { drawOwnFields, isPlugin, readOwnFields } from "./ownfields.js";
 import { BOTH_OPTIMIZERS, formSweep, showPreview, sweepBody } from "./sweepform.js";
 import {
   accepted, runAllBodies, showFields, showRunAll, variantOptions,
@@ -12,6 +13,7 @@ const SIZES = ["N", "D_in", "H", "D_out", "points"]; // the data's sizes: a vari
 let onRun = () => {};
 
 const input = (name) => form.elements.namedItem(name);
+const ownGroup = document.getElementById("own-fields");
 
 function option(value, text) {
   const node = document.createElement("option");
@@ -47,11 +49,14 @@ function applyDefaults(all = false) {
   fillDevices(variant);
   showFields(form, variants, variant);
   showRunAll(document.getElementById("run-all"), variants, variant);
+  drawOwnFields(ownGroup, variant);
   document.getElementById("optimizer-slot").hidden = !d.optimizer;
   if (d.optimizer) input("optimizer").value = d.optimizer;
   input("iterations").value = String(d.iterations);
-  input("learning_rate").value = String(d.learning_rate);
-  input("dtype").value = d.dtype;
+  if (!isPlugin(variant)) {
+    input("learning_rate").value = String(d.learning_rate);
+    input("dtype").value = d.dtype;
+  }
   for (const name of SIZES) {
     if (d[name] !== undefined && (all || !input(name).value.trim())) input(name).value = d[name];
   }
@@ -75,7 +80,20 @@ function numberOrText(text, integer) {
   return n;
 }
 
+// A plugin's request: lossboard's common fields and its own.
+function readPluginForm(variant) {
+  const body = { variant: variant.id, device: input("device").value };
+  const iterations = numberOrText(input("iterations").value, true);
+  if (iterations !== null) body.iterations = iterations;
+  const seed = numberOrText(input("seed").value, true);
+  if (seed !== null) body.seed = seed;
+  if (input("name").value.trim()) body.name = input("name").value.trim();
+  return { ...body, ...readOwnFields(ownGroup, variant) };
+}
+
 function readForm() {
+  const chosen = variantById(input("variant").value);
+  if (isPlugin(chosen)) return readPluginForm(chosen);
   const body = { variant: input("variant").value, device: input("device").value };
   for (const name of ["iterations", ...SIZES]) {
     body[name] = numberOrText(input(name).value, true);
@@ -99,12 +117,20 @@ function showErrors(error) {
     // a sweep's loc goes on past its field (["body", "params", "H", "values"]): the last part
     // that names one of the form's fields
     const parts = (item.loc ?? []).map(String).reverse();
-    const field = parts.find((part) => form.querySelector(`[data-error-for="${CSS.escape(part)}"]`)) ?? "";
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(field || "_form")}"]`);
+    const field = parts.find((part) => errorSlot(part)) ?? "";
+    const slot = errorSlot(field || "_form");
     const message = (slot.dataset.prefix ?? "") + String(item.msg).replace(/^Value error, /, "");
     slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
-    input(field)?.setAttribute?.("aria-invalid", "true");
+    const own = document.getElementById(`f-own-${field}`);
+    (own && !ownGroup.hidden ? own : input(field))?.setAttribute?.("aria-invalid", "true");
   }
+}
+
+// Where the server's message about a field goes: a shown field's slot (a plugin's own field may
+// share its name with a hidden field of the tutorial's).
+function errorSlot(field) {
+  const slots = [...form.querySelectorAll(`[data-error-for="${CSS.escape(field)}"]`)];
+  return slots.find((slot) => !slot.closest("[hidden]")) ?? null;
 }
 
 // "Edit and run": the form filled with a run's request (PAGE_DATA.form_request), and each run it
@@ -112,6 +138,7 @@ function showErrors(error) {
 function fillFromRequest(request) {
   input("variant").value = request.variant;
   applyDefaults(true);
+  drawOwnFields(ownGroup, variantById(request.variant), request);
   for (const [name, value] of Object.entries(request)) {
     const field = input(name);
     if (value === null || !field || name === "variant") continue;

@@ -78,6 +78,11 @@ export function formSweep(form, maxRuns = Infinity) {
   const read = (name) => (hidden(name) ? "" : form.elements.namedItem(name).value);
   const seeds = Number(read("seeds")) || 1;
   const params = sweptParams(read);
+  // a plugin's own numeric fields sweep the same way (their inputs are named own:FIELD)
+  for (const node of form.querySelectorAll("[name^='own:'][data-kind='integer'], [name^='own:'][data-kind='number']")) {
+    const values = parseValues(node.value, node.dataset.kind === "integer");
+    if (values) params[node.name.slice(4)] = values;
+  }
   return { params, seeds, text: previewText(params, seeds, maxRuns) };
 }
 

@@ -21,11 +21,15 @@ export function variantOptions(variants) {
   });
 }
 
+// The form's fields a plugin takes: its own are drawn apart (ownfields.js).
+const COMMON = ["device", "iterations", "seed"];
+
 // Show the fields `variant` accepts and hide those another variant accepts but it does not.
 export function showFields(form, variants, variant) {
-  const mine = new Set(variant.fields);
+  const plugin = (variant.origin ?? "tutorial") !== "tutorial";
+  const mine = new Set(plugin ? COMMON : variant.fields);
   const anyone = new Set(variants.flatMap((v) => v.fields));
-  for (const box of form.querySelectorAll(".field[data-field-for]")) {
+  for (const box of form.querySelectorAll(".field[data-field-for]:not([data-own])")) {
     const name = box.dataset.fieldFor;
     if (anyone.has(name)) box.hidden = !mine.has(name);
   }

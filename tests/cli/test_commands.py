@@ -34,7 +34,7 @@ def test_run_follow_exits_zero_when_the_run_completes(server):
 
 
 def test_run_follow_of_a_diverging_run_exits_nonzero_naming_the_iteration(server):
-    result = lossboard(server, "run", "numpy", "--lr", "1e-2", "--follow")
+    result = lossboard(server, "run", "numpy", "--set", "learning_rate=1e-2", "--follow")
     assert result.returncode == 1
     assert re.search(r"lossboard: run \d+ diverged: .*iteration \d+", result.stderr)
     assert "Traceback" not in result.stderr

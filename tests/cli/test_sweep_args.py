@@ -47,8 +47,8 @@ def test_sweep_values_read_as_json_numbers_else_strings():
     ]
 
 
-def test_sweep_field_may_be_spelt_as_its_run_flag():
-    body = spec("nn", "--grid", "lr=1e-4", "--grid", "D-in=8,16")
+def test_sweep_field_is_spelt_as_the_api_names_it():
+    body = spec("nn", "--grid", "learning_rate=1e-4", "--grid", "D_in=8,16")
     assert list(body["params"]) == ["learning_rate", "D_in"]
 
 
@@ -90,16 +90,16 @@ def test_sweep_run_flags_become_the_base():
         "5",
         "--device",
         "cpu",
-        "--N",
-        "8",
-        "--D-in",
-        "16",
-        "--D-out",
-        "1",
-        "--dtype",
-        "float64",
-        "--lr",
-        "1e-3",
+        "--set",
+        "N=8",
+        "--set",
+        "D_in=16",
+        "--set",
+        "D_out=1",
+        "--set",
+        "dtype=float64",
+        "--set",
+        "learning_rate=1e-3",
     )
     assert body["base"] == {
         "iterations": 20,
@@ -132,13 +132,16 @@ def test_sweep_extra_variants_make_a_variants_list():
         (("--grid", "=1,2"), "argument --grid: expected FIELD=V1,V2,..., got '=1,2'"),
         (("--grid", "H=8,,16"), "argument --grid: H: an empty value in '8,,16'"),
         (("--grid", "H="), "argument --grid: H: an empty value in ''"),
-        (("--log-uniform", "lr=1e-6"), "--log-uniform: learning_rate: expected LO,HI (two"),
+        (("--log-uniform", "learning_rate=1e-6"), "--log-uniform: learning_rate: expected LO,"),
         (("--int-uniform", "H=8,big"), "--int-uniform: H: expected LO,HI (two numbers), got"),
-        (("--log-uniform", "lr=1e-6,1e-3"), "learning_rate: --log-uniform needs --random"),
+        (("--log-uniform", "learning_rate=1e-6,1e-3"), "learning_rate: --log-uniform needs"),
         (("--random", "--uniform", "N=1,2"), "--random needs --count N"),
         (("--grid", "H=8", "--count", "3"), "--count needs --random"),
         (("--grid", "H=8", "--grid", "H=16"), "H: swept twice"),
-        (("--grid", "lr=1e-4", "--lr", "1e-3"), "learning_rate: both swept and fixed"),
+        (("--grid", "learning_rate=1e-4", "--set", "learning_rate=1e-3"), "both swept and fixed"),
+        (("--grid", "H=8", "--set", "N"), "argument --set: expected FIELD=VALUE, got 'N'"),
+        (("--grid", "H=8", "--set", "seed=1"), "seed is lossboard's own: give it as --seed"),
+        (("--grid", "H=8", "--set", "N=1", "--set", "N=2"), "N: given twice"),
     ],
 )
 def test_sweep_bad_flags_are_usage_errors_naming_the_field(capsys, argv, message):
@@ -166,13 +169,14 @@ def test_printable_writes_floats_to_six_digits():
 
 
 def test_run_keeps_its_flags_after_the_sweep_shares_them():
-    args = build_parser().parse_args(["run", "nn", "--lr", "1e-3", "--seed", "2", "--name", "x"])
-    assert (args.learning_rate, args.seed, args.name) == (1e-3, 2, "x")
+    argv = ["run", "nn", "--set", "learning_rate=1e-3", "--seed", "2", "--name", "x"]
+    args = build_parser().parse_args(argv)
+    assert (args.sets, args.seed, args.name) == ([("learning_rate", 1e-3)], 2, "x")
 
 
 def test_sweep_search_flags_make_method_pruner_and_objective():
     body = spec("nn", "--method", "tpe", "--pruner", "median", "--count", "30",
-                "--log-uniform", "lr=1e-7,1e-3", "--report-every", "20",
+                "--log-uniform", "learning_rate=1e-7,1e-3", "--report-every", "20",
                 "--objective", "mean_last", "--k", "5")  # fmt: skip
     assert body == {
         "variant": "nn",
@@ -188,7 +192,7 @@ def test_sweep_search_flags_make_method_pruner_and_objective():
 
 
 def test_sweep_search_without_count_or_with_another_random_is_a_usage_error(capsys):
-    args = ("nn", "--method", "tpe", "--log-uniform", "lr=1e-7,1e-3")
+    args = ("nn", "--method", "tpe", "--log-uniform", "learning_rate=1e-7,1e-3")
     assert "--method tpe needs --count N" in usage_error(capsys, *args)
-    both = ("nn", "--random", "--method", "cmaes", "--count", "3", "--uniform", "lr=0,1")
+    both = ("nn", "--random", "--method", "cmaes", "--count", "3", "--uniform", "learning_rate=0,1")
     assert "--random and --method cmaes: give one of them" in usage_error(capsys, *both)

@@ -11,7 +11,7 @@ from tests.cli.test_commands import popen_follow
 from tests.helpers import TINY, TINY_ARGS, wait_for
 
 FAST = ["--iterations", "20", *TINY_ARGS]
-ENDLESS = ["--grid", "lr=1e-6,1e-5", "--iterations", "10000000", *TINY_ARGS]
+ENDLESS = ["--grid", "learning_rate=1e-6,1e-5", "--iterations", "10000000", *TINY_ARGS]
 
 
 def start_sweep(server, name: str, *args: str) -> int:
@@ -39,7 +39,8 @@ def test_sweep_follow_exits_zero_with_a_row_per_point(server):
 
 
 def test_sweep_follow_marks_the_best_point(server):
-    result = lossboard(server, "sweep", "numpy", "--grid", "lr=1e-6,1e-5", "--follow", *FAST)
+    argv = ("numpy", "--grid", "learning_rate=1e-6,1e-5", "--follow", *FAST)
+    result = lossboard(server, "sweep", *argv)
     sweep = server.get(f"/api/sweeps/{int(result.stdout.splitlines()[0])}").json()
     rate = format(sweep["best"]["params"]["learning_rate"], ".6g")
     assert re.search(rf"│ ★ │ +{rate} │", result.stdout), result.stdout
@@ -48,7 +49,7 @@ def test_sweep_follow_marks_the_best_point(server):
 
 def test_sweep_prints_its_id_and_page_and_sends_the_flags(server):
     args = ("--grid", "H=8,16", "--seeds", "2", "--seed", "11", "--name", "sizes")
-    result = lossboard(server, "sweep", "nn", *args, "--iterations", "3", "--N", "8")
+    result = lossboard(server, "sweep", "nn", *args, "--iterations", "3", "--set", "N=8")
     assert result.returncode == 0, result.stderr
     sweep_id = int(result.stdout.splitlines()[0])
     assert result.stdout == f"{sweep_id}\n{server.url}/sweeps/{sweep_id}\n"
@@ -100,7 +101,7 @@ def test_sweep_follow_interrupted_exits_130_and_leaves_the_sweep_going(server):
 
 
 def test_sweep_follow_sends_the_token(token_server):
-    args = ("numpy", "--grid", "lr=1e-6,1e-5", "--follow", *FAST)
+    args = ("numpy", "--grid", "learning_rate=1e-6,1e-5", "--follow", *FAST)
     result = lossboard(token_server, "sweep", *args, token=TOKEN)
     assert result.returncode == 0, result.stderr
     assert "completed: 2 runs" in result.stdout

@@ -4,9 +4,6 @@ pages, their static files and the playground from the installed package."""
 from __future__ import annotations
 
 import subprocess
-import sys
-import sysconfig
-import venv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,33 +11,7 @@ import httpx
 import pytest
 
 from tests.helpers import ServerProcess, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def build_wheel(out: Path) -> Path:
-    """`pip wheel` of this checkout, built with the hatchling the test extra installs."""
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-               "--quiet", "--wheel-dir", str(out), str(ROOT)]  # fmt: skip
-    subprocess.run(command, check=True)
-    (wheel,) = out.glob("lossboard-*.whl")
-    return wheel
-
-
-def fresh_venv(path: Path, wheel: Path) -> Path:
-    """A new venv with the wheel installed; its dependencies come from this venv's site-packages
-    through a .pth line, which adds that folder without running its .pth files (so this
-    checkout's editable install stays out)."""
-    venv.create(path, with_pip=False)
-    python = path / "bin" / "python"
-    site = subprocess.check_output(
-        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True
-    ).strip()
-    (Path(site) / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-               "--no-index", "--quiet", str(wheel)]  # fmt: skip
-    subprocess.run(install, check=True)
-    return path / "bin"
+from tests.packaging.venvs import ROOT, build_wheel, fresh_venv
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ Imported only with `--executor ray`: Ray is the optional extra `lossboard[ray]`.
 from __future__ import annotations
 
 import functools
+import importlib
 import io
 import os
 import re
@@ -119,6 +120,9 @@ def train_task(
         )
         yield Batch(ended=("failed", why))
         return
+    if (missing := missing_variant(config["variant"], node)) is not None:
+        yield Batch(ended=("failed", missing))
+        return
     control, done = control_of(steering or {}), threading.Event()
     stopped = follow_board(board, run_id, control, done) if board is not None else []
     sampler = worker_sampler(system_every_s)
@@ -159,6 +163,43 @@ def control_of(values: dict[str, Any]) -> Control:
     )
 
 
+def missing_variant(variant_id: str, node: str) -> str | None:
+    """Why this node cannot run the variant (its plugin is not here, or failed to import)."""
+    try:
+        registry.variant(variant_id)
+        return None
+    except KeyError:
+        failed = "; ".join(f"{f['source']}: {f['error']}" for f in registry.FAILURES)
+        return (
+            f"node {node} has no variant {variant_id!r}: install its package on every node, or "
+            f"name it in LOSSBOARD_VARIANTS (shipped with Ray's py_modules)"
+            + (f"; here these failed: {failed}" if failed else "")
+        )
+
+
+def plugin_env() -> dict[str, Any]:
+    """The Ray job's runtime_env: the LOSSBOARD_VARIANTS modules shipped to every worker (its
+    py_modules: each module's package, or the file), and the variable naming them there."""
+    from server.training.variants import plugins  # deferred: the registry loads it
+
+    names = plugins.named(os.environ.get(plugins.ENV, ""))
+    if not names:
+        return {}
+    shipped = [shipped_module(name) for name in names]
+    here = ",".join(Path(n).stem if n.endswith(".py") else n for n in names)
+    return {"py_modules": shipped, "env_vars": {plugins.ENV: here}}
+
+
+def shipped_module(name: str) -> str:
+    """What py_modules ships for one LOSSBOARD_VARIANTS entry: a file as it is; a module as its
+    top-level package's directory (or its file)."""
+    if name.endswith(".py"):
+        return str(Path(name).resolve())
+    top = importlib.import_module(name.split(".")[0])
+    paths = list(getattr(top, "__path__", []))
+    return paths[0] if paths else str(top.__file__)
+
+
 @functools.cache  # one per worker process, started by its first run and kept for the next
 def worker_sampler(every_s: float) -> SystemSampler | None:
     """This worker process's sampler (its CPU and RSS, its node's CPU and GPUs)."""
@@ -173,6 +214,8 @@ def warm_task() -> int:
     """Start a worker with torch and everything the loops import on their first step, so a
     run pays for none of it, and a cancel never lands in the middle of an import."""
     for variant in registry.variants():
+        if variant.plugin:  # outside code: its first run pays for its own imports
+            continue
         config = TrainConfig(
             variant.id, "cpu", 2, 1e-6, variant.optimizer, 0, 2, 2, 2, 1, "float32", points=8
         )
@@ -253,7 +296,8 @@ class RayExecutor:
             address = self.address or "local"
             cpus = (self.num_cpus or os.cpu_count()) if address == "local" else None
             with server_signals():
-                ray.init(address=address, num_cpus=cpus, include_dashboard=False)
+                ray.init(address=address, num_cpus=cpus, include_dashboard=False,
+                         runtime_env=plugin_env() or None)  # fmt: skip
         resources = ray.cluster_resources()
         self._capacity = {"cpu": int(resources.get("CPU", 0)), "cuda": int(resources.get("GPU", 0))}
         here = ray.get_runtime_context().get_node_id()  # the server's node: it outlives workers

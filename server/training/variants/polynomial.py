@@ -13,7 +13,8 @@ from collections.abc import Generator
 import numpy as np
 import torch
 
-from server.training.registry import POLYNOMIAL, LoopConfig, Params, Reading, State, register
+from lossboard import variant
+from server.training.registry import POLYNOMIAL, LoopConfig, Params, Reading, State
 from server.training.variants.hooks import as_tensor, load_weights
 from server.training.variants.seeding import numpy_random_state, torch_generator
 
@@ -22,8 +23,8 @@ AT = "pytorch/tutorials beginner_source/{} at {}"
 FIT = {"tutorial": POLYNOMIAL, "knobs": ("points",), "iterations": 2000, "params": ABCD}
 
 
-@register(
-    "poly_numpy",
+@variant(
+    id="poly_numpy",
     title="Warm-up: NumPy by hand",
     section="Warm-up: numpy",
     devices=("cpu",),
@@ -91,8 +92,8 @@ def poly_numpy(cfg: LoopConfig) -> Generator[Reading, None, None]:
         d -= learning_rate * grad_d
 
 
-@register(
-    "poly_tensors",
+@variant(
+    id="poly_tensors",
     title="Tensors by hand",
     section="PyTorch: Tensors",
     fit="cubic",
@@ -148,8 +149,8 @@ def poly_tensors(cfg: LoopConfig) -> Generator[Reading, None, None]:
         d -= learning_rate * grad_d
 
 
-@register(
-    "poly_autograd",
+@variant(
+    id="poly_autograd",
     title="Tensors and autograd",
     section="PyTorch: Tensors and autograd",
     fit="cubic",
@@ -232,8 +233,8 @@ class LegendrePolynomial3(torch.autograd.Function):
         return grad_output * 1.5 * (5 * input**2 - 1)
 
 
-@register(
-    "poly_function",
+@variant(
+    id="poly_function",
     title="A custom autograd Function",
     section="PyTorch: Defining New autograd Functions",
     learning_rate=5e-6,

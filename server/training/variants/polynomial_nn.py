@@ -9,14 +9,15 @@ from collections.abc import Generator
 
 import torch
 
-from server.training.registry import LoopConfig, Params, Reading, State, register
+from lossboard import variant
+from server.training.registry import LoopConfig, Params, Reading, State
 from server.training.variants.hooks import load_weights
 from server.training.variants.polynomial import AT, FIT
 from server.training.variants.seeding import materialize, torch_generator
 
 
-@register(
-    "poly_nn",
+@variant(
+    id="poly_nn",
     title="nn.Sequential",
     section="PyTorch: nn",
     fit="cubic",
@@ -75,8 +76,8 @@ def poly_nn(cfg: LoopConfig) -> Generator[Reading, None, None]:
                 param -= learning_rate * param.grad
 
 
-@register(
-    "poly_optim",
+@variant(
+    id="poly_optim",
     title="torch.optim (RMSprop)",
     section="PyTorch: optim",
     learning_rate=1e-3,
@@ -158,8 +159,8 @@ class Polynomial3(torch.nn.Module):
         )
 
 
-@register(
-    "poly_module",
+@variant(
+    id="poly_module",
     title="A custom nn.Module",
     section="PyTorch: Custom nn Modules",
     fit="cubic",
@@ -235,8 +236,8 @@ class DynamicNet(torch.nn.Module):
         return y
 
 
-@register(
-    "poly_dynamic",
+@variant(
+    id="poly_dynamic",
     hyper=("learning_rate", "momentum"),
     title="Control flow and weight sharing",
     section="PyTorch: Control Flow + Weight Sharing",

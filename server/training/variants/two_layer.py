@@ -1,5 +1,5 @@
 """The tutorial's six training loops, one generator each, yielding the loss where it prints it,
-each registered (`@register`) with its tutorial heading, devices and defaults.
+each registered (`@lossboard.variant`) with its tutorial heading, devices and defaults.
 
 Each variant draws its data and weights from its own seeded generators on the CPU, then moves
 them to the run's device, so a CPU run reproduces the tutorial's code run after
@@ -14,13 +14,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from server.training.registry import LoopConfig, Reading, State, register
+from lossboard import variant
+from server.training.registry import LoopConfig, Reading, State
 from server.training.variants.hooks import load_weights
 from server.training.variants.seeding import materialize, numpy_random_state, torch_generator
 
 
-@register(
-    "numpy",
+@variant(
+    id="numpy",
     in_translation=True,
     title="Warm-up: NumPy by hand",
     section="热身: 用numpy实现两层神经网络",
@@ -78,7 +79,7 @@ def numpy(cfg: LoopConfig) -> Generator[Reading, None, None]:
         w2 -= learning_rate * grad_w2
 
 
-@register("tensors", in_translation=True, title="Tensors by hand", section="PyTorch: Tensors")
+@variant(id="tensors", in_translation=True, title="Tensors by hand", section="PyTorch: Tensors")
 def tensors(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: Tensors — the same network by hand, on tensors that can live on a GPU."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
@@ -125,8 +126,8 @@ def tensors(cfg: LoopConfig) -> Generator[Reading, None, None]:
         w2 -= learning_rate * grad_w2
 
 
-@register(
-    "autograd",
+@variant(
+    id="autograd",
     in_translation=True,
     title="Tensors and autograd",
     section="PyTorch: Tensor和autograd",
@@ -172,7 +173,7 @@ def autograd(cfg: LoopConfig) -> Generator[Reading, None, None]:
             w2.grad.zero_()
 
 
-@register("nn", in_translation=True, title="nn.Sequential", section="PyTorch: nn")
+@variant(id="nn", in_translation=True, title="nn.Sequential", section="PyTorch: nn")
 def nn_(cfg: LoopConfig) -> Generator[Reading, None, None]:
     """PyTorch: nn — the network as torch.nn.Sequential, updated by hand."""
     N, D_in, H, D_out = cfg.N, cfg.D_in, cfg.H, cfg.D_out
@@ -226,8 +227,8 @@ def nn_(cfg: LoopConfig) -> Generator[Reading, None, None]:
         model.zero_grad()
 
 
-@register(
-    "optim",
+@variant(
+    id="optim",
     in_translation=True,
     title="torch.optim",
     section="PyTorch: optim",
@@ -301,8 +302,8 @@ class TwoLayerNet(torch.nn.Module):
         return y_pred
 
 
-@register(
-    "custom_module",
+@variant(
+    id="custom_module",
     in_translation=True,
     title="A custom nn.Module",
     section="PyTorch: 自定义 nn Modules",

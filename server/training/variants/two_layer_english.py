@@ -11,7 +11,8 @@ from collections.abc import Generator
 
 import torch
 
-from server.training.registry import LoopConfig, Reading, State, register
+from lossboard import variant
+from server.training.registry import LoopConfig, Reading, State
 from server.training.variants.hooks import load_weights
 from server.training.variants.seeding import materialize, torch_generator
 
@@ -38,8 +39,8 @@ class MyReLU(torch.autograd.Function):
         return grad_input
 
 
-@register(
-    "custom_function",
+@variant(
+    id="custom_function",
     title="A custom autograd Function",
     section="PyTorch: Defining new autograd functions",
     shown_with=(MyReLU,),
@@ -119,8 +120,8 @@ class DynamicNet(torch.nn.Module):
         return y_pred
 
 
-@register(
-    "dynamic",
+@variant(
+    id="dynamic",
     hyper=("learning_rate", "momentum"),
     title="Control flow and weight sharing",
     section="PyTorch: Control Flow + Weight Sharing",

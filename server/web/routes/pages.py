@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from server.system import live
 from server.training import registry
 from server.training.manager import RunManager
+from server.training.spec import catalog
 from server.training.steering import SERIES
 from server.training.sweep_spec import SWEEP_METHODS
 from server.training.sweeps import SweepStatus
@@ -37,8 +38,7 @@ router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False,
 
 def form_variants() -> list[dict]:
     """The registry's variants as the run form needs them: without their source."""
-    entries = (variant.public() for variant in registry.variants())
-    return [{k: v for k, v in entry.items() if k != "source"} for entry in entries]
+    return [{k: v for k, v in entry.items() if k != "source"} for entry in catalog()]
 
 
 # "Edit and run": /?from=ID fills the run form with run ID's request, its name as it is now

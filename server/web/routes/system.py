@@ -16,6 +16,7 @@ from server.system import live
 from server.system.sampler import SystemSampler
 from server.training import registry
 from server.training.devices import default_device
+from server.training.spec import catalog
 from server.web.deps import ManagerDep, SettingsDep
 from server.web.errors import refusals
 from server.web.schemas import SystemPublic, SystemSamplesPublic, VariantPublic
@@ -57,6 +58,7 @@ def read_system(manager: ManagerDep, settings: SettingsDep, sampler: SamplerDep)
         "cluster": manager.executor.cluster(),
         "queued": manager.reads.queued(),
         "system_every_s": settings.system_every_s,
+        "variant_failures": list(registry.FAILURES),
     }
 
 
@@ -68,7 +70,9 @@ def read_system_samples(sampler: SamplerDep) -> dict:
 
 @router.get("/api/variants", response_model=list[VariantPublic])
 def read_variants() -> list[dict]:
-    return [v.public() for v in registry.variants()]
+    """Every variant: the tutorial's, then each package's; `fields_schema` is the JSON schema
+    of its own fields (what the form, sweeps and `lossboard run --set` offer)."""
+    return catalog()
 
 
 @router.get(

@@ -146,7 +146,7 @@ def drive(
                     batch.ended = stopped or "paused", None
                     break
                 value, params = reading if isinstance(reading, tuple) else (reading, None)
-                loss = named_series(batch, value, step, round(now - t0, 6))
+                loss = named_series(batch, value, step, round(now - t0 + offset, 6))
                 if not math.isfinite(loss):
                     batch.ended = "diverged", f"the loss became {loss} at iteration {step}"
                     break

@@ -312,9 +312,13 @@ class RunManager:
                 ):  # it went on from an earlier step than asked
                     flushed = self.steering.rewind(run, item.start)
                 self._take(run, item)
-                if item.checkpoints or item.changes:  # after the losses they come after
-                    flushed, next_store = self._store_tick(run, flushed), 0.0
-                    self.steering.took(run, item)
+                if item.checkpoints or item.changes:
+                    self.steering.changed(run, item)  # events, and their series points
+                    # the points stored now, not when 16 have gathered; the losses before
+                    # the checkpoints, which wait behind them
+                    flushed = self._store_tick(run, flushed, samples=bool(item.changes))
+                    next_store = 0.0
+                    self.steering.checkpointed(run, item)
                 if item.ended is not None:
                     ended = item.ended
                     break
@@ -344,9 +348,10 @@ class RunManager:
         run.params.extend(batch.params)
         run.take_samples(batch.samples)
 
-    def _store_tick(self, run: Run, flushed: int) -> int:
-        """Hand the losses since the last store tick, and the progress, to the store."""
-        end, written = self._flush_losses(run, flushed)
+    def _store_tick(self, run: Run, flushed: int, samples: bool = False) -> int:
+        """Hand the losses since the last store tick, and the progress, to the store (with
+        `samples`, every series point held back to fill a row, too)."""
+        end, written = self._flush_losses(run, flushed, final=samples)
         if written is not None:
             written.add_done_callback(lambda done: self._check_write(run, flushed, done))
         self.store.update_run(run.id, progress(run))

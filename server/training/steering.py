@@ -168,13 +168,17 @@ class Steering:
         self.checkpoints.drop_after(run.id, step)
         return step
 
-    def took(self, run: Run, batch: Batch) -> None:
-        """A batch's changes and checkpoints (its losses are on their way to the store)."""
+    def changed(self, run: Run, batch: Batch) -> None:
+        """A batch's hyperparameter changes: the run's events, request and series points."""
         for change, old in batch.changes:
             self._record(run, change, old)
         if batch.changes:
             self.store.update_run(run.id, {"events": run.events, "request": run.request})
             self.manager._notify(run, "status")
+
+    def checkpointed(self, run: Run, batch: Batch) -> None:
+        """A batch's checkpoints, written once the losses handed to the store before them are
+        committed."""
         for checkpoint in batch.checkpoints:
             self.writer.expect(run.id)
             behind = self.store.submit(lambda conn: None)  # after the losses before it

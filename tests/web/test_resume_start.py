@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.helpers import TINY, app_client, wait_for, wait_status
 
-BASE = {"device": "cpu", "iterations": 30_000, **TINY}  # a sweep's base names no variant
+BASE = {"device": "cpu", "iterations": 10_000, **TINY}  # a sweep's base names no variant
 QUICK = {"variant": "optim", **BASE}
 SETTINGS = {"workers_per_device": 1, "checkpoint_every_s": 0.2}
 

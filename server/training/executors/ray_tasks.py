@@ -18,7 +18,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, cast
 
@@ -239,6 +239,24 @@ def server_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+@contextmanager
+def loopback_node() -> Iterator[None]:
+    """Start a private Ray whose servers all listen on loopback alone. Ray binds a node's
+    servers there exactly when the node's address is a loopback one, but ray.init swaps
+    127.0.0.1 for the machine's address unless multi-node clusters are off (what
+    RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 does, read once at import; Ray's default on macOS and
+    Windows). So they are off for this ray.init alone: the node keeps 127.0.0.1, and neither
+    Ray's processes nor a `ray start` that this process runs later inherit the setting."""
+    from ray._private import ray_constants  # private: it may move between Ray versions
+
+    kept = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = kept
+
+
 def check_address(address: str | None) -> str | None:
     """Why the Ray cluster at `address` cannot be reached, or None (unset: a private one)."""
     if address is None:
@@ -295,7 +313,7 @@ class RayExecutor:
             # "local": a new instance, even where a `ray start` cluster runs on this machine
             address = self.address or "local"
             cpus = (self.num_cpus or os.cpu_count()) if address == "local" else None
-            with server_signals():
+            with server_signals(), loopback_node() if address == "local" else nullcontext():
                 ray.init(address=address, num_cpus=cpus, include_dashboard=False,
                          runtime_env=plugin_env() or None)  # fmt: skip
         resources = ray.cluster_resources()

@@ -20,6 +20,7 @@ from server.cli.steer import add_steer_commands
 from server.cli.sweep_parser import add_sweep
 from server.protocol import STATUSES
 from server.settings import Settings
+from server.system.malloc import cap_arenas
 
 INSECURE_WARNING = (
     "--insecure: no token; on any address but loopback, anyone who can reach this port can "
@@ -207,6 +208,7 @@ def serve_command(args: argparse.Namespace) -> int:
     if settings.insecure and not settings.token:
         hosts = ", ".join(settings.trusted_hosts() or ["any"])
         print(f"lossboard: warning: {INSECURE_WARNING}{hosts}", file=sys.stderr)
+    cap_arenas()  # before torch and the server start their threads
     # imported only now (torch comes with the app), so a refusal is instant
     from server.training.registry import DuplicateVariant
     from server.training.variants import plugins

@@ -16,6 +16,7 @@ from server.protocol import FINISHED_STATUSES, LIVE_STATUSES
 from server.store.checkpoints import Checkpoints
 from server.store.disk import DiskFull
 from server.store.sqlite import WAIT_S, Store
+from server.system.malloc import Trimmer
 from server.system.runs import store_samples
 from server.training.caps import Caps
 from server.training.devices import Device, release_device_memory
@@ -70,6 +71,7 @@ class RunManager:
         self._threads: list[threading.Thread] = []
         self._listeners: list[Listener] = []
         self._closed = False
+        self.trim = Trimmer()  # a finished run's freed memory, handed back to the system
         self.reads = RunReads(store, self.executor, self._live, self._lanes)
         self.checkpoints = Checkpoints(store.path.parent)
         self.steering = Steering(self, checkpoint_every_s)
@@ -399,10 +401,15 @@ class RunManager:
         if status == "interrupted":  # the server's stop: its next start may resume it
             ended["resume_on_start"] = 1
         done = self.store.update_run(run.id, ended)
-        done.add_done_callback(lambda _: self._live.pop(run.id, None))
+        done.add_done_callback(lambda _: self._forget(run))
         for released in run.gate.leave(run) if run.gate else ():
             self._enqueue(released)
         self._notify(run, "status")
+
+    def _forget(self, run: Run) -> None:
+        """A finished run is stored: let it go, and the memory its losses took with it."""
+        self._live.pop(run.id, None)
+        self.trim()
 
     def _enqueue(self, run: Run, front: bool = False) -> None:
         """Put a run in its lane's queue, where it has a place (`front`: before every run that

@@ -12,6 +12,7 @@ import torch
 from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
+from server.system.malloc import glibc
 from server.training import registry
 from server.training.devices import Device
 from server.training.spec import ConfigError, RunSpec
@@ -30,6 +31,16 @@ def test_run_completes_with_every_loss_stored(manager, store):
     assert final["last_loss"] == loss[-1] and final["best_loss"] == loss.min()
     assert final["iterations_per_second"] > 0
     assert list(times) == sorted(times)
+
+
+@pytest.mark.skipif(glibc() is None, reason="glibc's malloc only")
+def test_a_finished_run_is_let_go_and_its_memory_trimmed(manager):
+    manager.trim.every_s = 0  # every forgotten run trims (the server's trims once a second)
+    runs = [manager.submit(RunSpec(variant="tensors", iterations=50, **TINY)) for _ in range(2)]
+    for run in runs:
+        wait_finished(manager, run.id)
+    wait_for(lambda: not manager._live)  # forgotten once stored
+    assert manager.trim.trims == 2
 
 
 @pytest.mark.parametrize("count", [1, 2])

@@ -469,6 +469,8 @@ class Steering:
     def _written(self, run: Run, checkpoint: Checkpoint, written: Any) -> None:
         if checkpoint.model:  # it completed: its checkpoints were only for resuming it
             self.checkpoints.drop_after(run.id, -1, keep_model=True)
+            run.checkpoint = None  # none is left to resume from; GET /model has its weights
+            self.store.update_run(run.id, {"checkpoint": None})
             return
         run.checkpoint = written.public()
         self.store.update_run(run.id, {"checkpoint": run.checkpoint})

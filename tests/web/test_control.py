@@ -170,6 +170,17 @@ def test_a_running_runs_model_is_its_last_checkpoints_and_says_its_step(client):
     }
 
 
+def test_a_completed_run_names_no_checkpoint_once_only_its_model_is_kept(client):
+    run = paused_mid_way(client, STEERED)
+    assert client.post(f"/api/runs/{run['id']}/resume").status_code == 200
+    done = wait_status(client, run["id"])
+    assert done["status"] == "completed"
+    # its step checkpoints are deleted once its model is written: nothing to describe
+    wait_for(lambda: get(client, run["id"])["checkpoint"] is None)
+    got = client.get(f"/api/runs/{run['id']}/model")
+    assert got.headers["x-lossboard-step"] == str(STEERED["iterations"] - 1)
+
+
 def refused_leaving_it(client: TestClient, run_id: int, call, status: int, *words: str) -> None:
     """The call is refused with `status` and a detail naming `words`, and the run is as it was
     (its status, steps, events and request)."""

@@ -281,13 +281,22 @@ class Store:
         """This thread's read-only connection (for server.store's read functions)."""
         return self._reader()
 
+    def map_reads(self) -> None:
+        """Let the calling thread's reads map the database file (a thread of the pool that
+        writes /losses pages: its first read opens its connection so)."""
+        self._local.mapped = True
+
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
-            # a batch's row is read whole to compare its key (WITHOUT ROWID): mapped, its
-            # overflow pages cost no read() call each, and a /losses piece 10 times less time
-            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+            if getattr(self._local, "mapped", False):
+                # a batch's row is read whole to compare its key (WITHOUT ROWID): mapped, its
+                # overflow pages cost no read() call each, and a /losses piece 10 times less
+                # time. Only the few threads that write pages map it: a mapped page counts in
+                # the RSS of each connection that touched it, and every reading thread mapping
+                # the run that four downloads read took the RSS up 140 MB (bench/abuse.py).
+                conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             with self._readers_lock:
                 self._close_orphans()
                 self._readers[threading.current_thread()] = conn

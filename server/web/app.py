@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -70,6 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plugins.use(settings.variants)  # DuplicateVariant stops the start here, naming both
         store = Store(settings.data_dir)
         store.open()
+        # the threads that write /losses pages, a piece at a time (web/loss_pages.py)
+        app.state.loss_pages = ThreadPoolExecutor(
+            settings.max_loss_pages, "lossboard-pages", initializer=store.map_reads
+        )
         sampler = SystemSampler(settings.system_every_s) if settings.system_every_s else None
         app.state.sampler = sampler
         executor = make_executor(
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(playground.close)
             if sampler is not None:
                 await asyncio.to_thread(sampler.close)
+            app.state.loss_pages.shutdown(wait=False, cancel_futures=True)
             store.close()
             redaction.uninstall()
 
@@ -124,7 +130,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.loss_pages = asyncio.Semaphore(settings.max_loss_pages)
     # outermost last: the Host, another site's page, the token, then the body's size, all
     # before the body is read
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

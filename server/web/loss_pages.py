@@ -4,18 +4,18 @@ A page of a million points is about 55 MB of JSON; built whole it was also its a
 of its rows and the encoding's buffer, about 100 MB each, held until a slow client had read it
 all. Here the page is first planned (how many points, its last step, and what thinning keeps),
 then its `step`, `loss` and `time` arrays are each read again and written piece by piece. Only
-`LOSSBOARD_MAX_LOSS_PAGES` pieces are worked on at once, whichever pages they belong to, so
-the event loop gets its turn between them and a client that reads slowly holds nothing but its
-place.
+`LOSSBOARD_MAX_LOSS_PAGES` pieces are worked on at once, by a pool of that many threads,
+whichever pages they belong to, so the event loop gets its turn between them and a client that
+reads slowly holds nothing but its place.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import anyio
 import numpy as np
 import orjson
 
@@ -151,14 +151,11 @@ class LossPage:
         return text, len(values), cursor, end
 
 
-async def page_body(page: LossPage, turns: asyncio.Semaphore) -> AsyncIterator[bytes]:
-    """The page's chunks, each made on a worker thread while holding one of `turns`."""
-    async with turns:
-        plan = await anyio.to_thread.run_sync(page.plan)
+async def page_body(page: LossPage, pool: ThreadPoolExecutor) -> AsyncIterator[bytes]:
+    """The page's chunks, each made in turn by one of `pool`'s threads (as many as
+    LOSSBOARD_MAX_LOSS_PAGES, their reads mapping the database file: Store.map_reads)."""
+    loop = asyncio.get_running_loop()
+    plan = await loop.run_in_executor(pool, page.plan)
     chunks = page.chunks(plan)
-    while True:
-        async with turns:
-            chunk = await anyio.to_thread.run_sync(next, chunks, None)
-        if chunk is None:
-            return
+    while (chunk := await loop.run_in_executor(pool, next, chunks, None)) is not None:
         yield chunk
